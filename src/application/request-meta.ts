@@ -1,0 +1,23 @@
+import type { Principal } from './principal';
+
+/** What every write carries besides its payload, whatever the transport (REST or gRPC). */
+export interface RequestMeta {
+  principal: Principal;
+  /** Unique per request; recorded in every event it causes. */
+  commandId: string;
+  /** From the caller's `x-correlation-id` when given, else the commandId. */
+  correlationId: string;
+  /** `Idempotency-Key`, at most 255 characters, scoped to the principal's tenant. */
+  idempotencyKey?: string;
+  /**
+   * Fingerprint of the request (operation + canonical body): the same key with another
+   * fingerprint is IDEMPOTENCY_KEY_REUSED.
+   */
+  requestFingerprint: string;
+}
+
+/** A write's answer: the status and body a REST client sees (gRPC maps the same body). */
+export interface CommandResponse {
+  status: number;
+  body: unknown;
+}

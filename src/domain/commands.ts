@@ -1,0 +1,52 @@
+import type { DeviceSpec, FdImage, HwidMode, Rid } from './model';
+
+/**
+ * Commands of one host's decider. Every id the decider cannot choose itself purely
+ * (fdId, migrationId: globally unique) arrives in the command; everything it can
+ * (ioasid ids, PASIDs, mdev ids, domain ids) it decides and writes into the events.
+ *
+ * `actorTenantId` is the calling tenant; absent for the operator. An fd of another
+ * tenant is NOT_FOUND, exactly like a missing one.
+ */
+interface FdScoped {
+  fdId: string;
+  actorTenantId?: string;
+}
+
+export type HostCommand =
+  | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] }
+  | { type: 'CreateFd'; fdId: string; tenantId: string; vmId: string; actorTenantId?: string }
+  | ({ type: 'CloseFd' } & FdScoped)
+  | ({ type: 'SetHwidMode'; mode: HwidMode } & FdScoped)
+  | ({ type: 'SetGlobalMin'; globalMin: number } & FdScoped)
+  | ({ type: 'AllocIoasid' } & FdScoped)
+  | ({ type: 'FreeIoasid'; ioasid: number } & FdScoped)
+  | ({ type: 'AttachDevice'; ioasid: number; rid: Rid; enqcmd: boolean } & FdScoped)
+  | ({ type: 'DetachDevice'; ioasid: number; rid: Rid; mdevId?: string } & FdScoped)
+  | ({ type: 'SetPasidTable'; ioasid: number; gpa: string } & FdScoped)
+  | ({ type: 'SetHwid'; ioasid: number; pasid: number } & FdScoped)
+  | ({ type: 'GetHwid'; ioasid: number } & FdScoped)
+  | ({ type: 'BindPgtable'; ioasid: number; gpa: string } & FdScoped)
+  | ({ type: 'UnbindPgtable'; ioasid: number } & FdScoped)
+  | ({ type: 'SetKvmPasidMapping'; guestPasid: number; hostPasid: number } & FdScoped)
+  | ({ type: 'UnsetKvmPasidMapping'; guestPasid: number } & FdScoped)
+  // Migration, source side: freeze, then release (completed) or unfreeze (aborted).
+  | ({ type: 'StartMigration'; migrationId: string; targetHostId: string } & FdScoped)
+  | ({ type: 'CompleteMigration'; migrationId: string; targetFdId: string } & FdScoped)
+  | ({ type: 'AbortMigration'; migrationId: string; reason: string } & FdScoped)
+  // Migration, target side: one decision that re-creates the whole fd or refuses.
+  | {
+      type: 'ImportFd';
+      fdId: string;
+      tenantId: string;
+      actorTenantId?: string;
+      migrationId: string;
+      sourceHostId: string;
+      sourceFdId: string;
+      image: FdImage;
+      /** source RID -> target RID */
+      deviceMap: Record<Rid, Rid>;
+    };
+
+export type HostCommandType = HostCommand['type'];
+export type CommandOf<T extends HostCommandType> = Extract<HostCommand, { type: T }>;

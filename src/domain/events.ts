@@ -1,0 +1,92 @@
+import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './model';
+
+/**
+ * Events of a host stream: the public event contract (API.md "Events"), payload part.
+ * Each carries every decision made (allocated PASIDs, ids, programmed entries) and
+ * every release, so that evolve and the hardware layer only apply, never decide.
+ * Adding an optional field is compatible; anything else bumps EVENT_SCHEMA_VERSION.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export type HostEvent =
+  | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] } }
+  | { type: 'FdCreated'; data: { fdId: string; tenantId: string; vmId: string; domainId: number } }
+  | { type: 'FdClosed'; data: { fdId: string; released: Released } }
+  | { type: 'HwidModeSet'; data: { fdId: string; mode: HwidMode } }
+  | { type: 'GlobalMinSet'; data: { fdId: string; globalMin: number } }
+  | { type: 'IoasidAllocated'; data: { fdId: string; ioasid: number } }
+  | { type: 'IoasidFreed'; data: { fdId: string; ioasid: number; released: Released } }
+  | {
+      type: 'DeviceAttached';
+      data: {
+        fdId: string;
+        ioasid: number;
+        rid: Rid;
+        enqcmd: boolean;
+        /** siov: the mdev created for this attach. */
+        mdevId?: string;
+        /** siov in local mode on an ioasid whose hwid is set but has no real PASID yet: allocated now. */
+        realPasid?: number;
+        /** Entries programmed now because the ioasid already has a bound page table. */
+        programmed: ProgrammedEntry[];
+        /** The ioasid has a guest PASID table: this vf RID's context now points at it. */
+        guestPasidTableGpa?: string;
+      };
+    }
+  | { type: 'DeviceDetached'; data: { fdId: string; ioasid: number; rid: Rid; mdevId?: string; released: Released } }
+  | { type: 'PasidTableSet'; data: { fdId: string; ioasid: number; gpa: string; contexts: Rid[] } }
+  | {
+      type: 'HwidSet';
+      data: {
+        fdId: string;
+        ioasid: number;
+        /** The user (guest) PASID. */
+        pasid: number;
+        /** Global mode: the host-allocated global PASID. */
+        globalPasid?: number;
+        /** Local mode with siov attachments: the host-allocated real PASID. */
+        realPasid?: number;
+      };
+    }
+  /** A real siov PASID was exposed to userspace in local mode: the fd is no longer migratable. */
+  | { type: 'HwidExposed'; data: { fdId: string; ioasid: number; hostPasid: number; reason: string } }
+  | { type: 'PgtableBound'; data: { fdId: string; ioasid: number; gpa: string; programmed: ProgrammedEntry[] } }
+  | { type: 'PgtableUnbound'; data: { fdId: string; ioasid: number; cleared: EntryRef[] } }
+  | { type: 'KvmPasidMapped'; data: { fdId: string; vmId: string; guestPasid: number; hostPasid: number } }
+  | { type: 'KvmPasidUnmapped'; data: { fdId: string; vmId: string; guestPasid: number } }
+  | { type: 'MigrationStarted'; data: { fdId: string; migrationId: string; targetHostId: string } }
+  | { type: 'MigrationAborted'; data: { fdId: string; migrationId: string; reason: string } }
+  | { type: 'FdMigratedOut'; data: { fdId: string; migrationId: string; targetFdId: string; released: Released } }
+  | {
+      type: 'FdImported';
+      data: {
+        fdId: string;
+        tenantId: string;
+        vmId: string;
+        domainId: number;
+        migrationId: string;
+        sourceHostId: string;
+        sourceFdId: string;
+        hwidMode: HwidMode | null;
+        globalMin: number | null;
+        ioasids: Array<{
+          ioasid: number;
+          pasid?: number;
+          globalPasid?: number;
+          realPasid?: number;
+          pgtableGpa?: string;
+          pasidTableGpa?: string;
+          attachments: Array<{ rid: Rid; enqcmd: boolean; mdevId?: string }>;
+        }>;
+        programmed: ProgrammedEntry[];
+        /** vf RIDs whose context points at a guest PASID table. */
+        guestContexts: Array<{ rid: Rid; gpa: string }>;
+        kvmMappings: Array<{ guestPasid: number; hostPasid: number }>;
+        /** Every host PASID taken from the allocator by this import. */
+        allocatedPasids: number[];
+      };
+    };
+
+export type HostEventType = HostEvent['type'];
+export type EventOf<T extends HostEventType> = Extract<HostEvent, { type: T }>;
+export type EventData<T extends HostEventType> = EventOf<T>['data'];

@@ -1,0 +1,86 @@
+/** Value types of the domain (DOMAIN.md "Objects"). */
+
+/** A PCI requester ID, e.g. "0000:3b:00.1". */
+export type Rid = string;
+export type DeviceKind = 'vf' | 'siov';
+export type HwidMode = 'local' | 'global';
+/** Where a programmed PASID comes from: guest-chosen (local), host-allocated global, or the host's real PASID behind a virtual siov one. */
+export type PasidOrigin = 'local' | 'global' | 'real';
+
+export interface DeviceSpec {
+  rid: Rid;
+  kind: DeviceKind;
+  /** PASID width of the device, 1..20 and <= the host's. */
+  pasidBits: number;
+}
+
+export interface HostSpec {
+  hostId: string;
+  /** PASID width of the host IOMMU, 1..20. */
+  pasidBits: number;
+  /** The CPUs support ENQCMD with VMX PASID translation. */
+  enqcmd: boolean;
+  /** The IOMMU can walk a guest-owned PASID table (AMD/ARM style). */
+  nestedPasidTable: boolean;
+  devices: DeviceSpec[];
+}
+
+/** Per tenant, per host (I8). */
+export interface Quotas {
+  maxFds: number;
+  maxHostPasids: number;
+}
+
+export const DEFAULT_QUOTAS: Quotas = { maxFds: 64, maxHostPasids: 4096 };
+
+/** A PASID entry as programmed in a RID's PASID table (nested translation). */
+export interface ProgrammedEntry {
+  rid: Rid;
+  pasid: number;
+  origin: PasidOrigin;
+  fdId: string;
+  ioasid: number;
+  /** GPA of the guest's first-stage page table, hex string. */
+  firstStageGpa: string;
+  /** Second stage: the VM's domain on this host. */
+  domainId: number;
+}
+
+export interface EntryRef {
+  rid: Rid;
+  pasid: number;
+}
+
+/** Everything an event takes away from the hardware: listed so that replay applies it and never re-derives it. */
+export interface Released {
+  /** Host-allocated PASIDs (global or real) returned to the host allocator. */
+  pasids: number[];
+  /** PASID entries cleared. */
+  entries: EntryRef[];
+  /** RIDs whose context goes back from a guest PASID table to the host-managed one. */
+  contexts: Rid[];
+  /** Guest PASIDs removed from the VM's CPU PASID translation table. */
+  kvmGuestPasids: number[];
+  /** mdevs destroyed. */
+  mdevs: string[];
+}
+
+/**
+ * The guest-visible state of an fd: what migrates (DOMAIN.md op 12).
+ * Host PASIDs are deliberately absent: the target re-allocates them.
+ */
+export interface FdImage {
+  vmId: string;
+  hwidMode: HwidMode | null;
+  globalMin: number | null;
+  ioasids: Array<{
+    ioasid: number;
+    pasid?: number;
+    pgtableGpa?: string;
+    pasidTableGpa?: string;
+    /** Attachments by source RID; the migration's device map turns them into target RIDs. */
+    attachments: Array<{ rid: Rid; enqcmd: boolean }>;
+  }>;
+  /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
+  kvmGuestPasids: number[];
+}

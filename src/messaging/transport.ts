@@ -1,0 +1,19 @@
+import type { EventEnvelope } from '../domain/envelope';
+
+/**
+ * How committed events leave the outbox and reach projections. Two implementations:
+ * in-process (KAFKA_BROKERS unset) and Kafka. Everything before `publish` (outbox,
+ * relay) and after `subscribe` (projector) is the same code for both.
+ */
+export interface EventTransport {
+  /** Publishes a batch of one host's events, in version order; resolves once durable on the transport. */
+  publish(events: EventEnvelope[]): Promise<void>;
+  /**
+   * Delivers events to `handler`, at least once and in per-host version order; a batch is
+   * acknowledged (offsets committed) only after the handler resolves.
+   */
+  subscribe(handler: (events: EventEnvelope[]) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');
