@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+
+/** What this process does (issue: roles): the API, the projector, or both. */
+export type Role = 'all' | 'api' | 'projector';
+
+/** The environment of API.md "Running it", parsed once at start. */
+export interface AppConfig {
+  port: number;
+  grpcPort: number;
+  /** Unset: embedded PGlite in dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Unset: events go to in-process consumers only. */
+  kafkaBrokers?: string[];
+  kafkaTopic: string;
+  operatorToken: string;
+  /** True when the operator token was generated at start (and must be printed). */
+  operatorTokenGenerated: boolean;
+  role: Role;
+  /** Run pending migrations at start (default); false when a separate migration job does it. */
+  runMigrations: boolean;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const generated = !env.OPERATOR_TOKEN;
+  return {
+    port: port(env, 'PORT', 8080),
+    grpcPort: port(env, 'GRPC_PORT', 50051),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    dataDir: nonEmpty(env.DATA_DIR) ?? './data',
+    kafkaBrokers: nonEmpty(env.KAFKA_BROKERS)
+      ?.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    kafkaTopic: nonEmpty(env.KAFKA_TOPIC) ?? 'ioasid.events',
+    operatorToken: env.OPERATOR_TOKEN || `op_${randomBytes(24).toString('base64url')}`,
+    operatorTokenGenerated: generated,
+    role: role(env.ROLE),
+    runMigrations: env.RUN_MIGRATIONS !== 'false',
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v && v.trim() !== '' ? v.trim() : undefined;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  // 0 asks the OS for a free port (tests).
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+function role(raw: string | undefined): Role {
+  const r = nonEmpty(raw) ?? 'all';
+  if (r !== 'all' && r !== 'api' && r !== 'projector') throw new ConfigError(`ROLE must be all, api or projector, got "${r}"`);
+  return r;
+}
