@@ -78,8 +78,11 @@ export interface FdImage {
     pasid?: number;
     pgtableGpa?: string;
     pasidTableGpa?: string;
-    /** Attachments by source RID; the migration's device map turns them into target RIDs. */
-    attachments: Array<{ rid: Rid; enqcmd: boolean }>;
+    /**
+     * Attachments by source RID; the migration's device map turns them into target RIDs.
+     * `kind` (added, optional): the source device's kind, which the target device must match.
+     */
+    attachments: Array<{ rid: Rid; enqcmd: boolean; kind?: DeviceKind }>;
   }>;
   /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
   kvmGuestPasids: number[];

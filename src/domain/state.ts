@@ -1,0 +1,105 @@
+import { HostHardware } from '../hardware/host-hardware';
+import type { DeviceSpec, HostSpec, HwidMode, Rid } from './model';
+
+export interface AttachmentState {
+  rid: Rid;
+  enqcmd: boolean;
+  mdevId?: string;
+}
+
+export interface IoasidState {
+  ioasid: number;
+  /** The user (guest) PASID, once the hwid is set. */
+  pasid?: number;
+  globalPasid?: number;
+  /** Local mode with siov: the host's real PASID behind the user PASID. */
+  realPasid?: number;
+  pgtableGpa?: string;
+  pasidTableGpa?: string;
+  /** Replaced, never changed in place (an empty list is shared). */
+  attachments: readonly AttachmentState[];
+}
+
+export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);
+
+/**
+ * A new ioasid with every field present from the start (unset ones undefined): one object
+ * shape for all ioasids, no out-of-object property store, which matters at a million of them.
+ */
+export function newIoasid(ioasid: number, attachments: readonly AttachmentState[] = NO_ATTACHMENTS): IoasidState {
+  return { ioasid, pasid: undefined, globalPasid: undefined, realPasid: undefined, pgtableGpa: undefined, pasidTableGpa: undefined, attachments };
+}
+
+export interface FdState {
+  fdId: string;
+  tenantId: string;
+  vmId: string;
+  domainId: number;
+  hwidMode: HwidMode | null;
+  globalMin: number | null;
+  migratable: boolean;
+  migratableReason?: string;
+  /** Set while a migration holds the fd frozen. */
+  migration?: { migrationId: string; targetHostId: string };
+  ioasids: Map<number, IoasidState>;
+  /** Every ioasid id below this one is in use: where the search for the lowest free id starts. */
+  ioasidFloor: number;
+  /** User PASID -> the ioasid(s) that set it as their hwid (see pasid-index.ts). */
+  ioasidsByPasid: Map<number, number | number[]>;
+  /** Host-allocated PASIDs (global and real) this fd holds. */
+  hostPasids: number;
+}
+
+/** Per tenant on this host: what the quotas count (I8). */
+export interface TenantUsage {
+  fds: number;
+  hostPasids: number;
+}
+
+/**
+ * The decider state of one host. PASID tables, contexts, the allocator and KVM tables are
+ * read from `hw`, the emulated hardware, rather than kept twice; the rest is the logical
+ * fd model that the hardware does not hold.
+ */
+export interface HostState {
+  /** Events applied. */
+  version: number;
+  host: HostSpec | null;
+  hw: HostHardware;
+  /** Open fds (closed and migrated-out fds are dropped). */
+  fds: Map<string, FdState>;
+  /** vmId -> its open fd. */
+  fdOfVm: Map<string, string>;
+  tenants: Map<string, TenantUsage>;
+  nextDomainId: number;
+  nextMdev: number;
+}
+
+export function initialHostState(): HostState {
+  return {
+    version: 0,
+    host: null,
+    hw: HostHardware.empty(),
+    fds: new Map(),
+    fdOfVm: new Map(),
+    tenants: new Map(),
+    nextDomainId: 1,
+    nextMdev: 1,
+  };
+}
+
+export function tenantUsage(state: HostState, tenantId: string): TenantUsage {
+  return state.tenants.get(tenantId) ?? { fds: 0, hostPasids: 0 };
+}
+
+const deviceIndexes = new WeakMap<HostSpec, Map<Rid, DeviceSpec>>();
+
+export function deviceOf(state: HostState, rid: Rid): DeviceSpec | undefined {
+  if (!state.host) return undefined;
+  let index = deviceIndexes.get(state.host);
+  if (!index) {
+    index = new Map(state.host.devices.map((d) => [d.rid, d]));
+    deviceIndexes.set(state.host, index);
+  }
+  return index.get(rid);
+}

@@ -1,0 +1,285 @@
+import type { EventData, HostEvent } from '../domain/events';
+import type { Released } from '../domain/model';
+import { HardwareFault } from './fault';
+import { MAX_IOASID } from './pasid-space';
+import { PasidSpace } from './pasid-space';
+import type { HardwareTransaction } from './transaction';
+import type { HwFd, HwRid } from './types';
+
+/** Applies one event through a transaction: every change checked, nothing decided. */
+export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
+  if (event.type !== 'HostRegistered') tx.space();
+  switch (event.type) {
+    case 'HostRegistered':
+      return registerHost(tx, event.data);
+    case 'FdCreated':
+      createFd(tx, event.data);
+      return;
+    case 'FdClosed':
+    case 'FdMigratedOut':
+      return closeFd(tx, event.data.fdId, event.data.released);
+    case 'HwidModeSet': {
+      const fd = tx.fd(event.data.fdId);
+      if (fd.mode !== null) throw new HardwareFault('mode', `fd ${fd.fdId} already has hwid mode ${fd.mode}`);
+      tx.journal.assign(fd, 'mode', event.data.mode);
+      return;
+    }
+    case 'GlobalMinSet':
+      return setGlobalMin(tx, event.data);
+    case 'IoasidAllocated': {
+      const fd = tx.fd(event.data.fdId);
+      checkIoasidId(event.data.ioasid);
+      if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('ioasid', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
+      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { localPasid: 0, hostPasid: 0 });
+      return;
+    }
+    case 'IoasidFreed':
+      return freeIoasid(tx, event.data);
+    case 'DeviceAttached':
+      return attachDevice(tx, event.data);
+    case 'DeviceDetached':
+      return detachDevice(tx, event.data);
+    case 'PasidTableSet': {
+      const fd = tx.fd(event.data.fdId);
+      for (const rid of event.data.contexts) tx.setGuestContext(fd, event.data.ioasid, rid, event.data.gpa);
+      return;
+    }
+    case 'HwidSet':
+      return setHwid(tx, event.data);
+    case 'HwidExposed': {
+      const fd = tx.fd(event.data.fdId);
+      if (!tx.space().isOwnedBy(event.data.hostPasid, fd.slot, event.data.ioasid, 'real')) {
+        throw new HardwareFault('I1', `exposed PASID ${event.data.hostPasid} is not the real PASID of ioasid ${event.data.ioasid}`);
+      }
+      return;
+    }
+    case 'PgtableBound': {
+      const fd = tx.fd(event.data.fdId);
+      tx.ioasid(fd, event.data.ioasid);
+      for (const entry of event.data.programmed) {
+        if (entry.ioasid !== event.data.ioasid) throw new HardwareFault('entry', `entry of ioasid ${entry.ioasid} in a bind of ${event.data.ioasid}`);
+        tx.programEntry(fd, entry);
+      }
+      return;
+    }
+    case 'PgtableUnbound': {
+      const fd = tx.fd(event.data.fdId);
+      tx.ioasid(fd, event.data.ioasid);
+      for (const ref of event.data.cleared) tx.clearEntry(fd, ref);
+      if (fd.entriesOn.has(event.data.ioasid)) throw new HardwareFault('I9', `unbind leaves entries of ioasid ${event.data.ioasid} behind`);
+      return;
+    }
+    case 'KvmPasidMapped': {
+      const fd = fdOfVm(tx, event.data.fdId, event.data.vmId);
+      tx.kvmMap(fd, event.data.guestPasid, event.data.hostPasid);
+      return;
+    }
+    case 'KvmPasidUnmapped':
+      tx.kvmUnmap(fdOfVm(tx, event.data.fdId, event.data.vmId), event.data.guestPasid);
+      return;
+    case 'MigrationStarted':
+    case 'MigrationAborted':
+      tx.fd(event.data.fdId);
+      return;
+    case 'FdImported':
+      return importFd(tx, event.data);
+  }
+}
+
+function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>): void {
+  const s = tx.s;
+  if (s.host) throw new HardwareFault('host', `host ${s.host.hostId} is already registered`);
+  if (!Number.isInteger(data.pasidBits) || data.pasidBits < 1 || data.pasidBits > 20) {
+    throw new HardwareFault('host', `host pasidBits ${data.pasidBits} is not in 1..20`);
+  }
+  const rids = new Map<string, HwRid>();
+  for (const d of data.devices) {
+    if (rids.has(d.rid)) throw new HardwareFault('host', `RID ${d.rid} is listed twice`);
+    if (!Number.isInteger(d.pasidBits) || d.pasidBits < 1 || d.pasidBits > data.pasidBits) {
+      throw new HardwareFault('I4', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${data.pasidBits}`);
+    }
+    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('host', `device ${d.rid} has unknown kind ${String(d.kind)}`);
+    rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
+  }
+  tx.journal.assign(s, 'host', { ...data, devices: data.devices.map((d) => ({ ...d })) });
+  tx.journal.assign(s, 'space', new PasidSpace(data.pasidBits));
+  tx.journal.assign(s, 'rids', rids);
+}
+
+function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
+  const s = tx.s;
+  if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
+  const other = s.fdOfVm.get(data.vmId);
+  if (other !== undefined) throw new HardwareFault('fd', `VM ${data.vmId} already has fd ${other} on this host`);
+  const fd: HwFd = {
+    fdId: data.fdId,
+    tenantId: data.tenantId,
+    vmId: data.vmId,
+    domainId: data.domainId,
+    slot: s.nextSlot,
+    mode: null,
+    globalMin: null,
+    ioasids: new Map(),
+    attached: new Map(),
+    entriesOn: new Map(),
+    localToGlobal: new Map(),
+    heldPasids: 0,
+    entries: 0,
+    guestContexts: 0,
+    mdevs: 0,
+  };
+  tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
+  tx.journal.mapSet(s.fds, fd.fdId, fd);
+  tx.journal.mapSet(s.fdsBySlot, fd.slot, fd);
+  tx.journal.mapSet(s.fdOfVm, fd.vmId, fd.fdId);
+  return fd;
+}
+
+function applyReleased(tx: HardwareTransaction, fd: HwFd, released: Released): void {
+  for (const guestPasid of released.kvmGuestPasids) tx.kvmUnmap(fd, guestPasid);
+  for (const ref of released.entries) tx.clearEntry(fd, ref);
+  for (const rid of released.contexts) tx.restoreHostContext(fd, rid);
+  for (const mdevId of released.mdevs) tx.destroyMdev(fd, mdevId);
+  for (const pasid of released.pasids) tx.releasePasid(fd, pasid);
+}
+
+/** I9: after close nothing of the fd may remain anywhere in the hardware. */
+function closeFd(tx: HardwareTransaction, fdId: string, released: Released): void {
+  const s = tx.s;
+  const fd = tx.fd(fdId);
+  applyReleased(tx, fd, released);
+  const left: string[] = [];
+  if (fd.heldPasids) left.push(`${fd.heldPasids} PASIDs`);
+  if (fd.entries) left.push(`${fd.entries} entries`);
+  if (fd.guestContexts) left.push(`${fd.guestContexts} guest contexts`);
+  if (fd.mdevs) left.push(`${fd.mdevs} mdevs`);
+  if (s.vms.has(fd.vmId)) left.push(`${s.vms.get(fd.vmId)!.size} KVM mappings`);
+  if (left.length) throw new HardwareFault('I9', `closing fd ${fdId} leaves ${left.join(', ')} behind`);
+  for (const perRid of fd.attached.values()) {
+    for (const ridId of perRid.keys()) {
+      const rid = tx.rid(ridId);
+      if (rid.vfOwner?.fdId === fdId) tx.journal.assign(rid, 'vfOwner', null);
+    }
+  }
+  tx.journal.mapDelete(s.fds, fdId);
+  tx.journal.mapDelete(s.fdsBySlot, fd.slot);
+  tx.journal.mapDelete(s.fdOfVm, fd.vmId);
+}
+
+function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
+  const fd = tx.fd(data.fdId);
+  const size = tx.space().size;
+  if (fd.mode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
+  if (fd.localToGlobal.size > 0) throw new HardwareFault('I5', `globalMin of fd ${fd.fdId} is fixed once a hwid exists`);
+  if (!Number.isInteger(data.globalMin) || data.globalMin < 1 || data.globalMin >= size) {
+    throw new HardwareFault('I5', `globalMin ${data.globalMin} is not in [1, ${size})`);
+  }
+  tx.journal.assign(fd, 'globalMin', data.globalMin);
+}
+
+function freeIoasid(tx: HardwareTransaction, data: EventData<'IoasidFreed'>): void {
+  const fd = tx.fd(data.fdId);
+  const rec = tx.ioasid(fd, data.ioasid);
+  applyReleased(tx, fd, data.released);
+  if (fd.attached.has(data.ioasid)) throw new HardwareFault('I9', `ioasid ${data.ioasid} is freed with devices attached`);
+  if (fd.entriesOn.has(data.ioasid)) throw new HardwareFault('I9', `freeing ioasid ${data.ioasid} leaves entries behind`);
+  if (rec.hostPasid !== 0) throw new HardwareFault('I9', `freeing ioasid ${data.ioasid} leaves PASID ${rec.hostPasid} allocated`);
+  tx.journal.mapDelete(fd.ioasids, data.ioasid);
+}
+
+function attachDevice(tx: HardwareTransaction, data: EventData<'DeviceAttached'>): void {
+  const fd = tx.fd(data.fdId);
+  tx.attach(fd, data.ioasid, data.rid, data.enqcmd, data.mdevId);
+  if (data.realPasid !== undefined) {
+    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
+    if (tx.ioasid(fd, data.ioasid).localPasid === 0) throw new HardwareFault('entry', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
+    tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
+  }
+  for (const entry of data.programmed) {
+    if (entry.rid !== data.rid || entry.ioasid !== data.ioasid) {
+      throw new HardwareFault('entry', `attach of ${data.rid} programs ${entry.rid} ioasid ${entry.ioasid}`);
+    }
+    tx.programEntry(fd, entry);
+  }
+  if (data.guestPasidTableGpa !== undefined) tx.setGuestContext(fd, data.ioasid, data.rid, data.guestPasidTableGpa);
+}
+
+function detachDevice(tx: HardwareTransaction, data: EventData<'DeviceDetached'>): void {
+  const fd = tx.fd(data.fdId);
+  applyReleased(tx, fd, data.released);
+  const kind = tx.rid(data.rid).spec.kind;
+  if (kind === 'siov' && (data.mdevId === undefined || !data.released.mdevs.includes(data.mdevId))) {
+    throw new HardwareFault('I9', `detaching siov ${data.rid} must destroy its mdev`);
+  }
+  tx.detach(fd, data.ioasid, data.rid);
+}
+
+function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
+  const fd = tx.fd(data.fdId);
+  const rec = tx.ioasid(fd, data.ioasid);
+  const size = tx.space().size;
+  if (rec.localPasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.localPasid}`);
+  if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
+    throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
+  }
+  tx.journal.assign(rec, 'localPasid', data.pasid);
+  if (fd.mode === 'global') {
+    if (data.globalPasid === undefined || fd.globalMin === null) throw new HardwareFault('I5', 'a global-mode hwid needs globalMin and a global PASID');
+    if (!(data.pasid < fd.globalMin && fd.globalMin <= data.globalPasid)) {
+      throw new HardwareFault('I5', `local ${data.pasid} < globalMin ${fd.globalMin} <= global ${data.globalPasid} does not hold`);
+    }
+    tx.takePasid(fd, data.ioasid, data.globalPasid, 'global');
+  } else if (data.globalPasid !== undefined) {
+    throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
+  }
+  if (data.realPasid !== undefined) {
+    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
+    tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
+  }
+}
+
+function fdOfVm(tx: HardwareTransaction, fdId: string, vmId: string): HwFd {
+  const fd = tx.fd(fdId);
+  if (fd.vmId !== vmId) throw new HardwareFault('I6', `fd ${fdId} belongs to VM ${fd.vmId}, not ${vmId}`);
+  return fd;
+}
+
+function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>): void {
+  const fd = createFd(tx, data);
+  tx.journal.assign(fd, 'mode', data.hwidMode);
+  if (data.globalMin !== null) {
+    if (data.hwidMode !== 'global') throw new HardwareFault('I5', 'globalMin without global mode');
+    setGlobalMin(tx, { fdId: fd.fdId, globalMin: data.globalMin });
+  }
+  const taken: number[] = [];
+  for (const io of data.ioasids) {
+    checkIoasidId(io.ioasid);
+    if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('ioasid', `ioasid ${io.ioasid} imported twice`);
+    tx.journal.mapSet(fd.ioasids, io.ioasid, { localPasid: 0, hostPasid: 0 });
+    for (const a of io.attachments) tx.attach(fd, io.ioasid, a.rid, a.enqcmd, a.mdevId);
+    if (io.pasid !== undefined) {
+      setHwid(tx, { fdId: fd.fdId, ioasid: io.ioasid, pasid: io.pasid, globalPasid: io.globalPasid, realPasid: io.realPasid });
+    } else if (io.globalPasid !== undefined || io.realPasid !== undefined) {
+      throw new HardwareFault('hwid', `ioasid ${io.ioasid} holds a host PASID without a hwid`);
+    }
+    if (io.globalPasid !== undefined) taken.push(io.globalPasid);
+    if (io.realPasid !== undefined) taken.push(io.realPasid);
+  }
+  const listed = [...data.allocatedPasids].sort((a, b) => a - b);
+  taken.sort((a, b) => a - b);
+  if (listed.length !== taken.length || listed.some((p, i) => p !== taken[i])) {
+    throw new HardwareFault('I1', `allocatedPasids [${listed.join(',')}] differ from the PASIDs the ioasids hold [${taken.join(',')}]`);
+  }
+  for (const entry of data.programmed) tx.programEntry(fd, entry);
+  for (const ctx of data.guestContexts) {
+    const io = data.ioasids.find((i) => i.pasidTableGpa === ctx.gpa && i.attachments.some((a) => a.rid === ctx.rid));
+    if (!io) throw new HardwareFault('context', `guest context of ${ctx.rid} names no imported PASID table`);
+    tx.setGuestContext(fd, io.ioasid, ctx.rid, ctx.gpa);
+  }
+  for (const m of data.kvmMappings) tx.kvmMap(fd, m.guestPasid, m.hostPasid);
+}
+
+/** ioasid ids are positive 31-bit integers (the PASID owner table stores them in an Int32Array). */
+function checkIoasidId(ioasid: number): void {
+  if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('ioasid', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { HwState } from './types';
+
+/**
+ * The canonical form of the whole hardware state, written straight into SHA-256 in blocks.
+ * It is JSON with a fixed layout: every collection is a list sorted by its key (strings in
+ * default order, numbers ascending) and every record a tuple in fixed field order, so the
+ * bytes depend only on the state, never on Map insertion order or on the path that led
+ * there. Fd slots (internal numbering) never appear: owners are named by fdId.
+ * Covered: host spec, RID contexts, PASID entries, mdevs and vf owners, allocated PASIDs
+ * with their owners, the fds' hardware records and the VMs' CPU PASID tables. The version
+ * is deliberately left out: it is reported beside the hash.
+ */
+export function hardwareHash(s: HwState): string {
+  const hash = createHash('sha256');
+  let buffer = '';
+  const out = (text: string) => {
+    buffer += text;
+    if (buffer.length >= 1 << 16) {
+      hash.update(buffer);
+      buffer = '';
+    }
+  };
+  writeState(s, out);
+  hash.update(buffer);
+  return hash.digest('hex');
+}
+
+/** The canonical text itself (tests compare it; the hash streams it). */
+export function canonicalText(s: HwState): string {
+  let text = '';
+  writeState(s, (chunk) => (text += chunk));
+  return text;
+}
+
+const q = JSON.stringify;
+
+function sortedNumbers(keys: Iterable<number>): Float64Array {
+  return Float64Array.from(keys).sort();
+}
+
+function writeState(s: HwState, out: (text: string) => void): void {
+  const host = s.host;
+  out('{"host":');
+  out(host ? q([host.hostId, host.pasidBits, host.enqcmd, host.nestedPasidTable, host.devices.map((d) => [d.rid, d.kind, d.pasidBits])]) : 'null');
+
+  out(',"rids":[');
+  [...s.rids.keys()].sort().forEach((ridId, i) => {
+    const r = s.rids.get(ridId)!;
+    const ctx = r.context.table === 'host' ? '["host"]' : q(['guest', r.context.gpa, r.context.fdId, r.context.ioasid]);
+    out(`${i ? ',' : ''}[${q(ridId)},${ctx},${r.vfOwner ? q([r.vfOwner.fdId, r.vfOwner.attachments]) : 'null'},[`);
+    [...r.mdevs.keys()].sort().forEach((id, j) => {
+      const m = r.mdevs.get(id)!;
+      out(`${j ? ',' : ''}[${q(id)},${q(m.fdId)},${m.ioasid}]`);
+    });
+    out('],[');
+    sortedNumbers(r.pasids.keys()).forEach((pasid, j) => {
+      const e = r.pasids.get(pasid)!;
+      out(`${j ? ',' : ''}[${pasid},${q(e.fdId)},${e.ioasid},"${e.origin}",${q(e.firstStageGpa)},${e.domainId}]`);
+    });
+    out(']]');
+  });
+
+  out('],"fds":[');
+  [...s.fds.keys()].sort().forEach((fdId, i) => {
+    const fd = s.fds.get(fdId)!;
+    out(`${i ? ',' : ''}[${q(fdId)},${q(fd.tenantId)},${q(fd.vmId)},${fd.domainId},${q(fd.mode)},${q(fd.globalMin)},[`);
+    sortedNumbers(fd.ioasids.keys()).forEach((id, j) => {
+      const io = fd.ioasids.get(id)!;
+      out(`${j ? ',' : ''}[${id},${io.localPasid},${io.hostPasid}]`);
+    });
+    out('],[');
+    sortedNumbers(fd.attached.keys()).forEach((id, j) => {
+      const perRid = fd.attached.get(id)!;
+      out(`${j ? ',' : ''}[${id},${q([...perRid.keys()].sort().map((rid) => [rid, perRid.get(rid)]))}]`);
+    });
+    out(']');
+    out(']');
+  });
+
+  out('],"pasids":[');
+  if (s.space) {
+    const space = s.space;
+    let first = true;
+    const names = new Map<number, string>();
+    for (const pasid of space.allocator.usedIds()) {
+      const owner = space.ownerOf(pasid)!;
+      let name = names.get(owner.slot);
+      if (name === undefined) {
+        name = q(s.fdsBySlot.get(owner.slot)!.fdId);
+        names.set(owner.slot, name);
+      }
+      out(`${first ? '' : ','}[${pasid},${name},${owner.ioasid},"${owner.origin}"]`);
+      first = false;
+    }
+  }
+
+  out('],"vms":[');
+  [...s.vms.keys()].sort().forEach((vmId, i) => {
+    const table = s.vms.get(vmId)!;
+    out(`${i ? ',' : ''}[${q(vmId)},[`);
+    sortedNumbers(table.keys()).forEach((g, j) => out(`${j ? ',' : ''}[${g},${table.get(g)}]`));
+    out(']]');
+  });
+  out(']}');
+}

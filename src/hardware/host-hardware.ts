@@ -1,0 +1,94 @@
+import type { HostEvent } from '../domain/events';
+import type { Rid } from '../domain/model';
+import { HardwareFault } from './fault';
+import { hardwareHash } from './canonical-form';
+import { hardwareView } from './inspect';
+import type { PasidAllocator } from './allocator';
+import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot } from './snapshot';
+import { HardwareTransaction } from './transaction';
+import type { HardwareView, HwEntry, HwRid, HwState } from './types';
+
+/**
+ * The emulated hardware of one host (DOMAIN.md "The emulated hardware layer"). It only
+ * applies events, checking I1-I9 as it goes; an event that would break one throws a
+ * HardwareFault and leaves the state exactly as it was.
+ */
+export class HostHardware {
+  /** One transaction (and its reusable undo log) for the life of the hardware. */
+  private readonly tx: HardwareTransaction;
+
+  private constructor(private readonly s: HwState) {
+    this.tx = new HardwareTransaction(s);
+  }
+
+  static empty(): HostHardware {
+    return new HostHardware(emptyHwState());
+  }
+
+  static fromSnapshot(snapshot: HardwareSnapshot): HostHardware {
+    return new HostHardware(fromSnapshot(snapshot));
+  }
+
+  /** Events applied. */
+  get version(): number {
+    return this.s.version;
+  }
+
+  apply(event: HostEvent): void {
+    try {
+      this.tx.apply(event);
+    } catch (e) {
+      if (e instanceof HardwareFault) throw e;
+      throw new HardwareFault('event', `${event.type} could not be applied: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.s.version++;
+  }
+
+  view(): HardwareView {
+    return hardwareView(this.s, this.hash());
+  }
+
+  /** SHA-256 hex of the canonical form of the whole hardware state (version excluded; see canonical-form.ts). */
+  hash(): string {
+    return hardwareHash(this.s);
+  }
+
+  pasidsInUse(): number {
+    return this.s.space?.allocator.used ?? 0;
+  }
+
+  toSnapshot(): HardwareSnapshot {
+    return toSnapshot(this.s);
+  }
+
+  // Read access for the decider: it reads the allocator and PASID tables here instead of
+  // keeping a twin of them. Callers must not mutate what they get.
+
+  /** The host allocator; null before the host is registered. Read it, never alloc on it. */
+  get allocator(): PasidAllocator | null {
+    return this.s.space?.allocator ?? null;
+  }
+
+  entryAt(rid: Rid, pasid: number): HwEntry | undefined {
+    return this.s.rids.get(rid)?.pasids.get(pasid);
+  }
+
+  contextOf(rid: Rid): HwRid['context'] | undefined {
+    return this.s.rids.get(rid)?.context;
+  }
+
+  /** The fd a vf RID is attached to. */
+  vfOwnerOf(rid: Rid): string | undefined {
+    return this.s.rids.get(rid)?.vfOwner?.fdId;
+  }
+
+  kvmMappingsOf(vmId: string): ReadonlyMap<number, number> {
+    return this.s.vms.get(vmId) ?? new Map();
+  }
+}
+
+export function replayHardware(events: Iterable<HostEvent>): HostHardware {
+  const hw = HostHardware.empty();
+  for (const event of events) hw.apply(event);
+  return hw;
+}

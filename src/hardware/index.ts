@@ -1,0 +1,6 @@
+export { PasidAllocator } from './allocator';
+export { HardwareFault } from './fault';
+export { MAX_IOASID } from './pasid-space';
+export { HostHardware, replayHardware } from './host-hardware';
+export type { HardwareSnapshot } from './snapshot';
+export type { HardwareView, EntryView } from './types';

@@ -1,0 +1,27 @@
+import type { EntryView, HardwareView, HwEntry, HwState } from './types';
+
+function entryView(e: HwEntry): EntryView {
+  return { fdId: e.fdId, ioasid: e.ioasid, origin: e.origin, pgtt: 'nested', firstStageGpa: e.firstStageGpa, domainId: e.domainId };
+}
+
+export function hardwareView(s: HwState, hash: string): HardwareView {
+  const rids: HardwareView['rids'] = {};
+  for (const [rid, r] of s.rids) {
+    const pasids: Record<string, EntryView> = {};
+    for (const p of [...r.pasids.keys()].sort((a, b) => a - b)) pasids[p] = entryView(r.pasids.get(p)!);
+    rids[rid] = { context: r.context.table === 'host' ? { table: 'host' } : { table: 'guest', gpa: r.context.gpa }, pasids };
+  }
+  const vms: HardwareView['vms'] = {};
+  for (const [vmId, table] of s.vms) {
+    vms[vmId] = {};
+    for (const g of [...table.keys()].sort((a, b) => a - b)) vms[vmId][g] = table.get(g)!;
+  }
+  return {
+    hostId: s.host?.hostId ?? null,
+    version: s.version,
+    hash,
+    rids,
+    vms,
+    allocator: { used: s.space?.allocator.used ?? 0, free: s.space?.allocator.free ?? 0 },
+  };
+}

@@ -1,0 +1,170 @@
+import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+import { HardwareFault } from './fault';
+import { PasidSpace } from './pasid-space';
+import type { HwContext, HwFd, HwRid, HwState } from './types';
+
+/**
+ * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
+ * the counters (entries, held PASIDs, contexts, mdevs per fd) are not stored but recounted
+ * on load, so a snapshot cannot carry a counter that disagrees with its data.
+ */
+export interface HardwareSnapshot {
+  format: 1;
+  version: number;
+  host: HostSpec | null;
+  nextSlot: number;
+  fds: Array<{
+    fdId: string;
+    tenantId: string;
+    vmId: string;
+    domainId: number;
+    slot: number;
+    mode: HwidMode | null;
+    globalMin: number | null;
+    /** ioasid, localPasid, hostPasid repeated. */
+    ioasids: number[];
+    /** [ioasid, rid, attachments] */
+    attached: Array<[number, Rid, number]>;
+  }>;
+  /** pasid, slot, ioasid, origin (0 global, 1 real) repeated. */
+  pasids: number[];
+  rids: Array<{
+    rid: Rid;
+    context: HwContext;
+    /** [pasid, fdId, ioasid, origin, firstStageGpa, domainId] */
+    entries: Array<[number, string, number, PasidOrigin, string, number]>;
+    vfOwner: { fdId: string; attachments: number } | null;
+    mdevs: Array<[string, string, number]>;
+  }>;
+  vms: Array<[string, Array<[number, number]>]>;
+}
+
+export function emptyHwState(): HwState {
+  return {
+    host: null,
+    version: 0,
+    space: null,
+    rids: new Map(),
+    mdevRid: new Map(),
+    fds: new Map(),
+    fdsBySlot: new Map(),
+    nextSlot: 1,
+    fdOfVm: new Map(),
+    vms: new Map(),
+    vmsByHostPasid: new Map(),
+  };
+}
+
+export function toSnapshot(s: HwState): HardwareSnapshot {
+  const pasids: number[] = [];
+  if (s.space) {
+    for (const p of s.space.allocator.usedIds()) {
+      const owner = s.space.ownerOf(p)!;
+      pasids.push(p, owner.slot, owner.ioasid, owner.origin === 'global' ? 0 : 1);
+    }
+  }
+  return {
+    format: 1,
+    version: s.version,
+    host: s.host,
+    nextSlot: s.nextSlot,
+    fds: [...s.fds.values()].map((fd) => ({
+      fdId: fd.fdId,
+      tenantId: fd.tenantId,
+      vmId: fd.vmId,
+      domainId: fd.domainId,
+      slot: fd.slot,
+      mode: fd.mode,
+      globalMin: fd.globalMin,
+      ioasids: [...fd.ioasids].flatMap(([id, io]) => [id, io.localPasid, io.hostPasid]),
+      attached: [...fd.attached].flatMap(([ioasid, perRid]) => [...perRid].map(([rid, n]): [number, Rid, number] => [ioasid, rid, n])),
+    })),
+    pasids,
+    rids: [...s.rids].map(([rid, r]) => ({
+      rid,
+      context: r.context,
+      entries: [...r.pasids].map(([p, e]) => [p, e.fdId, e.ioasid, e.origin, e.firstStageGpa, e.domainId]),
+      vfOwner: r.vfOwner,
+      mdevs: [...r.mdevs].map(([id, m]) => [id, m.fdId, m.ioasid]),
+    })),
+    vms: [...s.vms].map(([vmId, table]) => [vmId, [...table]]),
+  };
+}
+
+export function fromSnapshot(snap: HardwareSnapshot): HwState {
+  if (snap.format !== 1) throw new HardwareFault('snapshot', `unknown hardware snapshot format ${String(snap.format)}`);
+  const s = emptyHwState();
+  s.version = snap.version;
+  s.host = snap.host;
+  s.nextSlot = snap.nextSlot;
+  if (snap.host) s.space = new PasidSpace(snap.host.pasidBits);
+  for (const f of snap.fds) {
+    const fd: HwFd = {
+      fdId: f.fdId,
+      tenantId: f.tenantId,
+      vmId: f.vmId,
+      domainId: f.domainId,
+      slot: f.slot,
+      mode: f.mode,
+      globalMin: f.globalMin,
+      ioasids: new Map(),
+      attached: new Map(),
+      entriesOn: new Map(),
+      localToGlobal: new Map(),
+      heldPasids: 0,
+      entries: 0,
+      guestContexts: 0,
+      mdevs: 0,
+    };
+    for (let i = 0; i < f.ioasids.length; i += 3) {
+      fd.ioasids.set(f.ioasids[i]!, { localPasid: f.ioasids[i + 1]!, hostPasid: f.ioasids[i + 2]! });
+    }
+    for (const [ioasid, rid, count] of f.attached) addPair(fd.attached, ioasid, rid, count);
+    s.fds.set(fd.fdId, fd);
+    s.fdsBySlot.set(fd.slot, fd);
+    s.fdOfVm.set(fd.vmId, fd.fdId);
+  }
+  for (let i = 0; i < snap.pasids.length; i += 4) {
+    const [pasid, slot, ioasid, origin] = [snap.pasids[i]!, snap.pasids[i + 1]!, snap.pasids[i + 2]!, snap.pasids[i + 3]!];
+    const fd = s.fdsBySlot.get(slot)!;
+    s.space!.take(pasid, { slot, ioasid, origin: origin === 0 ? 'global' : 'real' });
+    fd.heldPasids++;
+    if (origin === 0) fd.localToGlobal.set(fd.ioasids.get(ioasid)!.localPasid, pasid);
+  }
+  const devices = new Map((snap.host?.devices ?? []).map((d) => [d.rid, d]));
+  for (const r of snap.rids) {
+    const rid: HwRid = {
+      spec: { ...devices.get(r.rid)! },
+      context: r.context,
+      pasids: new Map(),
+      vfOwner: r.vfOwner,
+      mdevs: new Map(r.mdevs.map(([id, fdId, ioasid]) => [id, { fdId, ioasid }])),
+    };
+    for (const [pasid, fdId, ioasid, origin, firstStageGpa, domainId] of r.entries) {
+      rid.pasids.set(pasid, { fdId, ioasid, origin, firstStageGpa, domainId });
+      const fd = s.fds.get(fdId)!;
+      fd.entries++;
+      addPair(fd.entriesOn, ioasid, r.rid, 1);
+    }
+    if (r.context.table === 'guest') s.fds.get(r.context.fdId)!.guestContexts++;
+    for (const [id, fdId] of r.mdevs) {
+      s.mdevRid.set(id, r.rid);
+      s.fds.get(fdId)!.mdevs++;
+    }
+    s.rids.set(r.rid, rid);
+  }
+  for (const [vmId, pairs] of snap.vms) {
+    s.vms.set(vmId, new Map(pairs));
+    s.vmsByHostPasid.set(vmId, new Map(pairs.map(([g, h]) => [h, g])));
+  }
+  return s;
+}
+
+function addPair(counts: Map<number, Map<Rid, number>>, ioasid: number, rid: Rid, n: number): void {
+  let perRid = counts.get(ioasid);
+  if (!perRid) {
+    perRid = new Map();
+    counts.set(ioasid, perRid);
+  }
+  perRid.set(rid, (perRid.get(rid) ?? 0) + n);
+}

@@ -1,0 +1,275 @@
+import type { EntryRef, ProgrammedEntry, Rid } from '../domain/model';
+import { HardwareFault } from './fault';
+import { applyEvent } from './apply-event';
+import type { HostEvent } from '../domain/events';
+import { Journal } from './journal';
+import type { PasidSpace } from './pasid-space';
+import { pairCount, type HwFd, type HwIoasid, type HwRid, type HwState, type PairCounts } from './types';
+
+/**
+ * The checked mutations of the emulated hardware. Each one verifies the invariant it could
+ * break (DOMAIN.md I1-I9) before it changes anything and records its undo in the journal,
+ * so that one faulting step rolls the whole event back.
+ */
+export class HardwareTransaction {
+  readonly journal = new Journal();
+
+  constructor(readonly s: HwState) {}
+
+  /** Applies one event all or nothing. */
+  apply(event: HostEvent): void {
+    try {
+      applyEvent(this, event);
+      this.journal.commit();
+    } catch (e) {
+      this.journal.rollback();
+      throw e;
+    }
+  }
+
+  space(): PasidSpace {
+    if (!this.s.space) throw new HardwareFault('host', 'the host is not registered');
+    return this.s.space;
+  }
+
+  fd(fdId: string): HwFd {
+    const fd = this.s.fds.get(fdId);
+    if (!fd) throw new HardwareFault('fd', `fd ${fdId} is not open on this host`);
+    return fd;
+  }
+
+  ioasid(fd: HwFd, ioasid: number): HwIoasid {
+    const rec = fd.ioasids.get(ioasid);
+    if (!rec) throw new HardwareFault('ioasid', `fd ${fd.fdId} has no ioasid ${ioasid}`);
+    return rec;
+  }
+
+  rid(rid: Rid): HwRid {
+    const rec = this.s.rids.get(rid);
+    if (!rec) throw new HardwareFault('device', `RID ${rid} is not a device of this host`);
+    return rec;
+  }
+
+  /** I1: a host-allocated PASID is unique on the host and in [1, 2^host.pasidBits). */
+  takePasid(fd: HwFd, ioasid: number, pasid: number, origin: 'global' | 'real'): void {
+    const space = this.space();
+    const rec = this.ioasid(fd, ioasid);
+    if (!Number.isInteger(pasid) || pasid < 1 || pasid >= space.size) {
+      throw new HardwareFault('I1', `PASID ${pasid} is outside the host range [1, ${space.size})`);
+    }
+    if (space.allocator.isUsed(pasid)) throw new HardwareFault('I1', `PASID ${pasid} is already allocated on this host`);
+    if (rec.hostPasid !== 0) {
+      throw new HardwareFault('I1', `ioasid ${ioasid} of fd ${fd.fdId} already holds host PASID ${rec.hostPasid}`);
+    }
+    space.take(pasid, { slot: fd.slot, ioasid, origin });
+    this.journal.record(space, pasid, undefined);
+    this.journal.assign(rec, 'hostPasid', pasid);
+    this.journal.assign(fd, 'heldPasids', fd.heldPasids + 1);
+    if (origin === 'global') {
+      if (fd.localToGlobal.has(rec.localPasid)) {
+        throw new HardwareFault('I5', `local PASID ${rec.localPasid} of fd ${fd.fdId} already has a global PASID`);
+      }
+      this.journal.mapSet(fd.localToGlobal, rec.localPasid, pasid);
+    }
+  }
+
+  releasePasid(fd: HwFd, pasid: number): void {
+    const space = this.space();
+    const owner = space.ownerOf(pasid);
+    if (!owner || owner.slot !== fd.slot) {
+      throw new HardwareFault('I1', `PASID ${pasid} released by fd ${fd.fdId}, which does not hold it`);
+    }
+    const rec = this.ioasid(fd, owner.ioasid);
+    const mappedBy = this.s.vmsByHostPasid.get(fd.vmId)?.get(pasid);
+    if (mappedBy !== undefined) {
+      throw new HardwareFault('I6', `PASID ${pasid} is released while guest PASID ${mappedBy} of VM ${fd.vmId} still maps to it`);
+    }
+    space.give(pasid);
+    this.journal.record(space, pasid, owner);
+    this.journal.assign(rec, 'hostPasid', 0);
+    this.journal.assign(fd, 'heldPasids', fd.heldPasids - 1);
+    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.localPasid);
+  }
+
+  programEntry(fd: HwFd, e: ProgrammedEntry): void {
+    const rid = this.rid(e.rid);
+    const rec = this.ioasid(fd, e.ioasid);
+    if (e.fdId !== fd.fdId || e.domainId !== fd.domainId) {
+      throw new HardwareFault('entry', `entry on ${e.rid} PASID ${e.pasid} names fd ${e.fdId}/domain ${e.domainId}, not fd ${fd.fdId}/domain ${fd.domainId}`);
+    }
+    if (pairCount(fd.attached, e.ioasid, e.rid) === 0) {
+      throw new HardwareFault('entry', `fd ${fd.fdId} ioasid ${e.ioasid} programs RID ${e.rid}, which is not attached to it`);
+    }
+    if (rid.context.table !== 'host') {
+      throw new HardwareFault('context', `RID ${e.rid} uses a guest PASID table: no per-PASID entry may be programmed on it`);
+    }
+    if (!Number.isInteger(e.pasid) || e.pasid < 1 || e.pasid >= 2 ** rid.spec.pasidBits) {
+      throw new HardwareFault('I4', `PASID ${e.pasid} is over the ${rid.spec.pasidBits}-bit width of ${e.rid}`);
+    }
+    const present = rid.pasids.get(e.pasid);
+    if (present) {
+      throw new HardwareFault('I2', `RID ${e.rid} PASID ${e.pasid} already holds an entry of fd ${present.fdId} ioasid ${present.ioasid}`);
+    }
+    this.checkOrigin(fd, rec, rid, e);
+    this.journal.mapInsert(rid.pasids, e.pasid, {
+      fdId: e.fdId,
+      ioasid: e.ioasid,
+      origin: e.origin,
+      firstStageGpa: e.firstStageGpa,
+      domainId: e.domainId,
+    });
+    this.countPair(fd.entriesOn, e.ioasid, e.rid, 1);
+    this.journal.assign(fd, 'entries', fd.entries + 1);
+  }
+
+  clearEntry(fd: HwFd, ref: EntryRef): void {
+    const rid = this.rid(ref.rid);
+    const entry = rid.pasids.get(ref.pasid);
+    if (!entry || entry.fdId !== fd.fdId) {
+      throw new HardwareFault('I9', `fd ${fd.fdId} clears RID ${ref.rid} PASID ${ref.pasid}, which holds no entry of it`);
+    }
+    this.ioasid(fd, entry.ioasid);
+    this.journal.mapDelete(rid.pasids, ref.pasid);
+    this.countPair(fd.entriesOn, entry.ioasid, ref.rid, -1);
+    this.journal.assign(fd, 'entries', fd.entries - 1);
+  }
+
+  attach(fd: HwFd, ioasid: number, ridId: Rid, enqcmd: boolean, mdevId: string | undefined): void {
+    const rid = this.rid(ridId);
+    this.ioasid(fd, ioasid);
+    if (enqcmd && (fd.mode !== 'global' || !this.s.host?.enqcmd)) {
+      throw new HardwareFault('I7', `enqcmd attachment of ${ridId} needs global mode on an enqcmd host`);
+    }
+    if (rid.context.table === 'guest') {
+      throw new HardwareFault('context', `RID ${ridId} uses the guest PASID table of ioasid ${rid.context.ioasid}: it cannot serve another ioasid`);
+    }
+    if (rid.spec.kind === 'vf') {
+      if (mdevId !== undefined) throw new HardwareFault('I3', `vf RID ${ridId} cannot carry an mdev`);
+      if (rid.vfOwner && rid.vfOwner.fdId !== fd.fdId) {
+        throw new HardwareFault('I3', `vf RID ${ridId} is already attached to fd ${rid.vfOwner.fdId}`);
+      }
+      if (pairCount(fd.attached, ioasid, ridId) > 0) throw new HardwareFault('I3', `vf RID ${ridId} is already attached to ioasid ${ioasid}`);
+      this.journal.assign(rid, 'vfOwner', { fdId: fd.fdId, attachments: (rid.vfOwner?.attachments ?? 0) + 1 });
+    } else {
+      if (mdevId === undefined) throw new HardwareFault('I3', `siov RID ${ridId} is attached without an mdev`);
+      if (this.s.mdevRid.has(mdevId)) throw new HardwareFault('I3', `mdev ${mdevId} already exists`);
+      this.journal.mapSet(rid.mdevs, mdevId, { fdId: fd.fdId, ioasid });
+      this.journal.mapSet(this.s.mdevRid, mdevId, ridId);
+      this.journal.assign(fd, 'mdevs', fd.mdevs + 1);
+    }
+    this.countPair(fd.attached, ioasid, ridId, 1);
+  }
+
+  /** Takes one attachment of (ioasid, rid) away; what it owned must already be released (I9). */
+  detach(fd: HwFd, ioasid: number, ridId: Rid): void {
+    const rid = this.rid(ridId);
+    this.ioasid(fd, ioasid);
+    if (pairCount(fd.attached, ioasid, ridId) === 0) throw new HardwareFault('I9', `RID ${ridId} is not attached to ioasid ${ioasid} of fd ${fd.fdId}`);
+    const left = this.countPair(fd.attached, ioasid, ridId, -1);
+    if (left === 0 && pairCount(fd.entriesOn, ioasid, ridId) > 0) {
+      throw new HardwareFault('I9', `detaching ${ridId} leaves ${pairCount(fd.entriesOn, ioasid, ridId)} entries of ioasid ${ioasid} behind`);
+    }
+    if (rid.spec.kind === 'vf') {
+      const owner = rid.vfOwner!;
+      if (rid.context.table === 'guest' && rid.context.ioasid === ioasid) {
+        throw new HardwareFault('I9', `detaching ${ridId} leaves its context on the guest PASID table`);
+      }
+      this.journal.assign(rid, 'vfOwner', owner.attachments > 1 ? { fdId: fd.fdId, attachments: owner.attachments - 1 } : null);
+    }
+  }
+
+  destroyMdev(fd: HwFd, mdevId: string): { rid: Rid; ioasid: number } {
+    const ridId = this.s.mdevRid.get(mdevId);
+    const mdev = ridId === undefined ? undefined : this.rid(ridId).mdevs.get(mdevId);
+    if (ridId === undefined || !mdev || mdev.fdId !== fd.fdId) {
+      throw new HardwareFault('I9', `fd ${fd.fdId} destroys mdev ${mdevId}, which it does not own`);
+    }
+    this.journal.mapDelete(this.rid(ridId).mdevs, mdevId);
+    this.journal.mapDelete(this.s.mdevRid, mdevId);
+    this.journal.assign(fd, 'mdevs', fd.mdevs - 1);
+    return { rid: ridId, ioasid: mdev.ioasid };
+  }
+
+  setGuestContext(fd: HwFd, ioasid: number, ridId: Rid, gpa: string): void {
+    const rid = this.rid(ridId);
+    this.ioasid(fd, ioasid);
+    if (rid.spec.kind !== 'vf') throw new HardwareFault('context', `siov RID ${ridId} needs its PASID table in host memory`);
+    if (pairCount(fd.attached, ioasid, ridId) === 0) throw new HardwareFault('context', `RID ${ridId} is not attached to ioasid ${ioasid} of fd ${fd.fdId}`);
+    if (rid.context.table !== 'host') throw new HardwareFault('context', `RID ${ridId} already uses a guest PASID table`);
+    if (rid.pasids.size > 0) throw new HardwareFault('context', `RID ${ridId} still has ${rid.pasids.size} PASID entries`);
+    this.journal.assign(rid, 'context', { table: 'guest', gpa, fdId: fd.fdId, ioasid });
+    this.journal.assign(fd, 'guestContexts', fd.guestContexts + 1);
+  }
+
+  restoreHostContext(fd: HwFd, ridId: Rid): void {
+    const rid = this.rid(ridId);
+    if (rid.context.table !== 'guest' || rid.context.fdId !== fd.fdId) {
+      throw new HardwareFault('I9', `fd ${fd.fdId} restores the context of ${ridId}, which is not on its guest table`);
+    }
+    this.journal.assign(rid, 'context', { table: 'host' });
+    this.journal.assign(fd, 'guestContexts', fd.guestContexts - 1);
+  }
+
+  /** I6: a VM's CPU translation points only at a global PASID its fd holds for that guest PASID. */
+  kvmMap(fd: HwFd, guestPasid: number, hostPasid: number): void {
+    if (!this.s.host?.enqcmd) throw new HardwareFault('I7', 'KVM PASID translation needs an enqcmd host');
+    if (fd.mode !== 'global') throw new HardwareFault('I6', `fd ${fd.fdId} is not in global mode`);
+    if (fd.localToGlobal.get(guestPasid) !== hostPasid) {
+      throw new HardwareFault('I6', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`);
+    }
+    const table = this.vmTable(this.s.vms, fd.vmId);
+    if (table.has(guestPasid)) throw new HardwareFault('I6', `VM ${fd.vmId} already maps guest PASID ${guestPasid}`);
+    this.journal.mapSet(table, guestPasid, hostPasid);
+    this.journal.mapSet(this.vmTable(this.s.vmsByHostPasid, fd.vmId), hostPasid, guestPasid);
+  }
+
+  kvmUnmap(fd: HwFd, guestPasid: number): void {
+    const table = this.s.vms.get(fd.vmId);
+    const hostPasid = table?.get(guestPasid);
+    if (!table || hostPasid === undefined) {
+      throw new HardwareFault('I9', `VM ${fd.vmId} has no KVM mapping for guest PASID ${guestPasid}`);
+    }
+    this.journal.mapDelete(table, guestPasid);
+    if (table.size === 0) this.journal.mapDelete(this.s.vms, fd.vmId);
+    const reverse = this.s.vmsByHostPasid.get(fd.vmId)!;
+    this.journal.mapDelete(reverse, hostPasid);
+    if (reverse.size === 0) this.journal.mapDelete(this.s.vmsByHostPasid, fd.vmId);
+  }
+
+  private countPair(counts: PairCounts, ioasid: number, rid: Rid, delta: number): number {
+    let perRid = counts.get(ioasid);
+    if (!perRid) {
+      perRid = new Map();
+      this.journal.mapInsert(counts, ioasid, perRid);
+    }
+    const next = this.journal.count(perRid, rid, delta);
+    if (perRid.size === 0) this.journal.mapDelete(counts, ioasid);
+    return next;
+  }
+
+  private vmTable(tables: Map<string, Map<number, number>>, vmId: string): Map<number, number> {
+    let table = tables.get(vmId);
+    if (!table) {
+      table = new Map();
+      this.journal.mapSet(tables, vmId, table);
+    }
+    return table;
+  }
+
+  /** I3 (guest PASIDs only on vf RIDs), I5 (local < globalMin <= global) and ownership of host PASIDs. */
+  private checkOrigin(fd: HwFd, rec: HwIoasid, rid: HwRid, e: ProgrammedEntry): void {
+    if (e.origin === 'local') {
+      if (rid.spec.kind !== 'vf') throw new HardwareFault('I3', `guest PASID ${e.pasid} programmed on siov RID ${e.rid}`);
+      if (e.pasid !== rec.localPasid) {
+        throw new HardwareFault('entry', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.localPasid}`);
+      }
+      if (fd.mode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
+        throw new HardwareFault('I5', `local PASID ${e.pasid} is not below globalMin ${fd.globalMin}`);
+      }
+      return;
+    }
+    if (!this.space().isOwnedBy(e.pasid, fd.slot, e.ioasid, e.origin)) {
+      throw new HardwareFault('I1', `${e.origin} PASID ${e.pasid} is not held by fd ${fd.fdId} ioasid ${e.ioasid}`);
+    }
+  }
+}

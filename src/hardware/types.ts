@@ -1,0 +1,99 @@
+import type { PasidSpace } from './pasid-space';
+import type { DeviceSpec, HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+
+/** A present PASID entry of a RID's PASID table (translation type is always nested). */
+export interface HwEntry {
+  fdId: string;
+  ioasid: number;
+  origin: PasidOrigin;
+  firstStageGpa: string;
+  domainId: number;
+}
+
+/** A RID's IOMMU context: the host-managed PASID table, or a guest-owned one at a GPA. */
+export type HwContext = { table: 'host' } | { table: 'guest'; gpa: string; fdId: string; ioasid: number };
+
+export interface HwRid {
+  spec: DeviceSpec;
+  context: HwContext;
+  pasids: Map<number, HwEntry>;
+  /** vf: the one fd it is attached to, and to how many of that fd's ioasids. */
+  vfOwner: { fdId: string; attachments: number } | null;
+  /** siov: the mdevs carved out of this parent RID. */
+  mdevs: Map<string, { fdId: string; ioasid: number }>;
+}
+
+/** An ioasid as the hardware knows it; its attachments and entries are counted in HwFd.attached / entriesOn. */
+export interface HwIoasid {
+  /** The user (guest) PASID once the hwid is set; 0 before. */
+  localPasid: number;
+  /** The host-allocated PASID (global or real) held by this ioasid; 0 when none. */
+  hostPasid: number;
+}
+
+/** Counts per (ioasid, RID) pair: ioasid -> RID -> count; pairs at 0 are removed. */
+export type PairCounts = Map<number, Map<Rid, number>>;
+
+export function pairCount(counts: PairCounts, ioasid: number, rid: Rid): number {
+  return counts.get(ioasid)?.get(rid) ?? 0;
+}
+
+export interface HwFd {
+  fdId: string;
+  tenantId: string;
+  vmId: string;
+  domainId: number;
+  /** Small integer naming the fd in the PASID ownership arrays. */
+  slot: number;
+  mode: HwidMode | null;
+  globalMin: number | null;
+  ioasids: Map<number, HwIoasid>;
+  /** Attachments per (ioasid, RID) pair (a siov RID may carry several mdevs of one ioasid). Kept per fd, and only for pairs that have some, so that a bare ioasid costs a few numbers. */
+  attached: PairCounts;
+  /** Entries per (ioasid, RID) pair. */
+  entriesOn: PairCounts;
+  /** Global mode: local PASID -> its global PASID (I5: one to one). */
+  localToGlobal: Map<number, number>;
+  heldPasids: number;
+  entries: number;
+  guestContexts: number;
+  mdevs: number;
+}
+
+/** Everything the emulated hardware of one host holds. */
+export interface HwState {
+  host: HostSpec | null;
+  version: number;
+  /** Allocator and PASID owners; null until the host is registered. */
+  space: PasidSpace | null;
+  rids: Map<Rid, HwRid>;
+  /** mdevId -> its parent RID. */
+  mdevRid: Map<string, Rid>;
+  fds: Map<string, HwFd>;
+  fdsBySlot: Map<number, HwFd>;
+  nextSlot: number;
+  /** vmId -> its open fd on this host. */
+  fdOfVm: Map<string, string>;
+  /** Per VM, the CPU PASID translation table: guest PASID -> host PASID, and its reverse. */
+  vms: Map<string, Map<number, number>>;
+  vmsByHostPasid: Map<string, Map<number, number>>;
+}
+
+export interface EntryView {
+  fdId: string;
+  ioasid: number;
+  origin: PasidOrigin;
+  pgtt: 'nested';
+  firstStageGpa: string;
+  domainId: number;
+}
+
+/** API.md's hardware view. */
+export interface HardwareView {
+  hostId: string | null;
+  version: number;
+  hash: string;
+  rids: Record<Rid, { context: { table: 'host' } | { table: 'guest'; gpa: string }; pasids: Record<string, EntryView> }>;
+  vms: Record<string, Record<string, number>>;
+  allocator: { used: number; free: number };
+}
