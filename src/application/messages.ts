@@ -20,6 +20,13 @@ export class RunHostCommand {
     readonly command: HostCommand,
     readonly meta: RequestMeta,
     readonly successStatus: number,
+    /**
+     * The host the command runs on when the command itself does not say: required for
+     * CreateFd (the `hostId` of the REST body) and ImportFd (the target host); RegisterHost
+     * uses `command.hostId`; fd-scoped commands find their host in the fd directory and
+     * ignore this (added after the first contract: optional, so existing callers still compile).
+     */
+    readonly hostId?: string,
   ) {}
 }
 
@@ -32,15 +39,19 @@ export class CreateTenantCommand {
   ) {}
 }
 
+/** Every registered host: HostView[] (capabilities and devices, no owners). */
 export class ListHostsQuery {
   constructor(readonly principal: Principal) {}
 }
+/** One host's HostView; NOT_FOUND when it is not registered. */
 export class GetHostQuery {
   constructor(readonly principal: Principal, readonly hostId: string) {}
 }
+/** One fd's FdView, read at the host's committed head; NOT_FOUND when missing, closed or another tenant's. */
 export class GetFdQuery {
   constructor(readonly principal: Principal, readonly fdId: string) {}
 }
+/** The open fds the principal may see (a tenant: its own), optionally on one host: FdView[]. */
 export class ListFdsQuery {
   constructor(readonly principal: Principal, readonly hostId?: string) {}
 }
@@ -48,7 +59,7 @@ export class ListFdsQuery {
 export class GetHardwareQuery {
   constructor(readonly principal: Principal, readonly hostId: string, readonly version?: number) {}
 }
-/** {ok, version, hash, firstBadVersion?}: hash chain and full replay agree with the live state. */
+/** {ok, version, hash, firstBadVersion?, reason?}: hash chain and full replay agree with the live state and the projection. */
 export class VerifyHostQuery {
   constructor(readonly principal: Principal, readonly hostId: string) {}
 }
@@ -57,6 +68,8 @@ export interface EventFilter {
   fdId?: string;
   type?: string;
   afterVersion?: number;
+  /** ISO time: only events that occurred at or after it (`ioasidctl audit --since`; added, optional). */
+  since?: string;
   pageSize?: number;
   pageToken?: string;
 }

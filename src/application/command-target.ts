@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { HostCommand } from '../domain/commands';
+import { DomainError } from '../domain/errors';
+import { FdLocations } from './fd-locations';
+import { TenantQuotas } from './tenant-quotas';
+
+/** Where a command runs, and the tenant whose fd it concerns (stamped into its events). */
+export interface CommandTarget {
+  hostId: string;
+  tenantId?: string;
+}
+
+/**
+ * Resolves a command's host: from the command (RegisterHost), from the caller (CreateFd,
+ * ImportFd), or from the fd directory (fd-scoped commands). Loads the tenant's quotas for
+ * the decider on the way, so an unknown tenant is NOT_FOUND before anything is decided.
+ */
+@Injectable()
+export class CommandTargets {
+  constructor(
+    private readonly fds: FdLocations,
+    private readonly quotas: TenantQuotas,
+  ) {}
+
+  async resolve(command: HostCommand, hostId: string | undefined): Promise<CommandTarget> {
+    switch (command.type) {
+      case 'RegisterHost':
+        return { hostId: command.hostId };
+      case 'CreateFd':
+      case 'ImportFd': {
+        if (!hostId) throw new DomainError('VALIDATION_FAILED', `${command.type} needs the host it runs on`, { fields: [{ field: 'hostId', message: 'required' }] });
+        await this.quotas.load(command.tenantId);
+        return { hostId, tenantId: command.tenantId };
+      }
+      default: {
+        const location = await this.fds.locate(command.fdId, command.actorTenantId);
+        await this.quotas.load(location.tenantId);
+        return { hostId: location.hostId, tenantId: location.tenantId };
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '../domain/envelope';
+import { DomainError } from '../domain/errors';
+import type { IdempotencyRecord } from '../store/append-request';
+import { IdempotencyStore } from '../store/idempotency-store';
+import { tenantScopeOf, type Principal } from './principal';
+import type { CommandResponse, RequestMeta } from './request-meta';
+
+/** Idempotency-Key semantics of API.md: keys are per tenant (the operator has its own scope). */
+@Injectable()
+export class IdempotentAnswers {
+  constructor(private readonly store: IdempotencyStore) {}
+
+  /**
+   * The first answer to this request, if it was already answered within 24 hours; undefined
+   * when there is no key or no answer yet. The same key with another request is IDEMPOTENCY_KEY_REUSED.
+   */
+  async previous(meta: RequestMeta): Promise<CommandResponse | undefined> {
+    if (meta.idempotencyKey === undefined) return undefined;
+    const stored = await this.store.find(scopeOf(meta.principal), meta.idempotencyKey);
+    if (!stored) return undefined;
+    if (stored.fingerprint !== meta.requestFingerprint) {
+      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { idempotencyKey: meta.idempotencyKey });
+    }
+    return { status: stored.status, body: stored.body };
+  }
+
+  /** The record to store with the write, when the request has a key. */
+  recordOf(meta: RequestMeta, response: CommandResponse): IdempotencyRecord | undefined {
+    if (meta.idempotencyKey === undefined) return undefined;
+    return {
+      scope: scopeOf(meta.principal),
+      key: meta.idempotencyKey,
+      fingerprint: meta.requestFingerprint,
+      status: response.status,
+      body: response.body,
+    };
+  }
+}
+
+function scopeOf(principal: Principal): string {
+  return tenantScopeOf(principal) ?? 'operator';
+}
+
+/** Who an event says caused it. */
+export function actorOf(principal: Principal): Actor {
+  return principal.kind === 'tenant' ? `tenant:${principal.tenantId}` : 'operator';
+}

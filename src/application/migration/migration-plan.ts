@@ -1,0 +1,53 @@
+import type { CommandOf } from '../../domain/commands';
+import type { FdImage, Rid } from '../../domain/model';
+
+/** One migration as the process manager drives it; ids are chosen once, before the first step. */
+export interface MigrationPlan {
+  migrationId: string;
+  /** The source fd. */
+  fdId: string;
+  /** The owner of the fd; the target fd belongs to it too. */
+  tenantId: string;
+  /** The calling tenant; absent for the operator and for the start-up recovery. */
+  actorTenantId?: string;
+  sourceHostId: string;
+  targetHostId: string;
+  /** The fd the import creates on the target. */
+  targetFdId: string;
+  deviceMap: Record<Rid, Rid>;
+}
+
+/** The host commands of each step, built in one place for the dry run and the real run alike. */
+
+function sourceFd(plan: Pick<MigrationPlan, 'fdId' | 'actorTenantId'>): { fdId: string; actorTenantId?: string } {
+  return plan.actorTenantId === undefined ? { fdId: plan.fdId } : { fdId: plan.fdId, actorTenantId: plan.actorTenantId };
+}
+
+export function startCommand(plan: MigrationPlan): CommandOf<'StartMigration'> {
+  return { type: 'StartMigration', ...sourceFd(plan), migrationId: plan.migrationId, targetHostId: plan.targetHostId };
+}
+
+export function importCommand(plan: MigrationPlan, image: FdImage): CommandOf<'ImportFd'> {
+  return {
+    type: 'ImportFd',
+    fdId: plan.targetFdId,
+    tenantId: plan.tenantId,
+    ...(plan.actorTenantId === undefined ? {} : { actorTenantId: plan.actorTenantId }),
+    migrationId: plan.migrationId,
+    sourceHostId: plan.sourceHostId,
+    sourceFdId: plan.fdId,
+    image,
+    deviceMap: plan.deviceMap,
+  };
+}
+
+/** What ending a migration needs: enough to rebuild from the read model after a restart. */
+export type MigrationEnd = Pick<MigrationPlan, 'migrationId' | 'fdId' | 'actorTenantId' | 'targetHostId'>;
+
+export function completeCommand(end: MigrationEnd, targetFdId: string): CommandOf<'CompleteMigration'> {
+  return { type: 'CompleteMigration', ...sourceFd(end), migrationId: end.migrationId, targetFdId };
+}
+
+export function abortCommand(end: MigrationEnd, reason: string): CommandOf<'AbortMigration'> {
+  return { type: 'AbortMigration', ...sourceFd(end), migrationId: end.migrationId, reason };
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { decide, exportFd, type DecideContext, type HostState } from '../../domain';
+import { DomainError } from '../../domain/errors';
+import type { Rid } from '../../domain/model';
+import { FdLocations } from '../fd-locations';
+import { HostStates } from '../host-states';
+import { tenantScopeOf } from '../principal';
+import { TenantQuotas } from '../tenant-quotas';
+import type { MigrateFdCommand } from './messages';
+import { importCommand, startCommand, type MigrationPlan } from './migration-plan';
+
+/**
+ * Everything a migration can be refused for, checked before anything changes: the source's
+ * decider is asked whether the fd may be frozen and exported, the target's whether it would
+ * import it, both on their current state and without appending. A refusal here is the answer
+ * with the right code, and no stream has moved. (The real steps decide again: a change that
+ * slips in between is refused there and rolled back.)
+ */
+@Injectable()
+export class MigrationPreflight {
+  constructor(
+    private readonly locations: FdLocations,
+    private readonly states: HostStates,
+    private readonly quotas: TenantQuotas,
+  ) {}
+
+  async check(request: MigrateFdCommand): Promise<MigrationPlan> {
+    const actorTenantId = tenantScopeOf(request.meta.principal);
+    const source = await this.locations.locate(request.fdId, actorTenantId);
+    await this.quotas.load(source.tenantId);
+    const plan: MigrationPlan = {
+      migrationId: randomUUID(),
+      fdId: request.fdId,
+      tenantId: source.tenantId,
+      ...(actorTenantId === undefined ? {} : { actorTenantId }),
+      sourceHostId: source.hostId,
+      targetHostId: request.targetHostId,
+      targetFdId: randomUUID(),
+      deviceMap: request.deviceMap,
+    };
+    const ctx: DecideContext = { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) };
+
+    const image = await this.onState(plan.sourceHostId, (state) => {
+      decide(startCommand(plan), state, ctx);
+      requireDevices(state, Object.keys(plan.deviceMap), 'source');
+      return exportFd(state, plan.fdId, actorTenantId);
+    });
+    await this.onState(plan.targetHostId, (state) => {
+      if (!state.host) throw new DomainError('NOT_FOUND', `host ${plan.targetHostId} not found`, { hostId: plan.targetHostId });
+      requireDevices(state, Object.values(plan.deviceMap), 'target');
+      decide(importCommand(plan, image), state, ctx);
+    });
+    return plan;
+  }
+
+  /** `check` runs on the host's committed state under its lock (the next command mutates it in place). */
+  private onState<T>(hostId: string, check: (state: HostState) => T): Promise<T> {
+    return this.states.exclusive(hostId, async () => check(await this.states.current(hostId)));
+  }
+}
+
+/** Every device the map names exists on its side, attached or not: a map naming an unknown device is a mistake. */
+function requireDevices(state: HostState, rids: Rid[], side: 'source' | 'target'): void {
+  const known = new Set(state.host?.devices.map((d) => d.rid));
+  const unknown = rids.find((rid) => !known.has(rid));
+  if (unknown !== undefined) {
+    throw new DomainError('NOT_FOUND', `the device map names ${unknown}, which is not a device of the ${side} host ${state.host?.hostId}`, {
+      rid: unknown,
+      side,
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { fdView, type FdView } from '../../domain';
+import { DomainError } from '../../domain/errors';
+import { FdDirectory } from '../../store/fd-directory';
+import { FdLocations } from '../fd-locations';
+import { HostStates } from '../host-states';
+import { GetFdQuery, ListFdsQuery } from '../messages';
+import { tenantScopeOf } from '../principal';
+
+/** Fds are read from their host's decider state at the committed head: a client reads its own writes. */
+@QueryHandler(GetFdQuery)
+export class GetFdHandler implements IQueryHandler<GetFdQuery, FdView> {
+  constructor(
+    private readonly locations: FdLocations,
+    private readonly states: HostStates,
+  ) {}
+
+  async execute({ principal, fdId }: GetFdQuery): Promise<FdView> {
+    const { hostId } = await this.locations.locate(fdId, tenantScopeOf(principal));
+    const view = await this.states.exclusive(hostId, async () => fdView(await this.states.current(hostId), fdId));
+    if (!view) throw new DomainError('NOT_FOUND', `fd ${fdId} not found`, { fdId });
+    return view;
+  }
+}
+
+@QueryHandler(ListFdsQuery)
+export class ListFdsHandler implements IQueryHandler<ListFdsQuery, FdView[]> {
+  constructor(
+    private readonly directory: FdDirectory,
+    private readonly states: HostStates,
+  ) {}
+
+  async execute({ principal, hostId }: ListFdsQuery): Promise<FdView[]> {
+    const open = await this.directory.listOpen({ tenantId: tenantScopeOf(principal), hostId });
+    const byHost = new Map<string, string[]>();
+    for (const fd of open) byHost.set(fd.hostId, [...(byHost.get(fd.hostId) ?? []), fd.fdId]);
+    const views: FdView[] = [];
+    for (const [host, fdIds] of byHost) {
+      const hostViews = await this.states.exclusive(host, async () => {
+        const current = await this.states.current(host);
+        // Views are taken under the lock: the state is mutated in place by the next command.
+        return fdIds.map((id) => fdView(current, id));
+      });
+      for (const view of hostViews) if (view) views.push(view);
+    }
+    return views;
+  }
+}

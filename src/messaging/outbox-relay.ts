@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config';
+import type { EventEnvelope } from '../domain/envelope';
+import { outboxLag } from '../observability/metrics';
+import { envelopeColumns, envelopeFromRow, type EventRow } from '../store/envelope-rows';
+import { EventStore } from '../store/event-store';
+import { storeCall } from '../store/store-errors';
+import { EVENT_TRANSPORT, type EventTransport } from './transport';
+
+/** Outbox rows read per pass. */
+const RELAY_BATCH = 1000;
+/** Fallback for commits this process does not see (other replicas) and for retries after a failed publish. */
+const POLL_MS = 1000;
+
+/**
+ * Moves committed events from the outbox to the transport: wakes on every local commit
+ * (and polls), publishes each host's pending events in version order, and deletes the rows
+ * only once the transport has them. A crash between publish and delete publishes again:
+ * delivery is at least once, and consumers drop what they have seen.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private failing = false;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventStore,
+    @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // A projector-only process publishes nothing: the API processes own the outbox.
+    if (this.config.role === 'projector') return;
+    this.unsubscribe = this.events.onCommit(() => this.wake());
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    // Shutdown drained the requests first: publish what they committed, once. Rows a failing
+    // transport refuses stay in the outbox for the next relay.
+    if (this.config.role !== 'projector') await this.drain();
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** Resolves once the outbox has been emptied of what was pending (tests, shutdown). */
+  async drain(): Promise<void> {
+    this.wake();
+    while (this.running) await this.running;
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.relayUntilEmpty().finally(() => (this.running = undefined));
+  }
+
+  private async relayUntilEmpty(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while (!this.stopped && (await this.relayOnce()) === RELAY_BATCH);
+        // A short read emptied the outbox (commits since then wake this loop again).
+        outboxLag.set(0);
+        if (this.failing) this.logger.log('publishing events again');
+        this.failing = false;
+      } catch (e) {
+        // One line per outage, not one per poll.
+        if (!this.failing) this.logger.warn(`outbox relay paused: ${e instanceof Error ? e.message : String(e)}`);
+        this.failing = true;
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Publishes one batch of pending events; returns how many rows it read. */
+  private async relayOnce(): Promise<number> {
+    const rows: EventRow[] = await storeCall(() =>
+      this.dataSource.query(
+        `SELECT ${envelopeColumns('e')}
+           FROM outbox o JOIN events e ON e.host_id = o.host_id AND e.version = o.version
+          ORDER BY e.position
+          LIMIT $1`,
+        [RELAY_BATCH],
+      ),
+    );
+    if (!rows.length) return 0;
+    const byHost = new Map<string, EventEnvelope[]>();
+    for (const row of rows) {
+      const envelope = envelopeFromRow(row);
+      byHost.set(envelope.hostId, [...(byHost.get(envelope.hostId) ?? []), envelope]);
+    }
+    const outcomes = await Promise.allSettled([...byHost.values()].map((events) => this.transport.publish(events)));
+    const published = [...byHost.values()].filter((_, i) => outcomes[i].status === 'fulfilled').flat();
+    if (published.length) {
+      await storeCall(() =>
+        this.dataSource.transaction(async (m) => {
+          // A delete lost in a crash only publishes again (at least once): not worth a WAL flush per pass.
+          await m.query('SET LOCAL synchronous_commit = off');
+          await m.query(
+            `DELETE FROM outbox o USING unnest($1::text[], $2::int[]) AS p(host_id, version)
+              WHERE o.host_id = p.host_id AND o.version = p.version`,
+            [published.map((e) => e.hostId), published.map((e) => e.version)],
+          );
+        }),
+      );
+    }
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return rows.length;
+  }
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { envelopeHash, type Actor, type EventEnvelope } from '../domain/envelope';
+import { EVENT_SCHEMA_VERSION, type HostEvent } from '../domain/events';
+
+/** The stored answer of a write, replayed for a repeat of the same Idempotency-Key. */
+export interface IdempotencyRecord {
+  /** 'operator' or the tenant id: keys are per tenant. */
+  scope: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+/** One command's events for one host stream, appended only if the stream is still at `expectedVersion`. */
+export interface AppendRequest {
+  hostId: string;
+  expectedVersion: number;
+  events: readonly HostEvent[];
+  /** The tenant whose fd the events concern (absent for host-level events); stamped into each envelope. */
+  tenantId?: string;
+  actor: Actor;
+  commandId: string;
+  correlationId: string;
+  /** Stored in the same transaction as the events. */
+  idempotency?: IdempotencyRecord;
+}
+
+/**
+ * Another request committed the same idempotency key first (a race the in-process lock
+ * cannot see: the two requests ran on different hosts or replicas). The caller looks the
+ * record up again and answers from it.
+ */
+export class IdempotencyKeyTaken extends Error {
+  constructor(readonly scope: string, readonly key: string) {
+    super(`idempotency key ${key} was committed by a concurrent request`);
+    this.name = 'IdempotencyKeyTaken';
+  }
+}
+
+/** The envelopes of a request once its stream's head hash is known: versions follow expectedVersion, each hash chains to the one before. */
+export function buildEnvelopes(request: AppendRequest, headHash: string, occurredAt = new Date().toISOString()): EventEnvelope[] {
+  let prevHash = headHash;
+  return request.events.map((event, i) => {
+    const unhashed: Omit<EventEnvelope, 'hash'> = {
+      eventId: randomUUID(),
+      hostId: request.hostId,
+      version: request.expectedVersion + i + 1,
+      type: event.type,
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      occurredAt,
+      ...(request.tenantId !== undefined ? { tenantId: request.tenantId } : {}),
+      actor: request.actor,
+      commandId: request.commandId,
+      correlationId: request.correlationId,
+      data: event.data,
+      prevHash,
+    };
+    const envelope = { ...unhashed, hash: envelopeHash(unhashed) } as EventEnvelope;
+    prevHash = envelope.hash;
+    return envelope;
+  });
+}

@@ -1,0 +1,107 @@
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '../domain/envelope';
+import { decodePageToken, encodePageToken } from './audit-page-token';
+import { envelopeColumns, envelopeFromRow, type EventRow } from './envelope-rows';
+import { storeCall } from './store-errors';
+
+export interface AuditFilter {
+  hostId?: string;
+  fdId?: string;
+  type?: string;
+  afterVersion?: number;
+  /** Only events that occurred at or after this instant. */
+  since?: Date;
+  pageSize?: number;
+  pageToken?: string;
+  /** Set for a tenant principal: only that tenant's events. */
+  tenantId?: string;
+}
+
+export interface AuditPage {
+  events: EventEnvelope[];
+  nextPageToken?: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+/** Rows per query when streaming a whole host: large enough to amortize round trips, small enough to keep memory flat for a million events. */
+export const STREAM_BATCH = 5000;
+
+/** Read queries over the events table. */
+export class EventReads {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** A host's events with afterVersion < version <= toVersion, in version order, in batches. */
+  async *stream(hostId: string, range: { afterVersion?: number; toVersion?: number; batchSize?: number } = {}): AsyncGenerator<EventEnvelope[]> {
+    let after = range.afterVersion ?? 0;
+    const batchSize = range.batchSize ?? STREAM_BATCH;
+    for (;;) {
+      const upTo = range.toVersion === undefined ? after + batchSize : Math.min(after + batchSize, range.toVersion);
+      if (upTo <= after) return;
+      const batch = await this.range(hostId, after, upTo);
+      if (batch.length) yield batch;
+      // Versions are contiguous: a short batch means the stream ended.
+      if (batch.length < upTo - after) return;
+      after = upTo;
+    }
+  }
+
+  /** A host's events with afterVersion < version <= toVersion (all after when toVersion is absent). */
+  range(hostId: string, afterVersion: number, toVersion?: number): Promise<EventEnvelope[]> {
+    return storeCall(async () => {
+      const rows: EventRow[] = await this.dataSource.query(
+        `SELECT ${envelopeColumns()} FROM events
+          WHERE host_id = $1 AND version > $2 AND ($3::int IS NULL OR version <= $3)
+          ORDER BY version`,
+        [hostId, afterVersion, toVersion ?? null],
+      );
+      return rows.map(envelopeFromRow);
+    });
+  }
+
+  /** The last version of a host whose event occurred at or before `at` (0 when none did). */
+  versionAt(hostId: string, at: Date): Promise<number> {
+    return storeCall(async () => {
+      const rows: Array<{ version: number | null }> = await this.dataSource.query(
+        'SELECT max(version) AS version FROM events WHERE host_id = $1 AND occurred_at <= $2',
+        [hostId, at.toISOString()],
+      );
+      return rows[0]?.version ?? 0;
+    });
+  }
+
+  /** The audit log: filtered, in global commit order, paged by opaque tokens. */
+  async list(filter: AuditFilter): Promise<AuditPage> {
+    const pageSize = Math.min(Math.max(filter.pageSize ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+    const after = filter.pageToken ? decodePageToken(filter.pageToken) : '0';
+    return storeCall(async () => {
+      const rows: EventRow[] = await this.dataSource.query(
+        `SELECT ${envelopeColumns()} FROM events
+          WHERE position > $1::bigint
+            AND ($2::text IS NULL OR host_id = $2)
+            AND ($3::text IS NULL OR fd_id = $3)
+            AND ($4::text IS NULL OR type = $4)
+            AND ($5::int IS NULL OR version > $5)
+            AND ($6::timestamptz IS NULL OR occurred_at >= $6)
+            AND ($7::text IS NULL OR tenant_id = $7)
+          ORDER BY position
+          LIMIT $8`,
+        [
+          after,
+          filter.hostId ?? null,
+          filter.fdId ?? null,
+          filter.type ?? null,
+          filter.afterVersion ?? null,
+          filter.since?.toISOString() ?? null,
+          filter.tenantId ?? null,
+          pageSize + 1,
+        ],
+      );
+      const page = rows.slice(0, pageSize);
+      return {
+        events: page.map(envelopeFromRow),
+        ...(rows.length > pageSize ? { nextPageToken: encodePageToken(page[page.length - 1].position) } : {}),
+      };
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EventData } from '../domain/events';
+import { storeCall } from './store-errors';
+
+/** A registered host as the directory knows it: its registration and its stream's head. */
+export interface HostEntry {
+  hostId: string;
+  version: number;
+  registration: EventData<'HostRegistered'>;
+}
+
+/** The hosts table: list and look up hosts without loading their streams. */
+@Injectable()
+export class HostDirectory {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(): Promise<HostEntry[]> {
+    const rows: HostRow[] = await storeCall(() =>
+      this.dataSource.query('SELECT host_id, version, spec FROM hosts WHERE spec IS NOT NULL ORDER BY host_id'),
+    );
+    return rows.map(entryOf);
+  }
+
+  async get(hostId: string): Promise<HostEntry | undefined> {
+    const rows: HostRow[] = await storeCall(() =>
+      this.dataSource.query('SELECT host_id, version, spec FROM hosts WHERE host_id = $1 AND spec IS NOT NULL', [hostId]),
+    );
+    return rows.length ? entryOf(rows[0]) : undefined;
+  }
+
+  /** The committed head version of a stream; 0 when it has no event. */
+  async headVersion(hostId: string): Promise<number> {
+    const rows: Array<{ version: number }> = await storeCall(() =>
+      this.dataSource.query('SELECT version FROM hosts WHERE host_id = $1', [hostId]),
+    );
+    return rows[0]?.version ?? 0;
+  }
+}
+
+interface HostRow {
+  host_id: string;
+  version: number;
+  spec: EventData<'HostRegistered'>;
+}
+
+function entryOf(row: HostRow): HostEntry {
+  return { hostId: row.host_id, version: row.version, registration: row.spec };
+}

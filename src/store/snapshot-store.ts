@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { storeCall } from './store-errors';
+
+export interface Snapshot {
+  version: number;
+  state: unknown;
+}
+
+/** Serialized decider states, so that loading a long stream reads only its tail. Only the latest per host is kept. */
+@Injectable()
+export class SnapshotStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async latest(hostId: string): Promise<Snapshot | undefined> {
+    const rows: Array<{ version: number; state: unknown }> = await storeCall(() =>
+      this.dataSource.query('SELECT version, state FROM snapshots WHERE host_id = $1 ORDER BY version DESC LIMIT 1', [hostId]),
+    );
+    return rows[0];
+  }
+
+  /** `stateJson`: the serialized state, already a string so that the caller may go on mutating the state. */
+  async save(hostId: string, version: number, stateJson: string): Promise<void> {
+    await storeCall(() =>
+      this.dataSource.transaction(async (m) => {
+        await m.query('INSERT INTO snapshots (host_id, version, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+          hostId,
+          version,
+          stateJson,
+        ]);
+        await m.query('DELETE FROM snapshots WHERE host_id = $1 AND version < $2', [hostId, version]);
+      }),
+    );
+  }
+}
