@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, ValidateNested } from 'class-validator';
+import { IdField, IntegerField, PatternField } from './field-decorators';
+import { MAX_DEVICES_PER_HOST, MAX_PASID_BITS, RID_PATTERN } from './formats';
+
+export class DeviceDto {
+  @PatternField(RID_PATTERN, 12, { example: '0000:3b:00.1' })
+  rid: string;
+
+  @ApiProperty({ enum: ['vf', 'siov'] })
+  @IsIn(['vf', 'siov'])
+  kind: 'vf' | 'siov';
+
+  @IntegerField(1, MAX_PASID_BITS, { example: 20 })
+  pasidBits: number;
+}
+
+export class RegisterHostDto {
+  @IdField({ example: 'host-a' })
+  hostId: string;
+
+  @IntegerField(1, MAX_PASID_BITS, { example: 20 })
+  pasidBits: number;
+
+  @ApiProperty({ description: 'CPUs with ENQCMD and VMX PASID translation' })
+  @IsBoolean()
+  enqcmd: boolean;
+
+  @ApiProperty({ description: 'the IOMMU can walk a guest-owned PASID table' })
+  @IsBoolean()
+  nestedPasidTable: boolean;
+
+  @ApiProperty({ type: [DeviceDto] })
+  @IsArray()
+  @ArrayMaxSize(MAX_DEVICES_PER_HOST)
+  @ValidateNested({ each: true })
+  @Type(() => DeviceDto)
+  devices: DeviceDto[];
+}
+
+export class HardwareQueryDto {
+  @IntegerField(0, undefined, { optional: true, fromDigits: true, description: 'the state as of this event version' })
+  version?: number;
+}

@@ -1,0 +1,74 @@
+import { HttpException } from '@nestjs/common';
+import { isDomainError } from '../../domain/errors';
+import { ERROR_STATUS, type ApiErrorCode, type TransportStatus } from './error-table';
+
+/** An error as any transport sends it: the stable code, a message for people, details for programs. */
+export interface ApiError {
+  code: ApiErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+  status: TransportStatus;
+  /** False when nobody expected it: the caller gets no internals, the log gets everything. */
+  expected: boolean;
+}
+
+/** The body of every error answer (API.md "Errors"). */
+export interface ErrorBody {
+  error: { code: ApiErrorCode; message: string; details: Record<string, unknown> };
+}
+
+export function errorBody(error: ApiError): ErrorBody {
+  return { error: { code: error.code, message: error.message, details: error.details } };
+}
+
+/**
+ * Whatever was thrown, as the API error to answer with. Domain refusals (validation
+ * failures included) carry their own code; framework and body-parser errors are the
+ * client's fault when their status says so (bad JSON, payload too large, unknown
+ * route); everything else is INTERNAL.
+ */
+export function toApiError(exception: unknown): ApiError {
+  if (isDomainError(exception)) {
+    return make(exception.code, exception.message, exception.details ?? {});
+  }
+  const httpStatus = clientErrorStatus(exception);
+  if (httpStatus !== undefined) return fromClientStatus(httpStatus, (exception as Error).message);
+  return { ...make('INTERNAL', 'internal error'), expected: false };
+}
+
+function make(code: ApiErrorCode, message: string, details: Record<string, unknown> = {}): ApiError {
+  return { code, message, details, status: ERROR_STATUS[code], expected: true };
+}
+
+function fromClientStatus(httpStatus: number, message: string): ApiError {
+  switch (httpStatus) {
+    case 401:
+      return make('UNAUTHENTICATED', message);
+    case 403:
+      return make('FORBIDDEN', message);
+    case 404:
+      return make('NOT_FOUND', message);
+    case 413: {
+      // Too large is still the caller's bad input, but keeps its own HTTP status so clients can tell.
+      const error = make('VALIDATION_FAILED', 'request body too large');
+      return { ...error, status: { ...error.status, http: 413 } };
+    }
+    default:
+      return make('VALIDATION_FAILED', message);
+  }
+}
+
+/**
+ * The 4xx status of a framework exception (Nest's HttpException, e.g. the 404 of an unknown
+ * route or the 400 of malformed JSON) or of a body-parser error (http-errors with `expose`).
+ */
+function clientErrorStatus(exception: unknown): number | undefined {
+  let status: unknown;
+  if (exception instanceof HttpException) status = exception.getStatus();
+  else if (isExposedHttpError(exception)) status = exception.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function isExposedHttpError(e: unknown): e is Error & { status: number; expose: true } {
+  return e instanceof Error && (e as { expose?: unknown }).expose === true && typeof (e as { status?: unknown }).status === 'number';
+}

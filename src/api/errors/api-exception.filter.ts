@@ -1,0 +1,29 @@
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { throwError, type Observable } from 'rxjs';
+import { errorBody, toApiError } from './api-error';
+import { grpcStatusOf } from './grpc-error';
+
+/**
+ * The one exception filter of both transports: every error leaves as
+ * `{"error": {code, message, details}}` (REST) or the matching gRPC status. Unexpected
+ * errors are logged in full and answered as INTERNAL without internals.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('errors');
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    const error = toApiError(exception);
+    if (!error.expected) this.logger.error({ msg: 'unexpected error', err: exception });
+
+    if (host.getType() === 'rpc') return throwError(() => grpcStatusOf(error));
+
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(error.status.http).json(errorBody(error));
+  }
+}

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { Principal } from '../application/principal';
+import type { RequestMeta } from '../application/request-meta';
+import { canonicalJson } from '../shared/canonical-json';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './dto/formats';
+import { validationFailed } from './validation/validation-failed';
+
+export interface CallFacts {
+  principal: Principal;
+  /** Names the operation in the fingerprint, so one key on two operations is a reuse. */
+  operation: string;
+  /** Everything that makes the request what it is (path parameters, query, body). */
+  payload: unknown;
+  /** Unique per request. */
+  commandId: string;
+  correlationId: string;
+  /** The raw `Idempotency-Key` header or metadata value, if any. */
+  idempotencyKey?: unknown;
+}
+
+/** The RequestMeta of a write, whatever the transport; refuses an unusable Idempotency-Key. */
+export function buildRequestMeta(call: CallFacts): RequestMeta {
+  const idempotencyKey = idempotencyKeyOf(call.idempotencyKey);
+  return {
+    principal: call.principal,
+    commandId: call.commandId,
+    correlationId: call.correlationId,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    requestFingerprint: createHash('sha256').update(call.operation).update('\n').update(canonicalJson(call.payload)).digest('hex'),
+  };
+}
+
+function idempotencyKeyOf(raw: unknown): string | undefined {
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw validationFailed([{ field: 'Idempotency-Key', message: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` }]);
+  }
+  return value;
+}

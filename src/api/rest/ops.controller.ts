@@ -1,0 +1,38 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Public } from '../../auth/access.decorators';
+import { registry } from '../../observability/metrics';
+import { isShuttingDown } from '../../observability/shutdown';
+import { ReadinessService } from '../../projections/readiness.service';
+
+/** Probes and metrics: public, and served in every role. */
+@ApiTags('operations')
+@Public()
+@Controller()
+export class OpsController {
+  constructor(private readonly readiness: ReadinessService) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  healthz(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: the database answers and the projection has caught up; 503 with the details otherwise (and while shutting down). */
+  @Get('readyz')
+  async readyz(@Res() res: Response): Promise<void> {
+    const shuttingDown = isShuttingDown();
+    const report = await this.readiness.check();
+    const ready = report.ready && !shuttingDown;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...report, ready, ...(shuttingDown ? { shuttingDown } : {}) });
+  }
+
+  /** Sent as it is: express would rewrite the content type's parameters of a string answer. */
+  @Get('metrics')
+  async metrics(@Res() res: Response): Promise<void> {
+    const text = await registry.metrics();
+    res.status(200).setHeader('Content-Type', registry.contentType);
+    res.end(text);
+  }
+}

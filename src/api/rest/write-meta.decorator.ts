@@ -1,0 +1,23 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { RequestMeta } from '../../application/request-meta';
+import { principalOf } from '../../auth/principal-context';
+import { buildRequestMeta } from '../request-meta';
+import { requestIdsOf } from './request-ids';
+
+/**
+ * The RequestMeta of a REST write. The fingerprint covers the handler's name, path
+ * parameters, query and body; `Idempotency-Key` counts on POST, PUT and DELETE only
+ * (API.md "Idempotency"), so a GET that is a command (get hwid) ignores it.
+ */
+export const WriteMeta = createParamDecorator((_data: unknown, context: ExecutionContext): RequestMeta => {
+  const http = context.switchToHttp();
+  const req = http.getRequest<Request>();
+  return buildRequestMeta({
+    principal: principalOf(context),
+    operation: context.getHandler().name,
+    payload: { params: req.params, query: req.query, body: req.body ?? null },
+    ...requestIdsOf(http.getResponse<Response>()),
+    idempotencyKey: req.method === 'GET' ? undefined : req.headers['idempotency-key'],
+  });
+});

@@ -1,0 +1,61 @@
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { connectGrpc } from './api/grpc/connect-grpc';
+import { BODY_LIMIT, refuseDeepJson, requireJsonBody } from './api/rest/json-body';
+import { setupOpenApi } from './api/rest/openapi';
+import { requestIds } from './api/rest/request-ids';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config';
+import { accessLog } from './observability/access-log';
+import { grpcDrain, httpDrain, type Drainable } from './observability/drain';
+import { createLogger } from './observability/logger';
+
+export interface StartedApp {
+  app: NestExpressApplication;
+  /** Where REST answers, on loopback (the server itself listens on every interface). */
+  httpUrl: string;
+  /** Where gRPC answers (`127.0.0.1:port`, for grpc-js clients); absent when ROLE=projector. */
+  grpcUrl?: string;
+  /** The servers to drain on shutdown, before the providers go (observability/shutdown.ts). */
+  drain: Drainable[];
+  /** Stops serving and releases everything (database, transports); for tests and benches. */
+  close(): Promise<void>;
+}
+
+/** The application, configured but not listening: middleware, body limit and OpenAPI. */
+export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger, bodyParser: false });
+  app.disable('x-powered-by');
+  app.use(accessLog(logger));
+  app.use(requestIds);
+  app.useBodyParser('json', { limit: BODY_LIMIT, verify: refuseDeepJson });
+  app.use(requireJsonBody);
+  if (config.role !== 'projector') setupOpenApi(app);
+  return app;
+}
+
+/** Creates the application and listens on config.port and, unless ROLE=projector, config.grpcPort (0: a free port). */
+export async function startApp(config: AppConfig, logger?: LoggerService): Promise<StartedApp> {
+  const app = await createApp(config, logger);
+  const grpc = config.role === 'projector' ? undefined : connectGrpc(app, config.grpcPort);
+  const drain = [httpDrain(app.getHttpServer())];
+  await app.listen(config.port);
+  // After listen: the app is initialized (database open) before the first gRPC call can arrive.
+  if (grpc) {
+    await app.startAllMicroservices();
+    drain.push(grpcDrain(grpc.unwrap()));
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    app,
+    httpUrl: `http://127.0.0.1:${port}`,
+    ...(grpc ? { grpcUrl: `127.0.0.1:${grpc.boundPort}` } : {}),
+    drain,
+    close: async () => {
+      await Promise.all(drain.map((d) => d.drain()));
+      await app.close();
+    },
+  };
+}
