@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { IoasidGrpcController } from './ioasid-grpc.controller';
+
+/** The ioasid.v1 handlers; served once `connectGrpc` has attached the gRPC transport. */
+@Module({ controllers: [IoasidGrpcController] })
+export class GrpcApiModule {}

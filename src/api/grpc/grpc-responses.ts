@@ -1,0 +1,21 @@
+import type { EventEnvelope } from '../../domain/envelope';
+
+/**
+ * The few answers whose REST JSON has no fixed protobuf shape: the proto carries those
+ * parts as JSON strings (ioasid.proto "Conventions"). Every other answer is REST's body
+ * as it is, since the messages mirror it field for field.
+ */
+
+export interface HardwareViewBody {
+  rids: unknown;
+  vms: unknown;
+  [field: string]: unknown;
+}
+
+export function hardwareMessage({ rids, vms, ...rest }: HardwareViewBody): Record<string, unknown> {
+  return { ...rest, ridsJson: JSON.stringify(rids), vmsJson: JSON.stringify(vms) };
+}
+
+export function eventPageMessage(page: { events: EventEnvelope[]; nextPageToken?: string }): Record<string, unknown> {
+  return { events: page.events.map(({ data, ...rest }) => ({ ...rest, dataJson: JSON.stringify(data) })), nextPageToken: page.nextPageToken };
+}

@@ -1,0 +1,42 @@
+import { Server, ServerCredentials, type handleUnaryCall } from '@grpc/grpc-js';
+import { Logger } from '@nestjs/common';
+import { ServerGrpc } from '@nestjs/microservices';
+import { withGrpcContext } from '../../observability/grpc-access-log';
+
+/**
+ * Nest's gRPC transport, plus what it lacks here:
+ * - the port it bound: Nest binds inside `createClient` and drops it, and with
+ *   GRPC_PORT=0 the OS picks it and clients need to know which;
+ * - `unwrap`, which Nest refuses for gRPC, hands out the grpc-js server (graceful
+ *   shutdown drains it);
+ * - every call runs in a request context with its access line, like REST requests.
+ */
+export class IoasidGrpcServer extends ServerGrpc {
+  private readonly accessLogger = new Logger('grpc');
+  private port?: number;
+
+  /** Binds like Nest does (insecure credentials; no channel options are configured here). */
+  override async createClient(): Promise<Server> {
+    const server = new Server();
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(this.url, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    return server;
+  }
+
+  override createUnaryServiceMethod(methodHandler: Function): Function {
+    return withGrpcContext(this.accessLogger, super.createUnaryServiceMethod(methodHandler) as handleUnaryCall<unknown, unknown>);
+  }
+
+  /** The bound port; known once the microservice listens. */
+  get boundPort(): number {
+    if (this.port === undefined) throw new Error('the gRPC server is not listening yet');
+    return this.port;
+  }
+
+  /** The grpc-js server, once the microservice listens. */
+  override unwrap<T = Server>(): T {
+    if (!this.grpcClient) throw new Error('the gRPC server is not listening yet');
+    return this.grpcClient as T;
+  }
+}

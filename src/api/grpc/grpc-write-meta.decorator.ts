@@ -1,0 +1,35 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { RequestMeta } from '../../application/request-meta';
+import { principalOf } from '../../auth/principal-context';
+import { correlationIdFrom } from '../../observability/access-log';
+import { setContext } from '../../observability/request-context';
+import { buildRequestMeta } from '../request-meta';
+import { CORRELATION_HEADER } from '../rest/request-ids';
+
+export interface GrpcWriteMetaOptions {
+  /** A read-like RPC that is a command underneath (GetHwid): REST's GET ignores Idempotency-Key, so does this. */
+  ignoreIdempotencyKey?: boolean;
+}
+
+/**
+ * The RequestMeta of a gRPC write, built by the same code as REST's: ids per call, the
+ * caller's `x-correlation-id` and `idempotency-key` metadata, and a fingerprint over the
+ * RPC and its whole request message.
+ */
+export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions | undefined, context: ExecutionContext): RequestMeta => {
+  const rpc = context.switchToRpc();
+  const metadata = rpc.getContext<Metadata>();
+  const commandId = randomUUID();
+  const correlationId = correlationIdFrom(metadata.get(CORRELATION_HEADER)[0]) ?? commandId;
+  setContext({ correlationId });
+  return buildRequestMeta({
+    principal: principalOf(context),
+    operation: context.getHandler().name,
+    payload: rpc.getData(),
+    commandId,
+    correlationId,
+    idempotencyKey: options?.ignoreIdempotencyKey ? undefined : metadata.get('idempotency-key'),
+  });
+});
