@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 /** What this process does (issue: roles): the API, the projector, or both. */
 export type Role = 'all' | 'api' | 'projector';
 
+/** Log severities, most severe first; a level lets through itself and everything before it. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** The environment of API.md "Running it", parsed once at start. */
 export interface AppConfig {
   port: number;
@@ -13,12 +17,18 @@ export interface AppConfig {
   /** Unset: events go to in-process consumers only. */
   kafkaBrokers?: string[];
   kafkaTopic: string;
+  /** KAFKA_GROUP_ID: the projectors' consumer group; optional (ioasid-projector). */
+  kafkaGroupId?: string;
   operatorToken: string;
   /** True when the operator token was generated at start (and must be printed). */
   operatorTokenGenerated: boolean;
   role: Role;
   /** Run pending migrations at start (default); false when a separate migration job does it. */
   runMigrations: boolean;
+  /** LOG_LEVEL: the least severe level written; optional so hand-built configs stay valid (info). */
+  logLevel?: LogLevel;
+  /** SNAPSHOT_EVERY: a host's decider state is snapshotted every this many events; optional (1000). */
+  snapshotEvery?: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -37,10 +47,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((b) => b.trim())
       .filter(Boolean),
     kafkaTopic: nonEmpty(env.KAFKA_TOPIC) ?? 'ioasid.events',
+    kafkaGroupId: nonEmpty(env.KAFKA_GROUP_ID),
     operatorToken: env.OPERATOR_TOKEN || `op_${randomBytes(24).toString('base64url')}`,
     operatorTokenGenerated: generated,
     role: role(env.ROLE),
     runMigrations: env.RUN_MIGRATIONS !== 'false',
+    logLevel: logLevel(env.LOG_LEVEL),
+    snapshotEvery: positiveInt(env, 'SNAPSHOT_EVERY', 1000),
   };
 }
 
@@ -57,8 +70,22 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
 function role(raw: string | undefined): Role {
   const r = nonEmpty(raw) ?? 'all';
   if (r !== 'all' && r !== 'api' && r !== 'projector') throw new ConfigError(`ROLE must be all, api or projector, got "${r}"`);
   return r;
+}
+
+function logLevel(raw: string | undefined): LogLevel {
+  const l = nonEmpty(raw)?.toLowerCase() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(l)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${l}"`);
+  return l as LogLevel;
 }

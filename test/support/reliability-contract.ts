@@ -1,0 +1,41 @@
+/** API.md "Errors", restated from the contract (not from the code under test): HTTP status -> the codes it may carry. */
+export const DOCUMENTED_CODES: Record<number, readonly string[]> = {
+  400: ['VALIDATION_FAILED'],
+  401: ['UNAUTHENTICATED'],
+  403: ['FORBIDDEN'],
+  404: ['NOT_FOUND'],
+  409: [
+    'ALREADY_EXISTS', 'HWID_MODE_NOT_SET', 'HWID_MODE_ALREADY_SET', 'WRONG_HWID_MODE', 'GLOBAL_MIN_LOCKED', 'HWID_ALREADY_SET',
+    'HWID_NOT_SET', 'PASID_IN_USE', 'PASID_NOT_OWNED', 'DEVICE_BUSY', 'ALREADY_ATTACHED', 'NOT_ATTACHED', 'IOASID_BUSY',
+    'CAPABILITY_MISSING', 'NOT_MIGRATABLE', 'FD_MIGRATING', 'VERSION_CONFLICT',
+  ],
+  // The body limit: still the caller's bad input.
+  413: ['VALIDATION_FAILED'],
+  422: ['PASID_OUT_OF_RANGE', 'PASID_WIDTH_EXCEEDED', 'INVALID_RANGE', 'IDEMPOTENCY_KEY_REUSED'],
+  429: ['QUOTA_EXCEEDED', 'PASID_EXHAUSTED'],
+  503: ['UNAVAILABLE'],
+};
+
+/**
+ * Why an answer breaks the contract (undefined: it keeps it): a 5xx other than 503, an error
+ * without the `{"error": {code, message, details}}` body, or a code its status may not carry.
+ * `framework` allows the bare 4xx that Node's HTTP parser sends before the app sees a request
+ * it cannot even parse (400, 431: no route, no body).
+ */
+export function contractBreach(status: number, contentType: string | undefined, body: string, options: { allow503?: boolean } = {}): string | undefined {
+  if (status === 0) return 'no answer (connection closed)';
+  if (status >= 500 && !(options.allow503 && status === 503)) return `server error ${status}: ${body.slice(0, 300)}`;
+  if (status < 400) return undefined;
+  if (!(contentType ?? '').includes('json')) return status === 400 || status === 431 ? undefined : `error ${status} without a JSON body`;
+  let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
+  try {
+    error = (JSON.parse(body) as { error?: typeof error }).error;
+  } catch {
+    return `error ${status} with a body that is not JSON`;
+  }
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string' || typeof error.details !== 'object' || error.details === null) {
+    return `error ${status} without {error: {code, message, details}}: ${body.slice(0, 300)}`;
+  }
+  if (!DOCUMENTED_CODES[status]?.includes(error.code)) return `code ${error.code} is not documented for HTTP ${status}`;
+  return undefined;
+}
