@@ -14,6 +14,14 @@ export interface EventTransport {
    */
   subscribe(handler: (events: EventEnvelope[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
+  /** Connectivity for /readyz (Kafka: producer connected and publishing, consumer in its group); absent: always fine. */
+  health?(): TransportHealth;
+}
+
+/** `ok` decides readiness; the other fields are details shown as they are. */
+export interface TransportHealth {
+  ok: boolean;
+  [detail: string]: unknown;
 }
 
 export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');

@@ -3,14 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /**
  * A Kafka-protocol cluster for tests and benchmarks: librdkafka's mock cluster, served by
  * a `kcat` child process (no broker or Docker can run here). Produce, fetch and consumer
- * groups work; admin createTopics and the idempotent producer do not, and topics are
- * created on first use.
+ * groups work; admin createTopics and the idempotent producer do not, topics are created
+ * on first use (4 partitions), and a fetch returns one produce batch per partition.
  */
 export interface KafkaMock {
   brokers: string[];
-  /** The kcat process id: tests pause it (SIGSTOP/SIGCONT) to simulate an outage. */
+  /** The kcat process id. */
   pid: number;
-  /** Freezes every broker of the cluster: connections stay open but nothing answers. */
+  /** Freezes every broker of the cluster (SIGSTOP): connections stay open but nothing answers. */
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
@@ -25,15 +25,22 @@ export interface KafkaMockOptions {
 
 const BOOTSTRAP = /bootstrap\.servers and security\.protocol ignored and replaced with (\S+)/;
 
-const running = new Set<ChildProcess>();
+/**
+ * kcat runs under a small shell that prints its pid and kills it as soon as its stdin, a pipe
+ * from this process, closes: so kcat dies with this process however it ends (even SIGKILL,
+ * where no exit handler runs). The shell exits when kcat does, with its status.
+ */
+const WATCHDOG = 'exec 3<&0; "$0" "$@" & pid=$!; echo "$pid"; { cat <&3 >/dev/null; kill -9 "$pid" 2>/dev/null; } & wait "$pid"';
+
+const running = new Set<number>();
 let exitHookInstalled = false;
 
-/** Kills every mock still running when the process exits, so no kcat outlives a test run. */
+/** Kills every mock still running when the process exits normally, without waiting for the watchdogs. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const pid of running) killQuietly(pid, 'SIGKILL');
   });
 }
 
@@ -44,70 +51,97 @@ export async function startKafkaMock(options: KafkaMockOptions = {}): Promise<Ka
   installExitHook();
   // kcat consumes a throwaway topic only to keep the mock cluster inside it alive; -q keeps
   // its stdout quiet and the notice that names the bootstrap servers still goes to stderr.
-  const child = spawn(kcat, ['-b', 'mock:1', '-X', `test.mock.num.brokers=${brokerCount}`, '-C', '-t', 'kcat-keepalive', '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  const args = ['-b', 'mock:1', '-X', `test.mock.num.brokers=${brokerCount}`, '-C', '-t', 'kcat-keepalive', '-q'];
+  const shell = spawn('sh', ['-c', WATCHDOG, kcat, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
 
-  let brokers: string[];
+  let started: { pid: number; brokers: string[] };
   try {
-    brokers = await bootstrapServers(child, kcat, timeoutMs);
+    started = await startup(shell, kcat, timeoutMs);
   } catch (e) {
-    child.kill('SIGKILL');
+    shell.stdin!.end();
+    shell.kill('SIGKILL');
     throw e;
   }
-  const pid = child.pid!;
+  const { pid, brokers } = started;
+  running.add(pid);
+  shell.once('exit', () => running.delete(pid));
   return {
     brokers,
     pid,
     pause: () => process.kill(pid, 'SIGSTOP'),
     resume: () => process.kill(pid, 'SIGCONT'),
-    stop: () => stopChild(child),
+    stop: () => stop(shell, pid),
   };
 }
 
-function bootstrapServers(child: ChildProcess, kcat: string, timeoutMs: number): Promise<string[]> {
+/** kcat's pid (first stdout line) and the bootstrap servers (stderr), or a clear error. */
+function startup(shell: ChildProcess, kcat: string, timeoutMs: number): Promise<{ pid: number; brokers: string[] }> {
   return new Promise((resolve, reject) => {
-    let seen = '';
-    let reported = false;
+    let stdout = '';
+    let stderr = '';
+    let pid: number | undefined;
+    let brokers: string[] | undefined;
     const done = (fn: () => void) => {
       clearTimeout(timer);
-      child.off('error', onError);
-      child.off('exit', onExit);
+      shell.off('error', onError);
+      shell.off('exit', onExit);
       fn();
     };
-    const onError = (e: Error) =>
-      done(() => reject(new Error(`cannot start the Kafka mock cluster with "${kcat}" (${e.message}); install kcat (apt-get install kcat)`)));
+    const settleIfReady = () => {
+      if (pid !== undefined && brokers !== undefined) {
+        const started = { pid, brokers };
+        done(() => resolve(started));
+      }
+    };
+    const onError = (e: Error) => done(() => reject(new Error(`cannot start the Kafka mock cluster (${e.message})`)));
     const onExit = (code: number | null, signal: string | null) =>
-      done(() => reject(new Error(`kcat exited (code ${code}, signal ${signal}) before reporting its mock cluster: ${seen.trim()}`)));
+      done(() =>
+        reject(new Error(`"${kcat}" exited (code ${code}, signal ${signal}) before reporting its mock cluster; is kcat installed (apt-get install kcat)? ${stderr.trim()}`)),
+      );
     const timer = setTimeout(
-      () => done(() => reject(new Error(`kcat did not report its mock cluster within ${timeoutMs} ms: ${seen.trim()}`))),
+      () => done(() => reject(new Error(`"${kcat}" did not report its mock cluster within ${timeoutMs} ms: ${stderr.trim()}`))),
       timeoutMs,
     );
-    child.once('error', onError);
-    child.once('exit', onExit);
+    shell.once('error', onError);
+    shell.once('exit', onExit);
+    shell.stdout!.setEncoding('utf8');
+    shell.stdout!.on('data', (chunk: string) => {
+      stdout += chunk;
+      const line = /^(\d+)\n/.exec(stdout);
+      if (pid === undefined && line) {
+        pid = Number(line[1]);
+        settleIfReady();
+      }
+    });
     // stderr is read for as long as kcat lives: a full pipe would block its logging and stall the brokers.
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      if (reported) return;
-      seen += chunk;
-      const match = BOOTSTRAP.exec(seen);
+    shell.stderr!.setEncoding('utf8');
+    shell.stderr!.on('data', (chunk: string) => {
+      if (brokers !== undefined) return;
+      stderr = (stderr + chunk).slice(-8_000);
+      const match = BOOTSTRAP.exec(stderr);
       if (match) {
-        reported = true;
-        done(() => resolve(match[1].split(',')));
-      } else if (seen.length > 64_000) {
-        seen = seen.slice(-4_000);
+        brokers = match[1].split(',');
+        settleIfReady();
       }
     });
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stop(shell: ChildProcess, pid: number): Promise<void> {
+  if (shell.exitCode !== null || shell.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    // A paused process cannot act on SIGTERM; SIGKILL ends it whatever its state.
-    child.kill('SIGKILL');
+    shell.once('exit', () => resolve());
+    // A paused process cannot act on SIGTERM; SIGKILL ends it whatever its state. Closing
+    // stdin ends the watchdog too.
+    killQuietly(pid, 'SIGKILL');
+    shell.stdin!.end();
   });
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
 }

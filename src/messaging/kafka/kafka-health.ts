@@ -1,0 +1,36 @@
+import type { TransportHealth } from '../transport';
+
+/** The last failure seen, for /readyz and logs. */
+export interface KafkaError {
+  message: string;
+  at: string;
+}
+
+export interface KafkaProducerHealth {
+  connected: boolean;
+  /** The last publish failed and none succeeded since, or a publish waits longer than a request may. */
+  failing: boolean;
+  lastPublishAt?: string;
+  lastError?: KafkaError;
+}
+
+export interface KafkaConsumerHealth {
+  groupId: string;
+  /** Member of the group with an assignment (possibly empty, when other instances hold every partition). */
+  joined: boolean;
+  assignedPartitions: number[];
+  /** The handler failed on the last attempt and is being retried. */
+  handlerFailing: boolean;
+  lastError?: KafkaError;
+}
+
+export interface KafkaHealth extends TransportHealth {
+  brokers: string[];
+  topic: string;
+  producer?: KafkaProducerHealth;
+  consumer?: KafkaConsumerHealth;
+}
+
+export function kafkaError(e: unknown): KafkaError {
+  return { message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), at: new Date().toISOString() };
+}

@@ -1,0 +1,215 @@
+import { Logger } from '@nestjs/common';
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EventEnvelope } from '../../domain/envelope';
+import { backoffDelay, DEFAULT_BACKOFF, pause, type BackoffOptions } from './backoff';
+import { CoalescingQueue } from './coalescing-queue';
+import { fromKafkaMessage, MalformedEventMessage } from './envelope-codec';
+import { kafkaError, type KafkaConsumerHealth, type KafkaError } from './kafka-health';
+import { OffsetCommitter } from './offset-committer';
+
+const HANDLER_WARN_INTERVAL_MS = 30_000;
+/** Handled offsets are committed this often (and when the consumer stops). */
+const COMMIT_INTERVAL_MS = 500;
+/** Fetched events waiting for the handler, at most; fetching pauses beyond. */
+const MAX_BUFFERED_EVENTS = 10_000;
+const BUFFER_FULL_POLL_MS = 20;
+
+export type EventHandler = (events: EventEnvelope[]) => Promise<void>;
+
+export interface KafkaSubscriberOptions {
+  groupId: string;
+  maxEventsPerDelivery: number;
+  fetchMaxWaitMs: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  backoff?: BackoffOptions;
+}
+
+/**
+ * The consuming half of the Kafka transport: one member of the projectors' consumer group.
+ *
+ * Fetching and handling overlap: each fetched batch joins a queue and the consumer fetches
+ * on, while the handler takes everything queued at once (one projection transaction for
+ * many events), one call at a time, in fetch order, retried until it succeeds. So a
+ * partition's events, hence a host's, reach the handler in order. An offset is committed
+ * only once the handler resolved for its event: a crash or a rebalance redelivers from an
+ * event not yet handled, or shortly before it (at least once). A supervisor recreates the
+ * consumer, with backoff, whenever kafkajs gives up, for as long as the transport is open.
+ */
+export class KafkaSubscriber {
+  private readonly log = new Logger('KafkaSubscriber');
+  private readonly stopping = new AbortController();
+  private readonly backoff: BackoffOptions;
+  private supervisor?: Promise<void>;
+  private deliveries?: CoalescingQueue<EventEnvelope>;
+  private buffered = 0;
+  private joined = false;
+  private assignedPartitions: number[] = [];
+  private handlerFailing = false;
+  private lastHandlerWarnAt = 0;
+  private lastError?: KafkaError;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly options: KafkaSubscriberOptions,
+  ) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** Starts consuming in the background and returns at once: the cluster may be down at start. */
+  start(handler: EventHandler): void {
+    if (this.supervisor) throw new Error('the Kafka transport already has a subscriber');
+    this.deliveries = new CoalescingQueue<EventEnvelope>((events) => this.handleUntilDone(handler, events), () => 1, this.options.maxEventsPerDelivery);
+    this.supervisor = this.supervise();
+  }
+
+  health(): KafkaConsumerHealth {
+    return {
+      groupId: this.options.groupId,
+      joined: this.joined,
+      assignedPartitions: this.assignedPartitions,
+      handlerFailing: this.handlerFailing,
+      lastError: this.lastError,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await this.supervisor;
+  }
+
+  private async supervise(): Promise<void> {
+    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+      const consumer = this.createConsumer();
+      const gaveUp = new Promise<void>((resolve) =>
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          this.lastError = kafkaError(payload.error);
+          if (!payload.restart) resolve();
+        }),
+      );
+      const stopped = new Promise<void>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      const offsets = new OffsetCommitter(consumer, this.topic, COMMIT_INTERVAL_MS, (e) => (this.lastError = kafkaError(e)));
+      consumer.on(consumer.events.GROUP_JOIN, () => offsets.keepOnly(this.assignedPartitions));
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => this.enqueueBatch(payload, offsets),
+        });
+        attempt = 0;
+        await Promise.race([gaveUp, stopped]);
+      } catch (e) {
+        this.lastError = kafkaError(e);
+      }
+      await consumer.stop().catch(() => undefined);
+      // What was fetched is handled (or abandoned, when closing) and committed before leaving the group.
+      await this.drained();
+      await offsets.stop();
+      this.joined = false;
+      this.assignedPartitions = [];
+      await consumer.disconnect().catch(() => undefined);
+      if (!this.stopping.signal.aborted) await pause(backoffDelay(attempt, this.backoff), this.stopping.signal);
+    }
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      allowAutoTopicCreation: true,
+      // Restart after every retriable failure; the supervisor handles the others.
+      retry: { restartOnFailure: async () => true },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.assignedPartitions = (payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);
+      this.lastError = undefined;
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.joined = false;
+    });
+    return consumer;
+  }
+
+  /**
+   * Queues the batch for the handler and lets the consumer fetch on; once the handler took
+   * the batch, its offsets may be committed. Fetching waits while the queue is full.
+   */
+  private async enqueueBatch(payload: EachBatchPayload, offsets: OffsetCommitter): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const owned = () => isRunning() && !isStale() && !this.stopping.signal.aborted;
+    while (this.buffered >= MAX_BUFFERED_EVENTS && owned()) {
+      await pause(BUFFER_FULL_POLL_MS, this.stopping.signal);
+      await heartbeat();
+    }
+    if (!owned() || batch.messages.length === 0) return;
+    const events = this.decode(batch.messages, batch);
+    const last = batch.messages[batch.messages.length - 1].offset;
+    const { partition } = batch;
+    this.buffered += events.length;
+    this.deliveries!.push(events).then(
+      () => {
+        this.buffered -= events.length;
+        if (this.assignedPartitions.includes(partition)) offsets.handled(partition, last);
+      },
+      () => {
+        this.buffered -= events.length;
+      },
+    );
+    // Moves the fetch position only: what is committed is what the handler took.
+    resolveOffset(last);
+    await heartbeat();
+  }
+
+  /** Resolves when no fetched event waits for the handler any more. */
+  private async drained(): Promise<void> {
+    while (this.buffered > 0) await pause(BUFFER_FULL_POLL_MS);
+  }
+
+  /**
+   * Calls the handler until it succeeds (the store or the projection may be down for a
+   * while): later events must not overtake these. Gives up only when the transport closes;
+   * the events are then redelivered to whoever consumes next, from the committed offsets.
+   */
+  private async handleUntilDone(handler: EventHandler, events: EventEnvelope[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopping.signal.aborted) throw new Error('the Kafka transport is closed');
+      try {
+        if (events.length > 0) await handler(events);
+        this.handlerFailing = false;
+        return;
+      } catch (e) {
+        this.lastError = kafkaError(e);
+        // At most once per window: a database outage would otherwise log every retry.
+        if (Date.now() - this.lastHandlerWarnAt > HANDLER_WARN_INTERVAL_MS) {
+          this.lastHandlerWarnAt = Date.now();
+          this.log.warn(`event handler failed, retrying with backoff until it succeeds: ${this.lastError.message}`);
+        }
+        this.handlerFailing = true;
+      }
+      await pause(backoffDelay(attempt, this.backoff), this.stopping.signal);
+    }
+  }
+
+  /**
+   * A message that is not an event envelope cannot ever be handled: it is logged and passed
+   * over. No event is lost by that, as the projector reads a version gap back from the store.
+   */
+  private decode(messages: KafkaMessage[], batch: Batch): EventEnvelope[] {
+    const events: EventEnvelope[] = [];
+    for (const message of messages) {
+      try {
+        events.push(fromKafkaMessage(message));
+      } catch (e) {
+        if (!(e instanceof MalformedEventMessage)) throw e;
+        this.log.warn(`skipping a message of ${batch.topic}[${batch.partition}]: ${e.message}`);
+      }
+    }
+    return events;
+  }
+}

@@ -1,0 +1,16 @@
+import type { AppConfig, Role } from '../../config';
+import type { KafkaTransportMode } from './kafka-options';
+import { KafkaTransport } from './kafka-transport';
+
+/** API processes own the outbox and only publish; projector processes only consume. */
+const MODE_OF_ROLE: Record<Role, KafkaTransportMode> = { api: 'publish', projector: 'consume', all: 'both' };
+
+/** The Kafka transport of KAFKA_BROKERS / KAFKA_TOPIC / KAFKA_GROUP_ID, in the mode of ROLE. */
+export function kafkaTransportFromConfig(config: AppConfig & { kafkaBrokers: string[] }): KafkaTransport {
+  return new KafkaTransport({
+    brokers: config.kafkaBrokers,
+    topic: config.kafkaTopic,
+    groupId: config.kafkaGroupId,
+    mode: MODE_OF_ROLE[config.role],
+  });
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import type { EventEnvelope } from '../../src/domain/envelope';
+import { KafkaTransport } from '../../src/messaging/kafka/kafka-transport';
+import type { KafkaTransportOptions } from '../../src/messaging/kafka/kafka-options';
+import { DeliveryLog, waitUntil } from '../support/kafka-delivery-log';
+import { hostEventChain, inBatches } from '../support/kafka-envelopes';
+import { startKafkaMock, type KafkaMock } from '../support/kafka-mock';
+
+const HOSTS = Array.from({ length: 12 }, (_, i) => `rack1-host${i}`);
+const PER_HOST = 90;
+
+describe('Kafka consumer group: projector instances sharing the partitions', () => {
+  let mock: KafkaMock;
+  const open: KafkaTransport[] = [];
+
+  before(async () => {
+    mock = await startKafkaMock();
+  });
+  after(async () => {
+    for (const t of open.reverse()) await t.close();
+    await mock.stop();
+  });
+
+  it('a second instance takes over partitions from committed offsets, and the last one takes over all when the first leaves', async () => {
+    const topic = `events-${randomUUID()}`;
+    const base: Omit<KafkaTransportOptions, 'mode'> = {
+      brokers: mock.brokers,
+      topic,
+      groupId: `projectors-${randomUUID()}`,
+      heartbeatIntervalMs: 300,
+      sessionTimeoutMs: 10_000,
+      maxEventsPerDelivery: 7,
+    };
+    const publisher = new KafkaTransport({ ...base, mode: 'publish' });
+    const first = new KafkaTransport({ ...base, mode: 'consume' });
+    const second = new KafkaTransport({ ...base, mode: 'consume' });
+    open.push(publisher, first, second);
+
+    const log = new DeliveryLog();
+    // A little work per delivery, so that rebalances happen while batches are in flight.
+    const slow = (handler: (e: EventEnvelope[]) => Promise<void>) => async (events: EventEnvelope[]) => {
+      await sleep(2);
+      await handler(events);
+    };
+    const batches = HOSTS.map((h) => inBatches(hostEventChain(h, PER_HOST), 3));
+    const third = batches[0].length / 3;
+    const publishPart = (part: number) =>
+      Promise.all(
+        batches.map(async (hostBatches) => {
+          for (const batch of hostBatches.slice(part * third, (part + 1) * third)) {
+            await publisher.publish(batch);
+            await sleep(5);
+          }
+        }),
+      );
+    const distinctAfter = (part: number) => HOSTS.length * (PER_HOST / 3) * (part + 1);
+
+    await first.subscribe(slow(log.handler('first')));
+    await publishPart(0);
+    await waitUntil(() => log.distinctCount() === distinctAfter(0), 'the first instance to handle the first part');
+
+    await second.subscribe(slow(log.handler('second')));
+    await publishPart(1);
+    await waitUntil(() => (second.health().consumer?.assignedPartitions.length ?? 0) > 0, 'the second instance to get partitions');
+    await waitUntil(() => log.distinctCount() === distinctAfter(1), 'both instances to handle the second part');
+    const shared = { first: first.health().consumer!.assignedPartitions, second: second.health().consumer!.assignedPartitions };
+
+    const publishing = publishPart(2);
+    await first.close();
+    await publishing;
+    await waitUntil(() => log.distinctCount() === distinctAfter(2), 'the second instance to handle the rest');
+
+    log.assertComplete(new Map(HOSTS.map((h) => [h, PER_HOST])));
+    log.assertPerHostOrder();
+    assert.ok(shared.first.length > 0 && shared.second.length > 0, `both instances held partitions: ${JSON.stringify(shared)}`);
+    assert.deepEqual(
+      second.health().consumer!.assignedPartitions,
+      [...shared.first, ...shared.second].sort((a, b) => a - b),
+      'the second instance holds every partition once the first left',
+    );
+    const handledBy = (name: string) => new Set(log.calls.filter((c) => c.consumer === name).flatMap((c) => c.events.map((e) => e.hostId)));
+    assert.ok(handledBy('second').size === HOSTS.length, 'the second instance handled every host in the end');
+    assert.ok(log.deliveredCount() >= HOSTS.length * PER_HOST);
+  });
+});
