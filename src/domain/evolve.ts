@@ -1,11 +1,14 @@
 import type { EventData, HostEvent } from './events';
+import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
 import type { Released } from './model';
 import { addPasidUser, removePasidUser } from './pasid-index';
-import { NO_ATTACHMENTS, newIoasid, type AttachmentState, type FdState, type HostState, type IoasidState } from './state';
+import type { AttachmentState, FdState, HostState } from './state';
 
 /**
  * Applies one event: first to the emulated hardware (which checks I1-I9 and throws a
  * HardwareFault, changing nothing, if the event breaks one), then to the logical fd model.
+ * The fds' ioasid tables read PASIDs from the hardware, so only what the hardware does not
+ * hold (GPAs, attachments, modes, counters, the local-mode PASID index) changes here.
  *
  * For speed it MUTATES `state` and returns the same object: the caller owns the state and
  * must not keep an older reference expecting it unchanged (decide never mutates, so the
@@ -13,8 +16,10 @@ import { NO_ATTACHMENTS, newIoasid, type AttachmentState, type FdState, type Hos
  * release comes from the event.
  */
 export function evolve(state: HostState, event: HostEvent): HostState {
+  // Freeing takes the ioasid out of the hardware: read its hwid first, for the local index.
+  const freedPasid = event.type === 'IoasidFreed' ? state.fds.get(event.data.fdId)?.ioasids.get(event.data.ioasid)?.pasid : undefined;
   state.hw.apply(event);
-  applyLogical(state, event);
+  applyLogical(state, event, freedPasid);
   state.version++;
   return state;
 }
@@ -24,7 +29,7 @@ export function evolveAll(state: HostState, events: Iterable<HostEvent>): HostSt
   return state;
 }
 
-function applyLogical(state: HostState, event: HostEvent): void {
+function applyLogical(state: HostState, event: HostEvent, freedPasid: number | undefined): void {
   switch (event.type) {
     case 'HostRegistered':
       state.host = { ...event.data, devices: event.data.devices.map((d) => ({ ...d })) };
@@ -44,37 +49,32 @@ function applyLogical(state: HostState, event: HostEvent): void {
       return;
     case 'IoasidAllocated': {
       const f = fd(state, event.data.fdId);
-      f.ioasids.set(event.data.ioasid, newIoasid(event.data.ioasid));
       if (event.data.ioasid === f.ioasidFloor) f.ioasidFloor++;
       return;
     }
     case 'IoasidFreed': {
       const f = fd(state, event.data.fdId);
-      const io = f.ioasids.get(event.data.ioasid)!;
-      releaseHostPasids(state, f, event.data.released);
-      if (io.pasid !== undefined) removePasidUser(f, io.pasid!, io.ioasid);
-      f.ioasids.delete(io.ioasid);
-      f.ioasidFloor = Math.min(f.ioasidFloor, io.ioasid);
+      countHostPasids(state, f, -event.data.released.pasids.length);
+      if (freedPasid !== undefined) removePasidUser(f, freedPasid, event.data.ioasid);
+      f.ioasids.details.delete(event.data.ioasid);
+      f.ioasidFloor = Math.min(f.ioasidFloor, event.data.ioasid);
       return;
     }
     case 'DeviceAttached':
       return attach(state, event.data);
     case 'DeviceDetached': {
-      const io = ioasid(state, event.data.fdId, event.data.ioasid);
-      const index = io.attachments.findIndex((a) => a.rid === event.data.rid && a.mdevId === event.data.mdevId);
-      io.attachments = io.attachments.length === 1 ? NO_ATTACHMENTS : io.attachments.filter((_, i) => i !== index);
+      const table = fd(state, event.data.fdId).ioasids;
+      const attachments = table.get(event.data.ioasid)!.attachments;
+      const index = attachments.findIndex((a) => a.rid === event.data.rid && a.mdevId === event.data.mdevId);
+      table.update(event.data.ioasid, { attachments: attachments.length === 1 ? NO_ATTACHMENTS : attachments.filter((_, i) => i !== index) });
       return;
     }
     case 'PasidTableSet':
-      ioasid(state, event.data.fdId, event.data.ioasid).pasidTableGpa = event.data.gpa;
+      fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pasidTableGpa: event.data.gpa });
       return;
     case 'HwidSet': {
       const f = fd(state, event.data.fdId);
-      const io = f.ioasids.get(event.data.ioasid)!;
-      io.pasid = event.data.pasid;
-      addPasidUser(f, io.pasid!, io.ioasid);
-      if (event.data.globalPasid !== undefined) io.globalPasid = event.data.globalPasid;
-      if (event.data.realPasid !== undefined) io.realPasid = event.data.realPasid;
+      addPasidUser(f, event.data.pasid, event.data.ioasid);
       countHostPasids(state, f, (event.data.globalPasid !== undefined ? 1 : 0) + (event.data.realPasid !== undefined ? 1 : 0));
       return;
     }
@@ -85,10 +85,10 @@ function applyLogical(state: HostState, event: HostEvent): void {
       return;
     }
     case 'PgtableBound':
-      ioasid(state, event.data.fdId, event.data.ioasid).pgtableGpa = event.data.gpa;
+      fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: event.data.gpa });
       return;
     case 'PgtableUnbound':
-      ioasid(state, event.data.fdId, event.data.ioasid).pgtableGpa = undefined;
+      fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: undefined });
       return;
     case 'KvmPasidMapped':
     case 'KvmPasidUnmapped':
@@ -109,11 +109,7 @@ function fd(state: HostState, fdId: string): FdState {
   return state.fds.get(fdId)!;
 }
 
-function ioasid(state: HostState, fdId: string, id: number): IoasidState {
-  return fd(state, fdId).ioasids.get(id)!;
-}
-
-function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+export function newFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
   const f: FdState = {
     fdId: data.fdId,
     tenantId: data.tenantId,
@@ -124,11 +120,16 @@ function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: s
     migratable: true,
     migratableReason: undefined,
     migration: undefined,
-    ioasids: new Map(),
+    ioasids: new IoasidTable(state.hw, data.fdId, () => f.hwidMode),
     ioasidFloor: 1,
     ioasidsByPasid: new Map(),
     hostPasids: 0,
   };
+  return f;
+}
+
+function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+  const f = newFd(state, data);
   state.fds.set(f.fdId, f);
   state.fdOfVm.set(f.vmId, f.fdId);
   usage(state, f.tenantId).fds++;
@@ -137,7 +138,7 @@ function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: s
 
 function removeFd(state: HostState, fdId: string, released: Released): void {
   const f = fd(state, fdId);
-  releaseHostPasids(state, f, released);
+  countHostPasids(state, f, -released.pasids.length);
   state.fds.delete(fdId);
   state.fdOfVm.delete(f.vmId);
   const u = usage(state, f.tenantId);
@@ -154,31 +155,22 @@ function usage(state: HostState, tenantId: string) {
   return u;
 }
 
+/** Released host PASIDs belong to the freed ioasid or the closed fd: counted down here. */
 function countHostPasids(state: HostState, f: FdState, delta: number): void {
   if (delta === 0) return;
   f.hostPasids += delta;
   usage(state, f.tenantId).hostPasids += delta;
 }
 
-/** Released host PASIDs belong to the freed ioasid or the closed fd: both leave the model whole. */
-function releaseHostPasids(state: HostState, f: FdState, released: Released): void {
-  countHostPasids(state, f, -released.pasids.length);
-}
-
-
 function attach(state: HostState, data: EventData<'DeviceAttached'>): void {
   const f = fd(state, data.fdId);
-  const io = f.ioasids.get(data.ioasid)!;
   const attachment: AttachmentState = { rid: data.rid, enqcmd: data.enqcmd };
   if (data.mdevId !== undefined) {
     attachment.mdevId = data.mdevId;
     state.nextMdev = Math.max(state.nextMdev, mdevNumber(data.mdevId) + 1);
   }
-  io.attachments = [...io.attachments, attachment];
-  if (data.realPasid !== undefined) {
-    io.realPasid = data.realPasid;
-    countHostPasids(state, f, 1);
-  }
+  f.ioasids.update(data.ioasid, { attachments: [...f.ioasids.get(data.ioasid)!.attachments, attachment] });
+  if (data.realPasid !== undefined) countHostPasids(state, f, 1);
 }
 
 /** mdev ids are `mdev-<n>`; a foreign form does not move the counter. */
@@ -193,15 +185,10 @@ function importFd(state: HostState, data: EventData<'FdImported'>): void {
   f.hwidMode = data.hwidMode;
   f.globalMin = data.globalMin;
   for (const src of data.ioasids) {
-    const io = newIoasid(src.ioasid, src.attachments.map((a) => ({ ...a })));
-    io.pasid = src.pasid;
-    io.globalPasid = src.globalPasid;
-    io.realPasid = src.realPasid;
-    io.pgtableGpa = src.pgtableGpa;
-    io.pasidTableGpa = src.pasidTableGpa;
-    f.ioasids.set(io.ioasid, io);
-    if (io.pasid !== undefined) addPasidUser(f, io.pasid!, io.ioasid);
-    for (const a of io.attachments) if (a.mdevId !== undefined) state.nextMdev = Math.max(state.nextMdev, mdevNumber(a.mdevId) + 1);
+    const attachments = src.attachments.map((a) => ({ ...a }));
+    f.ioasids.update(src.ioasid, { attachments, pgtableGpa: src.pgtableGpa, pasidTableGpa: src.pasidTableGpa });
+    if (src.pasid !== undefined) addPasidUser(f, src.pasid, src.ioasid);
+    for (const a of attachments) if (a.mdevId !== undefined) state.nextMdev = Math.max(state.nextMdev, mdevNumber(a.mdevId) + 1);
   }
   while (f.ioasids.has(f.ioasidFloor)) f.ioasidFloor++;
   countHostPasids(state, f, data.allocatedPasids.length);

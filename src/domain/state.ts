@@ -1,4 +1,5 @@
 import { HostHardware } from '../hardware/host-hardware';
+import type { IoasidTable } from './ioasid-table';
 import type { DeviceSpec, HostSpec, HwidMode, Rid } from './model';
 
 export interface AttachmentState {
@@ -7,6 +8,7 @@ export interface AttachmentState {
   mdevId?: string;
 }
 
+/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details). */
 export interface IoasidState {
   ioasid: number;
   /** The user (guest) PASID, once the hwid is set. */
@@ -16,18 +18,7 @@ export interface IoasidState {
   realPasid?: number;
   pgtableGpa?: string;
   pasidTableGpa?: string;
-  /** Replaced, never changed in place (an empty list is shared). */
   attachments: readonly AttachmentState[];
-}
-
-export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);
-
-/**
- * A new ioasid with every field present from the start (unset ones undefined): one object
- * shape for all ioasids, no out-of-object property store, which matters at a million of them.
- */
-export function newIoasid(ioasid: number, attachments: readonly AttachmentState[] = NO_ATTACHMENTS): IoasidState {
-  return { ioasid, pasid: undefined, globalPasid: undefined, realPasid: undefined, pgtableGpa: undefined, pasidTableGpa: undefined, attachments };
 }
 
 export interface FdState {
@@ -41,10 +32,10 @@ export interface FdState {
   migratableReason?: string;
   /** Set while a migration holds the fd frozen. */
   migration?: { migrationId: string; targetHostId: string };
-  ioasids: Map<number, IoasidState>;
+  ioasids: IoasidTable;
   /** Every ioasid id below this one is in use: where the search for the lowest free id starts. */
   ioasidFloor: number;
-  /** User PASID -> the ioasid(s) that set it as their hwid (see pasid-index.ts). */
+  /** Local mode: user PASID -> the ioasid(s) that set it as their hwid (see pasid-index.ts; global mode asks the hardware). */
   ioasidsByPasid: Map<number, number | number[]>;
   /** Host-allocated PASIDs (global and real) this fd holds. */
   hostPasids: number;

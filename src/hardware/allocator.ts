@@ -91,7 +91,14 @@ export class PasidAllocator {
   }
 
   /** Allocated ids in ascending order. */
-  *usedIds(): IterableIterator<number> {
+  usedIds(): number[] {
+    const out: number[] = [];
+    this.forEachUsed((id) => out.push(id));
+    return out;
+  }
+
+  /** Calls `visit` for each allocated id in ascending order (no iterator: snapshots walk a million). */
+  forEachUsed(visit: (id: number) => void): void {
     const words = this.levels[0]!;
     for (let w = 0; w < words.length; w++) {
       let bits = words[w]!;
@@ -100,7 +107,7 @@ export class PasidAllocator {
         const low = bits & -bits;
         const id = (w << 5) + (31 - Math.clz32(low));
         if (id >= this.size) return;
-        yield id;
+        visit(id);
         bits ^= low;
       }
     }

@@ -1,8 +1,8 @@
 import type { EventData, HostEvent } from '../domain/events';
 import type { Released } from '../domain/model';
+import { importFd } from './apply-import';
 import { HardwareFault } from './fault';
-import { MAX_IOASID } from './pasid-space';
-import { PasidSpace } from './pasid-space';
+import { MAX_IOASID, PasidSpace } from './pasid-space';
 import type { HardwareTransaction } from './transaction';
 import type { HwFd, HwRid } from './types';
 
@@ -106,7 +106,7 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
   tx.journal.assign(s, 'rids', rids);
 }
 
-function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
+export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
   const s = tx.s;
   if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
   const other = s.fdOfVm.get(data.vmId);
@@ -166,7 +166,7 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
   tx.journal.mapDelete(s.fdOfVm, fd.vmId);
 }
 
-function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
+export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
   const fd = tx.fd(data.fdId);
   const size = tx.space().size;
   if (fd.mode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
@@ -214,7 +214,7 @@ function detachDevice(tx: HardwareTransaction, data: EventData<'DeviceDetached'>
   tx.detach(fd, data.ioasid, data.rid);
 }
 
-function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
+export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
   const fd = tx.fd(data.fdId);
   const rec = tx.ioasid(fd, data.ioasid);
   const size = tx.space().size;
@@ -244,42 +244,7 @@ function fdOfVm(tx: HardwareTransaction, fdId: string, vmId: string): HwFd {
   return fd;
 }
 
-function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>): void {
-  const fd = createFd(tx, data);
-  tx.journal.assign(fd, 'mode', data.hwidMode);
-  if (data.globalMin !== null) {
-    if (data.hwidMode !== 'global') throw new HardwareFault('I5', 'globalMin without global mode');
-    setGlobalMin(tx, { fdId: fd.fdId, globalMin: data.globalMin });
-  }
-  const taken: number[] = [];
-  for (const io of data.ioasids) {
-    checkIoasidId(io.ioasid);
-    if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('ioasid', `ioasid ${io.ioasid} imported twice`);
-    tx.journal.mapSet(fd.ioasids, io.ioasid, { localPasid: 0, hostPasid: 0 });
-    for (const a of io.attachments) tx.attach(fd, io.ioasid, a.rid, a.enqcmd, a.mdevId);
-    if (io.pasid !== undefined) {
-      setHwid(tx, { fdId: fd.fdId, ioasid: io.ioasid, pasid: io.pasid, globalPasid: io.globalPasid, realPasid: io.realPasid });
-    } else if (io.globalPasid !== undefined || io.realPasid !== undefined) {
-      throw new HardwareFault('hwid', `ioasid ${io.ioasid} holds a host PASID without a hwid`);
-    }
-    if (io.globalPasid !== undefined) taken.push(io.globalPasid);
-    if (io.realPasid !== undefined) taken.push(io.realPasid);
-  }
-  const listed = [...data.allocatedPasids].sort((a, b) => a - b);
-  taken.sort((a, b) => a - b);
-  if (listed.length !== taken.length || listed.some((p, i) => p !== taken[i])) {
-    throw new HardwareFault('I1', `allocatedPasids [${listed.join(',')}] differ from the PASIDs the ioasids hold [${taken.join(',')}]`);
-  }
-  for (const entry of data.programmed) tx.programEntry(fd, entry);
-  for (const ctx of data.guestContexts) {
-    const io = data.ioasids.find((i) => i.pasidTableGpa === ctx.gpa && i.attachments.some((a) => a.rid === ctx.rid));
-    if (!io) throw new HardwareFault('context', `guest context of ${ctx.rid} names no imported PASID table`);
-    tx.setGuestContext(fd, io.ioasid, ctx.rid, ctx.gpa);
-  }
-  for (const m of data.kvmMappings) tx.kvmMap(fd, m.guestPasid, m.hostPasid);
-}
-
 /** ioasid ids are positive 31-bit integers (the PASID owner table stores them in an Int32Array). */
-function checkIoasidId(ioasid: number): void {
+export function checkIoasidId(ioasid: number): void {
   if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('ioasid', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
 }

@@ -83,16 +83,15 @@ function writeState(s: HwState, out: (text: string) => void): void {
     const space = s.space;
     let first = true;
     const names = new Map<number, string>();
-    for (const pasid of space.allocator.usedIds()) {
-      const owner = space.ownerOf(pasid)!;
-      let name = names.get(owner.slot);
+    space.forEachOwned((pasid, slot, ioasid, origin) => {
+      let name = names.get(slot);
       if (name === undefined) {
-        name = q(s.fdsBySlot.get(owner.slot)!.fdId);
-        names.set(owner.slot, name);
+        name = q(s.fdsBySlot.get(slot)!.fdId);
+        names.set(slot, name);
       }
-      out(`${first ? '' : ','}[${pasid},${name},${owner.ioasid},"${owner.origin}"]`);
+      out(`${first ? '' : ','}[${pasid},${name},${ioasid},"${origin}"]`);
       first = false;
-    }
+    });
   }
 
   out('],"vms":[');

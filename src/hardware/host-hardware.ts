@@ -6,7 +6,7 @@ import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
 import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot } from './snapshot';
 import { HardwareTransaction } from './transaction';
-import type { HardwareView, HwEntry, HwRid, HwState } from './types';
+import type { HardwareView, HwEntry, HwIoasid, HwRid, HwState } from './types';
 
 /**
  * The emulated hardware of one host (DOMAIN.md "The emulated hardware layer"). It only
@@ -80,6 +80,23 @@ export class HostHardware {
   /** The fd a vf RID is attached to. */
   vfOwnerOf(rid: Rid): string | undefined {
     return this.s.rids.get(rid)?.vfOwner?.fdId;
+  }
+
+  /** An fd's ioasids as the hardware holds them (user PASID and host PASID, 0 when unset). */
+  ioasidsOf(fdId: string): ReadonlyMap<number, Readonly<HwIoasid>> | undefined {
+    return this.s.fds.get(fdId)?.ioasids;
+  }
+
+  /** Global mode: the ioasid whose hwid is this local PASID. */
+  ioasidOfLocalPasid(fdId: string, localPasid: number): number | undefined {
+    const fd = this.s.fds.get(fdId);
+    const global = fd?.localToGlobal.get(localPasid);
+    return global === undefined ? undefined : this.s.space!.ownerOf(global)!.ioasid;
+  }
+
+  /** Global mode: whether any ioasid of the fd has a hwid (then the split is locked, I5). */
+  hasGlobalHwid(fdId: string): boolean {
+    return (this.s.fds.get(fdId)?.localToGlobal.size ?? 0) > 0;
   }
 
   kvmMappingsOf(vmId: string): ReadonlyMap<number, number> {

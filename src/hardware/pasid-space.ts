@@ -49,6 +49,11 @@ export class PasidSpace {
     this.ownerIoasid[pasid] = 0;
   }
 
+  /** Each allocated PASID with its owner, ascending, without building owner objects. */
+  forEachOwned(visit: (pasid: number, slot: number, ioasid: number, origin: PasidOrigin) => void): void {
+    this.allocator.forEachUsed((pasid) => visit(pasid, this.ownerSlot[pasid]!, this.ownerIoasid[pasid]!, ORIGINS[this.ownerOrigin[pasid]!]!));
+  }
+
   ownerOf(pasid: number): PasidOwner | undefined {
     if (!this.allocator.isUsed(pasid) || pasid === 0) return undefined;
     return { slot: this.ownerSlot[pasid]!, ioasid: this.ownerIoasid[pasid]!, origin: ORIGINS[this.ownerOrigin[pasid]!]! };

@@ -58,10 +58,7 @@ export function emptyHwState(): HwState {
 export function toSnapshot(s: HwState): HardwareSnapshot {
   const pasids: number[] = [];
   if (s.space) {
-    for (const p of s.space.allocator.usedIds()) {
-      const owner = s.space.ownerOf(p)!;
-      pasids.push(p, owner.slot, owner.ioasid, owner.origin === 'global' ? 0 : 1);
-    }
+    s.space.forEachOwned((p, slot, ioasid, origin) => pasids.push(p, slot, ioasid, origin === 'global' ? 0 : 1));
   }
   return {
     format: 1,

@@ -16,7 +16,8 @@ import {
   type HostState,
   type Quotas,
 } from '../../src/domain';
-import { replayHardware } from '../../src/hardware';
+import { HostHardware, replayHardware } from '../../src/hardware';
+import { countersOf } from '../support/hardware-internals';
 
 const HOSTS = ['host-a', 'host-b'] as const;
 const FDS = ['fd-0', 'fd-1', 'fd-2', 'fd-3', 'fd-4'];
@@ -337,6 +338,8 @@ describe('decider properties over random command sequences', () => {
 
         for (let i = 0; i < 2; i++) {
           const live = sim.states[i]!;
+          // The counters the hardware keeps as it goes equal the ones recounted from a snapshot.
+          assert.deepEqual(countersOf(HostHardware.fromSnapshot(JSON.parse(JSON.stringify(live.hw.toSnapshot())))), countersOf(live.hw));
           const log = JSON.parse(JSON.stringify(sim.logs[i])) as HostEvent[];
           assert.equal(replayHardware(log).hash(), live.hw.hash(), 'hardware replay = incremental');
           const replayed = evolveAll(initialHostState(), log);

@@ -72,6 +72,6 @@ describe('command results (the REST bodies of API.md)', () => {
     next.state = restored;
     assert.deepEqual(next.fd('fd-1').run({ type: 'AllocIoasid' }).result, { ioasid: 2 });
     assert.equal(next.fd('fd-1').one({ type: 'AttachDevice', ioasid: 3, rid: SIOV.rid, enqcmd: false }, 'DeviceAttached').data.mdevId, 'mdev-2');
-    assert.throws(() => deserializeHostState({ format: 9 }), /format 2/);
+    assert.throws(() => deserializeHostState({ format: 9 }), /format 3/);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { HostEvent, ProgrammedEntry } from '../../src/domain';
 import { HardwareFault, HostHardware, replayHardware } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
-import type { HwState } from '../../src/hardware/types';
+import { countersOf, stateOf } from '../support/hardware-internals';
 
 const VF = '0000:3b:00.1';
 const VF2 = '0000:3b:00.2';
@@ -33,13 +33,13 @@ function setup(): HostEvent[] {
 }
 
 function faults(hw: HostHardware, event: HostEvent, invariant: string | RegExp): void {
-  // The hash covers the whole state (owners, counters' sources, mdevs, KVM tables), so equal hashes mean nothing changed.
-  const before = { hash: hw.hash(), version: hw.version, view: hw.view() };
+  // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
+  const before = { hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) };
   assert.throws(
     () => hw.apply(event),
     (e) => e instanceof HardwareFault && (typeof invariant === 'string' ? e.invariant === invariant : invariant.test(e.message)),
   );
-  assert.deepEqual({ hash: hw.hash(), version: hw.version, view: hw.view() }, before, 'a fault leaves the hardware unchanged');
+  assert.deepEqual({ hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) }, before, 'a fault leaves the hardware unchanged');
 }
 
 describe('HostHardware', () => {
@@ -136,7 +136,6 @@ describe('HostHardware', () => {
   });
 
   it('writes a canonical form that is sorted JSON, whatever the insertion order', () => {
-    const stateOf = (hw: HostHardware) => (hw as unknown as { s: HwState }).s;
     const events = setup();
     const a = replayHardware(events);
     // Two fds created in the opposite order, each with entries programmed in the opposite order.

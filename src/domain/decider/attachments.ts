@@ -10,8 +10,8 @@ import { checkWidth, pasidsOf, plannedEntries } from './programming';
 import { emptyReleased, entriesOf, guestContextsOf } from './release';
 
 /** Local mode, vf: the user PASID claims (rid, pasid); another ioasid of the fd on that RID may not use it (I2). */
-export function checkLocalClaim(fd: FdState, io: IoasidState, rid: Rid, pasid: number): void {
-  for (const other of pasidUsers(fd, pasid)) {
+export function checkLocalClaim(state: HostState, fd: FdState, io: IoasidState, rid: Rid, pasid: number): void {
+  for (const other of pasidUsers(state, fd, pasid)) {
     if (other === io.ioasid) continue;
     if (fd.ioasids.get(other)!.attachments.some((a) => a.rid === rid)) {
       fail('PASID_IN_USE', `PASID ${pasid} on ${rid} is already the hwid of ioasid ${other}`, { rid, pasid, ioasid: other });
@@ -27,7 +27,7 @@ function checkGuestTableExclusive(state: HostState, fd: FdState, io: IoasidState
   }
   if (io.pasidTableGpa === undefined) return;
   if (device.kind !== 'vf') fail('CAPABILITY_MISSING', `siov ${device.rid} needs its PASID table in host memory: it cannot use a guest PASID table`);
-  const elsewhere = [...fd.ioasids.values()].find((o) => o.ioasid !== io.ioasid && o.attachments.some((a) => a.rid === device.rid));
+  const elsewhere = [...fd.ioasids.withDetails()].find((o) => o.ioasid !== io.ioasid && o.attachments.some((a) => a.rid === device.rid));
   if (elsewhere) {
     fail('DEVICE_BUSY', `${device.rid} is attached to ioasid ${elsewhere.ioasid}: it cannot also use a guest PASID table`, { rid: device.rid });
   }
@@ -57,7 +57,7 @@ export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostStat
   }
   const pasids = pasidsOf(mode, device.kind, enqcmd, { ...io, realPasid: io.realPasid ?? realPasid });
   checkWidth(device.rid, device.pasidBits, pasids);
-  if (mode === 'local' && device.kind === 'vf' && io.pasid !== undefined) checkLocalClaim(fd, io, device.rid, io.pasid);
+  if (mode === 'local' && device.kind === 'vf' && io.pasid !== undefined) checkLocalClaim(state, fd, io, device.rid, io.pasid);
   const programmed =
     io.pgtableGpa === undefined
       ? []
@@ -132,7 +132,7 @@ export function setPasidTable(command: CommandOf<'SetPasidTable'>, state: HostSt
   if (io.pasid !== undefined) fail('HWID_ALREADY_SET', `ioasid ${io.ioasid} has hwid ${io.pasid}: a guest PASID table replaces per-PASID hwids`);
   const rids = io.attachments.map((a) => a.rid);
   for (const rid of rids) {
-    const elsewhere = [...fd.ioasids.values()].find((o) => o.ioasid !== io.ioasid && o.attachments.some((a) => a.rid === rid));
+    const elsewhere = [...fd.ioasids.withDetails()].find((o) => o.ioasid !== io.ioasid && o.attachments.some((a) => a.rid === rid));
     if (elsewhere) fail('DEVICE_BUSY', `${rid} is also attached to ioasid ${elsewhere.ioasid}`, { rid });
   }
   return [{ type: 'PasidTableSet', data: { fdId: fd.fdId, ioasid: io.ioasid, gpa, contexts: rids } }];

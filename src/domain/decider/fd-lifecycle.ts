@@ -1,6 +1,7 @@
 import type { CommandOf } from '../commands';
 import type { HostEvent } from '../events';
 import type { Quotas } from '../model';
+import { hasHwid } from '../pasid-index';
 import { tenantUsage, type HostState } from '../state';
 import { fail, isIntegerIn, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { releaseFd, releaseIoasid } from './release';
@@ -40,7 +41,7 @@ export function setGlobalMin(command: CommandOf<'SetGlobalMin'>, state: HostStat
   const host = requireHost(state);
   const fd = requireMutableFd(state, command.fdId, command.actorTenantId);
   if (requireMode(fd) !== 'global') fail('WRONG_HWID_MODE', 'global-min needs global hwid mode');
-  if (fd.ioasidsByPasid.size > 0) fail('GLOBAL_MIN_LOCKED', 'global-min is fixed once a hwid exists');
+  if (hasHwid(state, fd)) fail('GLOBAL_MIN_LOCKED', 'global-min is fixed once a hwid exists');
   const max = 2 ** host.pasidBits;
   if (!isIntegerIn(command.globalMin, 1, max)) fail('INVALID_RANGE', `globalMin must be in [1, ${max})`, { globalMin: command.globalMin });
   return [{ type: 'GlobalMinSet', data: { fdId: fd.fdId, globalMin: command.globalMin } }];

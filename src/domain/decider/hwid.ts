@@ -26,7 +26,7 @@ export function setHwid(command: CommandOf<'SetHwid'>, state: HostState, ctx: De
   if (mode === 'global') {
     if (fd.globalMin === null) fail('INVALID_RANGE', 'global hwid mode needs its split: set global-min first');
     if (pasid >= fd.globalMin) fail('PASID_OUT_OF_RANGE', `PASID ${pasid} is not a local PASID (below globalMin ${fd.globalMin})`, { pasid, globalMin: fd.globalMin });
-    const user = pasidUsers(fd, pasid);
+    const user = pasidUsers(state, fd, pasid);
     if (user.length > 0) fail('PASID_IN_USE', `local PASID ${pasid} is already the hwid of ioasid ${user[0]}`, { pasid, ioasid: user[0] });
     for (const { attachment, device } of devices) checkWidth(device.rid, device.pasidBits, pasidsOf(mode, device.kind, attachment.enqcmd, { pasid }));
     const max = 2 ** Math.min(host.pasidBits, ...devices.map((d) => d.device.pasidBits));
@@ -38,7 +38,7 @@ export function setHwid(command: CommandOf<'SetHwid'>, state: HostState, ctx: De
     for (const { device } of devices) {
       if (device.kind !== 'vf') continue;
       checkWidth(device.rid, device.pasidBits, [{ pasid }]);
-      checkLocalClaim(fd, io, device.rid, pasid);
+      checkLocalClaim(state, fd, io, device.rid, pasid);
     }
     const siov = devices.filter((d) => d.device.kind === 'siov');
     if (siov.length > 0) {

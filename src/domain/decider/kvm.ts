@@ -15,7 +15,7 @@ export function setKvmPasidMapping(command: CommandOf<'SetKvmPasidMapping'>, sta
   if (!host.enqcmd) fail('CAPABILITY_MISSING', `host ${host.hostId} has no ENQCMD PASID translation`);
   if (requireMode(fd) !== 'global') fail('WRONG_HWID_MODE', 'KVM PASID mappings need global hwid mode');
   const { guestPasid, hostPasid } = command;
-  const ioasid = pasidUsers(fd, guestPasid)[0];
+  const ioasid = pasidUsers(state, fd, guestPasid)[0];
   const io = ioasid === undefined ? undefined : fd.ioasids.get(ioasid);
   if (!io || io.globalPasid === undefined || io.globalPasid !== hostPasid) {
     fail('PASID_NOT_OWNED', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`, { guestPasid, hostPasid });
