@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { eventOf, type EventEnvelope } from '../domain/envelope';
 import { HostHardware } from '../hardware';
 import { EVENT_TRANSPORT, type EventTransport } from '../messaging/transport';
@@ -11,10 +11,11 @@ import { ProjectionWaiters } from './projection-waiters';
 /** How often the projection lag gauge is refreshed from the store. */
 const LAG_REFRESH_MS = 5000;
 /**
- * Deliveries wait this long for the save that covers them: each save writes every touched
- * host's whole view and snapshot, so under load one save per interval serves many deliveries.
+ * At most one save per interval: each save writes every touched host's whole view and
+ * snapshot, so under load one save serves many deliveries; when idle a delivery saves at once.
  */
-const SAVE_INTERVAL_MS = 100;
+const SAVE_INTERVAL_MS = 250;
+const YIELD_EVERY_HOSTS = 8;
 
 /**
  * Applies delivered events to each host's emulated hardware and stores the result (view,
@@ -34,6 +35,7 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   private readonly waiters = new ProjectionWaiters();
   private work: Promise<unknown> = Promise.resolve();
   private nextSave?: Promise<void>;
+  private lastSaveAt = 0;
   private stopped = false;
   private lagTimer?: NodeJS.Timeout;
 
@@ -90,8 +92,9 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private saveSoon(): Promise<void> {
-    this.nextSave ??= sleep(SAVE_INTERVAL_MS).then(() => {
+    this.nextSave ??= sleep(Math.max(0, this.lastSaveAt + SAVE_INTERVAL_MS - Date.now())).then(() => {
       this.nextSave = undefined;
+      this.lastSaveAt = Date.now();
       return this.saveDirty();
     });
     return this.nextSave;
@@ -144,6 +147,9 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       if (hw.version > (this.stored.get(hostId) ?? 0)) {
         const view = hw.view();
         rows.push({ hostId, version: hw.version, hash: view.hash, pasidsInUse: hw.pasidsInUse(), view, snapshot: hw.toSnapshot() });
+        // Requests get the event loop between hosts: a save of many hosts must not stall them all at once.
+        // (Nothing else touches the hardware meanwhile: every projector task runs serially.)
+        if (rows.length % YIELD_EVERY_HOSTS === 0) await setImmediate();
       }
     }
     await this.projection.save(rows);

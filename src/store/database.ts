@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import type { AppConfig } from '../config';
@@ -59,6 +61,22 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 async function initialize(url: string, poolSize: number, runMigrations: boolean, queryTimeoutMs?: number): Promise<DataSource> {
+  if (runMigrations && queryTimeoutMs) {
+    // A migration may run long (an index on a big table): it gets a connection without the query timeout.
+    const migrator = await connect(url, 1);
+    await migrate(migrator).finally(() => destroy(migrator).catch(() => undefined));
+  }
+  const dataSource = await connect(url, poolSize, queryTimeoutMs);
+  if (runMigrations && !queryTimeoutMs) {
+    await migrate(dataSource).catch(async (e: unknown) => {
+      await destroy(dataSource).catch(() => undefined);
+      throw e;
+    });
+  }
+  return dataSource;
+}
+
+async function connect(url: string, poolSize: number, queryTimeoutMs?: number): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
     url,
@@ -74,12 +92,45 @@ async function initialize(url: string, poolSize: number, runMigrations: boolean,
   });
   try {
     await dataSource.initialize();
-    if (runMigrations) await dataSource.runMigrations({ transaction: 'each' });
   } catch (e) {
-    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    await destroy(dataSource).catch(() => undefined);
     throw toStoreError(e);
   }
+  if (queryTimeoutMs) closeConnectionsOnQueryTimeout(dataSource);
   return dataSource;
+}
+
+/**
+ * A query that timed out leaves its connection mid-statement, perhaps inside an open transaction
+ * whose statements may still arrive: handed out again, a later COMMIT could commit them. TypeORM
+ * returns connections to the pool without an error, so the connection is closed here instead;
+ * the pool then drops it and PostgreSQL rolls back whatever it held.
+ */
+function closeConnectionsOnQueryTimeout(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const watched = new WeakSet<PoolClient>();
+  pool.on('acquire', (client) => {
+    if (watched.has(client)) return;
+    watched.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      const result = query(...args);
+      if (result instanceof Promise) {
+        result.catch((e: unknown) => {
+          if (e instanceof Error && e.message === 'Query read timeout') (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+        });
+      }
+      return result;
+    };
+  });
+}
+
+async function migrate(dataSource: DataSource): Promise<void> {
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (e) {
+    throw toStoreError(e);
+  }
 }
 
 async function destroy(dataSource: DataSource): Promise<void> {

@@ -13,8 +13,13 @@ export interface Tenant {
 }
 
 /** Tenants and their token hashes (sha256 hex: the token itself is never stored). */
+const TOKEN_CACHE_MS = 60_000;
+const TOKEN_CACHE_SIZE = 10_000;
+
 @Injectable()
 export class TenantRepository {
+  private readonly byToken = new Map<string, { tenant: Tenant; until: number }>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -40,9 +45,23 @@ export class TenantRepository {
     });
   }
 
-  /** The tenant a bearer token belongs to, by the token's sha256 hex. */
-  findByTokenHash(tokenHashHex: string): Promise<Tenant | undefined> {
-    return this.findOne('token_hash', tokenHashHex);
+  /**
+   * The tenant a bearer token belongs to, by the token's sha256 hex. Every request asks, so
+   * found tenants are remembered for TOKEN_CACHE_MS: tokens cannot be revoked through the API,
+   * and a row changed behind its back is seen within that time. Unknown tokens are not
+   * remembered (a tenant created on another replica must work at once).
+   */
+  async findByTokenHash(tokenHashHex: string): Promise<Tenant | undefined> {
+    const cached = this.byToken.get(tokenHashHex);
+    if (cached && cached.until > Date.now()) return cached.tenant;
+    const tenant = await this.findOne('token_hash', tokenHashHex);
+    if (tenant) {
+      if (this.byToken.size >= TOKEN_CACHE_SIZE) this.byToken.clear();
+      this.byToken.set(tokenHashHex, { tenant, until: Date.now() + TOKEN_CACHE_MS });
+    } else {
+      this.byToken.delete(tokenHashHex);
+    }
+    return tenant;
   }
 
   findById(tenantId: string): Promise<Tenant | undefined> {
