@@ -33,6 +33,8 @@ export interface LogAudit {
   mismatched: string[];
   /** Commands that got no 2xx and still left events. */
   partial: string[];
+  /** Acknowledged commands without events that `mayBeNoOp` allowed (a PUT of what is already there). */
+  noOps: number;
 }
 
 /**
@@ -40,10 +42,10 @@ export interface LogAudit {
  * Idempotency-Key as correlationId and the commandId of the one execution that wrote them, so
  * a retry that executed again would show as a second commandId.
  */
-export function auditLog(records: CommandRecord[], events: EventEnvelope[]): LogAudit {
+export function auditLog(records: CommandRecord[], events: EventEnvelope[], mayBeNoOp: (r: CommandRecord) => boolean = () => false): LogAudit {
   const byCorrelation = new Map<string, EventEnvelope[]>();
   for (const e of events) byCorrelation.set(e.correlationId, [...(byCorrelation.get(e.correlationId) ?? []), e]);
-  const audit: LogAudit = { lost: [], duplicated: [], mismatched: [], partial: [] };
+  const audit: LogAudit = { lost: [], duplicated: [], mismatched: [], partial: [], noOps: 0 };
   for (const r of records) {
     const written = byCorrelation.get(r.key) ?? [];
     const acked = r.status >= 200 && r.status < 300;
@@ -51,7 +53,8 @@ export function auditLog(records: CommandRecord[], events: EventEnvelope[]): Log
       if (written.length) audit.partial.push(`${r.key}: ${r.status} but ${written.length} event(s)`);
       continue;
     }
-    if (!written.length) audit.lost.push(`${r.key} ${r.method} ${r.path}`);
+    if (!written.length && mayBeNoOp(r)) audit.noOps++;
+    else if (!written.length) audit.lost.push(`${r.key} ${r.method} ${r.path}`);
     else if (new Set(written.map((e) => e.commandId)).size !== 1) audit.duplicated.push(`${r.key}: ${written.length} events from ${new Set(written.map((e) => e.commandId)).size} executions`);
     else {
       const mismatch = answerMismatch(r, written);

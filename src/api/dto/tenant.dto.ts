@@ -14,7 +14,8 @@ export class QuotasDto {
 }
 
 export class CreateTenantDto {
-  @PatternField(/^\S(.*\S)?$/, MAX_NAME_LENGTH, { description: 'display name', example: 'acme' })
+  // No control characters (NUL cannot even be stored in PostgreSQL text), no blanks at either end.
+  @PatternField(/^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u, MAX_NAME_LENGTH, { description: 'display name', example: 'acme' })
   name: string;
 
   @ApiPropertyOptional({ type: QuotasDto })

@@ -3,6 +3,7 @@ import type { CustomStrategy } from '@nestjs/microservices';
 import { IoasidGrpcServer } from './grpc-server';
 import { addHealthAndReflection } from './health-and-reflection';
 import { IOASID_PACKAGE, ioasidProtoPath } from './proto-path';
+import { markUndecodableRequests } from './undecodable-requests';
 
 /**
  * How requests decode. Proto3 semantics, so a request reaches the shared REST DTOs as a
@@ -26,7 +27,10 @@ export function connectGrpc(app: INestApplication, grpcPort: number): IoasidGrpc
     protoPath: ioasidProtoPath(),
     url: `0.0.0.0:${grpcPort}`,
     loader: LOADER,
-    onLoadPackageDefinition: addHealthAndReflection,
+    onLoadPackageDefinition: (pkg, server) => {
+      markUndecodableRequests(pkg);
+      addHealthAndReflection(pkg, server);
+    },
   });
   app.connectMicroservice<CustomStrategy>({ strategy: server }, { inheritAppConfig: true });
   return server;

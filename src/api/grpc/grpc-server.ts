@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type handleUnaryCall } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ServerGrpc } from '@nestjs/microservices';
 import { withGrpcContext } from '../../observability/grpc-access-log';
+import { refuseUndecodable } from './undecodable-requests';
 
 /**
  * Nest's gRPC transport, plus what it lacks here:
@@ -9,7 +10,8 @@ import { withGrpcContext } from '../../observability/grpc-access-log';
  *   GRPC_PORT=0 the OS picks it and clients need to know which;
  * - `unwrap`, which Nest refuses for gRPC, hands out the grpc-js server (graceful
  *   shutdown drains it);
- * - every call runs in a request context with its access line, like REST requests.
+ * - every call runs in a request context with its access line, like REST requests;
+ * - a request whose bytes do not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL.
  */
 export class IoasidGrpcServer extends ServerGrpc {
   private readonly accessLogger = new Logger('grpc');
@@ -25,7 +27,7 @@ export class IoasidGrpcServer extends ServerGrpc {
   }
 
   override createUnaryServiceMethod(methodHandler: Function): Function {
-    return withGrpcContext(this.accessLogger, super.createUnaryServiceMethod(methodHandler) as handleUnaryCall<unknown, unknown>);
+    return withGrpcContext(this.accessLogger, refuseUndecodable(super.createUnaryServiceMethod(methodHandler) as handleUnaryCall<unknown, unknown>));
   }
 
   /** The bound port; known once the microservice listens. */
