@@ -2,6 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../domain/errors';
 import type { HardwareView } from '../../hardware';
+import { projectedHardware } from '../../projections/projected-hardware';
 import { PostgresReplay } from '../../replay/postgres-replay';
 import { hardwareAt } from '../../replay/state-at';
 import { EventStore } from '../../store/event-store';
@@ -10,7 +11,11 @@ import { HostDirectory } from '../../store/host-directory';
 import { GetHardwareQuery } from '../messages';
 import { requireOperator } from './operator-only';
 
-/** Now: the projection as the projector last stored it. As of version N: replayed from the store (src/replay), from the nearest snapshot. */
+/**
+ * Now: the projection at the projector's stored checkpoint (its snapshot plus the events up to
+ * the checkpoint: any process can answer, whether or not it projects). As of version N:
+ * replayed from the store (src/replay), from the nearest snapshot.
+ */
 @QueryHandler(GetHardwareQuery)
 export class GetHardwareHandler implements IQueryHandler<GetHardwareQuery, HardwareView> {
   private readonly replay: PostgresReplay;
@@ -18,7 +23,7 @@ export class GetHardwareHandler implements IQueryHandler<GetHardwareQuery, Hardw
   constructor(
     private readonly hosts: HostDirectory,
     private readonly projection: HardwareProjectionStore,
-    events: EventStore,
+    private readonly events: EventStore,
     dataSource: DataSource,
   ) {
     this.replay = new PostgresReplay(dataSource, events, hosts);
@@ -32,9 +37,9 @@ export class GetHardwareHandler implements IQueryHandler<GetHardwareQuery, Hardw
       throw new DomainError('NOT_FOUND', `host ${hostId} has no event version ${version} (head ${head})`, { hostId, version, head });
     }
     if (version === undefined) {
-      const projected = await this.projection.get(hostId);
-      // Before the projector's first pass over a new host there is no row yet: replay instead.
-      if (projected) return projected.view;
+      const projected = await projectedHardware(hostId, this.projection, this.events, this.replay);
+      // Before the projector's first pass over a new host there is nothing stored yet: replay instead.
+      if (projected) return projected;
     }
     const outcome = await hardwareAt(this.replay.source, hostId, { toVersion: version ?? head }, { shortcuts: this.replay.shortcuts });
     if (outcome.problem) throw new Error(`the event log of host ${hostId} is broken at version ${outcome.problem.version}: ${outcome.problem.reason}`);

@@ -1,0 +1,28 @@
+import type { HostEventType } from '../domain/events';
+
+// A record, not a list: the compiler refuses it until every event type is here, and no other.
+const KNOWN: Record<HostEventType, true> = {
+  HostRegistered: true,
+  FdCreated: true,
+  FdClosed: true,
+  HwidModeSet: true,
+  GlobalMinSet: true,
+  IoasidAllocated: true,
+  IoasidFreed: true,
+  DeviceAttached: true,
+  DeviceDetached: true,
+  PasidTableSet: true,
+  HwidSet: true,
+  HwidExposed: true,
+  PgtableBound: true,
+  PgtableUnbound: true,
+  KvmPasidMapped: true,
+  KvmPasidUnmapped: true,
+  MigrationStarted: true,
+  MigrationAborted: true,
+  FdMigratedOut: true,
+  FdImported: true,
+};
+
+/** Every event type of the host stream (src/domain/events.ts), for `audit --type`. */
+export const EVENT_TYPES = Object.keys(KNOWN) as HostEventType[];

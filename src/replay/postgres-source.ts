@@ -1,0 +1,51 @@
+import type { EventEnvelope } from '../domain/envelope';
+import type { EventStore } from '../store/event-store';
+import type { HostDirectory } from '../store/host-directory';
+import type { EventSource, SourcedEvent } from './event-source';
+
+/** Versions per query: large enough to amortize round trips, small enough to keep memory flat. */
+const WINDOW = 5_000;
+/** Windows requested ahead of the one being replayed: the database works while the replay does. */
+const READ_AHEAD = 3;
+
+/**
+ * A host's events from PostgreSQL through the store's reads, window by window of versions up
+ * to the host's head (the hosts table). Windows, not "read until a short batch": a deleted
+ * row must show as a gap to the chain check, not end the stream quietly. The next windows are
+ * requested before the current one is handed over, on their own connections.
+ */
+export class PostgresEventSource implements EventSource {
+  readonly name = 'PostgreSQL';
+
+  constructor(
+    private readonly events: Pick<EventStore, 'read'>,
+    private readonly hosts: Pick<HostDirectory, 'headVersion'>,
+  ) {}
+
+  headVersion(hostId: string): Promise<number> {
+    return this.hosts.headVersion(hostId);
+  }
+
+  async *read(hostId: string, afterVersion: number, toVersion?: number): AsyncGenerator<SourcedEvent[]> {
+    const head = await this.hosts.headVersion(hostId);
+    const last = toVersion === undefined ? head : Math.min(head, toVersion);
+    const inFlight: Array<Promise<EventEnvelope[]>> = [];
+    let next = afterVersion;
+    const request = () => {
+      while (inFlight.length < READ_AHEAD && next < last) {
+        const upTo = Math.min(next + WINDOW, last);
+        inFlight.push(this.events.read(hostId, next, upTo));
+        next = upTo;
+      }
+    };
+    try {
+      for (request(); inFlight.length > 0; request()) {
+        const rows = await inFlight.shift()!;
+        if (rows.length > 0) yield rows.map((envelope) => ({ envelope }));
+      }
+    } finally {
+      // A consumer that stopped early leaves requests in flight: their outcome no longer matters.
+      for (const pending of inFlight) pending.catch(() => undefined);
+    }
+  }
+}
