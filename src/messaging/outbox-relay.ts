@@ -12,9 +12,15 @@ import { EVENT_TRANSPORT, type EventTransport } from './transport';
 const RELAY_BATCH = 1000;
 /** Fallback for commits this process does not see (other replicas) and for retries after a failed publish. */
 const POLL_MS = 1000;
+/**
+ * Local commits arriving within this window share one relay pass. A pass costs two round
+ * trips (the SELECT and the DELETE): one per commit batch would cost the database about as
+ * much as the commands themselves, for events a few milliseconds fresher.
+ */
+const COALESCE_MS = 5;
 
 /**
- * Moves committed events from the outbox to the transport: wakes on every local commit
+ * Moves committed events from the outbox to the transport: wakes shortly after local commits
  * (and polls), publishes each host's pending events in version order, and deletes the rows
  * only once the transport has them. A crash between publish and delete publishes again:
  * delivery is at least once, and consumers drop what they have seen.
@@ -27,6 +33,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private failing = false;
   private timer?: NodeJS.Timeout;
+  private coalescing?: NodeJS.Timeout;
   private unsubscribe?: () => void;
 
   constructor(
@@ -39,7 +46,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     // A projector-only process publishes nothing: the API processes own the outbox.
     if (this.config.role === 'projector') return;
-    this.unsubscribe = this.events.onCommit(() => this.wake());
+    this.unsubscribe = this.events.onCommit(() => this.wakeSoon());
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
     this.wake();
@@ -47,6 +54,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.coalescing);
     this.unsubscribe?.();
     // Shutdown drained the requests first: publish what they committed, once. Rows a failing
     // transport refuses stay in the outbox for the next relay.
@@ -59,6 +67,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   async drain(): Promise<void> {
     this.wake();
     while (this.running) await this.running;
+  }
+
+  /** Wakes the relay once COALESCE_MS after the first of a run of commits. */
+  private wakeSoon(): void {
+    if (this.coalescing) return;
+    this.coalescing = setTimeout(() => {
+      this.coalescing = undefined;
+      this.wake();
+    }, COALESCE_MS);
+    this.coalescing.unref();
   }
 
   private wake(): void {

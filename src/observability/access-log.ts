@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
+import { JsonLogger } from './logger';
 import { currentContext, runWithContext } from './request-context';
 
 /** Probed every few seconds by every kubelet and Prometheus: logged at debug so they do not drown the rest. */
@@ -19,8 +20,15 @@ const MAX_CORRELATION_ID = 128;
  */
 export function accessLog(logger: LoggerService): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
+    const initial = { correlationId: correlationIdFrom(req.headers['x-correlation-id']) };
+    // Access lines are written at info and debug: below that (LOG_LEVEL=warn in production),
+    // the request still gets its context, but no line is prepared for a logger that drops it.
+    if (logger instanceof JsonLogger && !logger.isEnabled('info')) {
+      runWithContext(initial, next);
+      return;
+    }
     const started = performance.now();
-    runWithContext({ correlationId: correlationIdFrom(req.headers['x-correlation-id']) }, () => {
+    runWithContext(initial, () => {
       // The live object the request runs in: complete (tenant, host, ...) by the time the response ends.
       const context = currentContext() ?? {};
       let written = false;

@@ -6,7 +6,7 @@ import { storeCall } from './store-errors';
 /** The projector's name in projection_checkpoints. */
 export const HARDWARE_PROJECTOR = 'hardware';
 
-/** One host's projected hardware as stored: the API view, and the snapshot the projector restarts from. */
+/** One host's projected hardware at a version: the API view, and the snapshot the projector restarts from. */
 export interface HardwareProjectionRow {
   hostId: string;
   version: number;
@@ -16,11 +16,24 @@ export interface HardwareProjectionRow {
   snapshot: HardwareSnapshot;
 }
 
-/** The hardware_projection table and the projector's checkpoints, always written together. */
+/** The version of a host's stream the projector has applied; `hash` only when a snapshot at that version goes with it. */
+export interface HardwareCheckpoint {
+  hostId: string;
+  version: number;
+  hash?: string;
+}
+
+/**
+ * The projector's checkpoints (after every batch: small) and its hardware snapshots in
+ * hardware_projection (every so many events: the whole image), written in one transaction. A
+ * snapshot may trail its checkpoint: the projection at the checkpoint is the snapshot plus the
+ * stored events up to it.
+ */
 @Injectable()
 export class HardwareProjectionStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The latest stored snapshot of the host's projection. */
   async get(hostId: string): Promise<HardwareProjectionRow | undefined> {
     const rows: Array<{ version: number; hash: string; pasids_in_use: number; view: HardwareView; snapshot: HardwareSnapshot }> =
       await storeCall(() =>
@@ -31,33 +44,55 @@ export class HardwareProjectionStore {
     return { hostId, version: r.version, hash: r.hash, pasidsInUse: r.pasids_in_use, view: r.view, snapshot: r.snapshot };
   }
 
-  /** Stores each host's projection and its checkpoint in one transaction. */
-  async save(rows: readonly HardwareProjectionRow[]): Promise<void> {
-    if (!rows.length) return;
+  /** The version the projection has applied (0: never projected); never below its stored snapshot. */
+  async checkpoint(hostId: string): Promise<number> {
+    const rows: Array<{ version: number }> = await storeCall(() =>
+      this.dataSource.query(
+        `SELECT greatest(
+           (SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2),
+           (SELECT version FROM hardware_projection WHERE host_id = $2), 0) AS version`,
+        [HARDWARE_PROJECTOR, hostId],
+      ),
+    );
+    return rows[0].version;
+  }
+
+  /**
+   * Stores the checkpoints and the snapshots in one transaction. Neither goes back: a projector
+   * that lost a host to another (a consumer group rebalance) may still store its older state.
+   */
+  async save(checkpoints: readonly HardwareCheckpoint[], snapshots: readonly HardwareProjectionRow[] = []): Promise<void> {
+    if (!checkpoints.length && !snapshots.length) return;
     await storeCall(() =>
       this.dataSource.transaction(async (m) => {
         // The projection is rebuilt from the store after a crash: a lost last write costs a replay, not data.
         await m.query('SET LOCAL synchronous_commit = off');
-        await m.query(
-          `INSERT INTO hardware_projection (host_id, version, hash, pasids_in_use, view, snapshot)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
-           ON CONFLICT (host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, pasids_in_use = EXCLUDED.pasids_in_use,
-             view = EXCLUDED.view, snapshot = EXCLUDED.snapshot, updated_at = now()`,
-          [
-            rows.map((r) => r.hostId),
-            rows.map((r) => r.version),
-            rows.map((r) => r.hash),
-            rows.map((r) => r.pasidsInUse),
-            rows.map((r) => JSON.stringify(r.view)),
-            rows.map((r) => JSON.stringify(r.snapshot)),
-          ],
-        );
-        await m.query(
-          `INSERT INTO projection_checkpoints (projector, host_id, version, hash)
-           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])
-           ON CONFLICT (projector, host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, updated_at = now()`,
-          [HARDWARE_PROJECTOR, rows.map((r) => r.hostId), rows.map((r) => r.version), rows.map((r) => r.hash)],
-        );
+        if (snapshots.length) {
+          await m.query(
+            `INSERT INTO hardware_projection (host_id, version, hash, pasids_in_use, view, snapshot)
+             SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
+             ON CONFLICT (host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, pasids_in_use = EXCLUDED.pasids_in_use,
+               view = EXCLUDED.view, snapshot = EXCLUDED.snapshot, updated_at = now()
+             WHERE hardware_projection.version <= EXCLUDED.version`,
+            [
+              snapshots.map((r) => r.hostId),
+              snapshots.map((r) => r.version),
+              snapshots.map((r) => r.hash),
+              snapshots.map((r) => r.pasidsInUse),
+              snapshots.map((r) => JSON.stringify(r.view)),
+              snapshots.map((r) => JSON.stringify(r.snapshot)),
+            ],
+          );
+        }
+        if (checkpoints.length) {
+          await m.query(
+            `INSERT INTO projection_checkpoints (projector, host_id, version, hash)
+             SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])
+             ON CONFLICT (projector, host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, updated_at = now()
+             WHERE projection_checkpoints.version <= EXCLUDED.version`,
+            [HARDWARE_PROJECTOR, checkpoints.map((c) => c.hostId), checkpoints.map((c) => c.version), checkpoints.map((c) => c.hash ?? null)],
+          );
+        }
       }),
     );
   }

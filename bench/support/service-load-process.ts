@@ -1,0 +1,82 @@
+/**
+ * The load generator of the service benchmark, run as a child process (service-load.ts forks
+ * it) so that the HTTP clients do not share the service's event loop and CPU. It also runs the
+ * raw pg and Emmett appends: every client of the comparison lives in this process.
+ */
+import { Agent } from 'node:http';
+import { emmettAppends, rawPgAppends } from './service-appends';
+import { measure, type Measurement } from './service-measure';
+import { Rest } from './service-rest';
+import type { LoadRequest, LoadReply } from './service-load';
+
+const SIOV_RID = '0000:5e:00.0';
+const IOASIDS_PER_FD = 4;
+
+/** The tenant's clients over the registered hosts; set by the 'setup' request. */
+let fdLives: ((clients: number, seconds: number) => Promise<Measurement>) | undefined;
+let agent: Agent | undefined;
+
+/** Creates a tenant and registers `hosts` hosts through the operator API; returns the workload driver. */
+async function setup(httpUrl: string, operatorToken: string, hosts: number, maxClients: number): Promise<(clients: number, seconds: number) => Promise<Measurement>> {
+  agent = new Agent({ keepAlive: true, maxSockets: maxClients });
+  const operator = new Rest(httpUrl, operatorToken, agent);
+  const { token } = await operator.call('POST', '/v1/tenants', { name: 'bench', quotas: { maxFds: 1_000_000, maxHostPasids: 1_000_000 } });
+  const tenant = new Rest(httpUrl, token, agent);
+  const hostIds = Array.from({ length: hosts }, (_, i) => `bench-host-${i}`);
+  for (const hostId of hostIds) {
+    await operator.call('POST', '/v1/hosts', {
+      hostId,
+      pasidBits: 20,
+      enqcmd: true,
+      nestedPasidTable: false,
+      devices: [{ rid: SIOV_RID, kind: 'siov', pasidBits: 20 }],
+    });
+  }
+  let vms = 0;
+  /** One fd's life on a host: 4 + 3 * IOASIDS_PER_FD commands. */
+  const fdLife = async (hostId: string, latencies: number[]): Promise<number> => {
+    const fd = await tenant.call('POST', '/v1/fds', { hostId, vmId: `vm-${++vms}` }, latencies);
+    const path = `/v1/fds/${fd.fdId}`;
+    await tenant.call('PUT', `${path}/hwid-mode`, { mode: 'global' }, latencies);
+    await tenant.call('PUT', `${path}/global-min`, { globalMin: 1024 }, latencies);
+    for (let pasid = 1; pasid <= IOASIDS_PER_FD; pasid++) {
+      const { ioasid } = await tenant.call('POST', `${path}/ioasids`, undefined, latencies);
+      await tenant.call('POST', `${path}/ioasids/${ioasid}/attachments`, { rid: SIOV_RID, enqcmd: false }, latencies);
+      await tenant.call('PUT', `${path}/ioasids/${ioasid}/hwid`, { pasid }, latencies);
+    }
+    await tenant.call('DELETE', path, undefined, latencies);
+    return 4 + 3 * IOASIDS_PER_FD;
+  };
+  return (clients, seconds) => {
+    // Client c drives hosts c, c + clients, c + 2 * clients, ... (mod hosts): the clients spread over every host.
+    const turns = new Array<number>(clients).fill(0);
+    return measure(clients, seconds, (c, latencies) => fdLife(hostIds[(c + turns[c]++ * clients) % hosts], latencies));
+  };
+}
+
+async function serve(request: LoadRequest): Promise<Measurement | undefined> {
+  switch (request.kind) {
+    case 'setup':
+      fdLives = await setup(request.httpUrl, request.operatorToken, request.hosts, request.maxClients);
+      return undefined;
+    case 'service':
+      if (!fdLives) throw new Error('setup first');
+      return fdLives(request.clients, request.seconds);
+    case 'rawPg':
+      return rawPgAppends(request.databaseUrl, request.clients, request.seconds);
+    case 'emmett':
+      return emmettAppends(request.databaseUrl, request.clients, request.seconds);
+  }
+}
+
+process.on('message', (request: LoadRequest) => {
+  serve(request).then(
+    (measurement) => process.send!({ measurement } satisfies LoadReply),
+    (e: unknown) => process.send!({ error: e instanceof Error ? e.stack ?? e.message : String(e) } satisfies LoadReply),
+  );
+});
+// The parent going away (or closing the channel) ends the generator.
+process.on('disconnect', () => {
+  agent?.destroy();
+  process.exit(0);
+});

@@ -1,0 +1,35 @@
+import { HostHardware, type HardwareView } from '../hardware';
+import type { PostgresReplay } from '../replay/postgres-replay';
+import { replayHost, type ReplayOutcome } from '../replay/replay';
+import { hardwareAt } from '../replay/state-at';
+import type { EventStore } from '../store/event-store';
+import type { HardwareProjectionStore } from '../store/hardware-projection-store';
+
+/**
+ * The hardware projection of a host now, as stored by whichever process projects: the stored
+ * snapshot when it is at the checkpoint, else the snapshot plus the stored events up to the
+ * checkpoint, replayed by the shared replay code (the hash is then computed once, here, and not
+ * by the projector per batch). Undefined before the projector has stored the host.
+ */
+export async function projectedHardware(
+  hostId: string,
+  projection: Pick<HardwareProjectionStore, 'get' | 'checkpoint'>,
+  events: Pick<EventStore, 'read'>,
+  replay: PostgresReplay,
+): Promise<HardwareView | undefined> {
+  const checkpoint = await projection.checkpoint(hostId);
+  if (checkpoint === 0) return undefined;
+  const snapshot = await projection.get(hostId);
+  // Read after the checkpoint: a snapshot stored meanwhile is newer still, and as much the projection.
+  if (snapshot && snapshot.version >= checkpoint) return snapshot.view;
+  let outcome: ReplayOutcome;
+  const [last] = snapshot ? await events.read(hostId, snapshot.version - 1, snapshot.version) : [];
+  if (snapshot && last) {
+    const start = { hardware: HostHardware.fromSnapshot(snapshot.snapshot), position: { version: snapshot.version, hash: last.hash } };
+    outcome = await replayHost(replay.source, hostId, { toVersion: checkpoint, start });
+  } else {
+    outcome = await hardwareAt(replay.source, hostId, { toVersion: checkpoint }, { shortcuts: replay.shortcuts });
+  }
+  if (outcome.problem) throw new Error(`the event log of host ${hostId} is broken at version ${outcome.problem.version}: ${outcome.problem.reason}`);
+  return outcome.hardware.view();
+}
