@@ -4,7 +4,7 @@ import { importFd } from './apply-import';
 import { HardwareFault } from './fault';
 import { MAX_IOASID, PasidSpace } from './pasid-space';
 import type { HardwareTransaction } from './transaction';
-import type { HwFd, HwRid } from './types';
+import { emptyHwFd, type HwFd, type HwRid } from './types';
 
 /** Applies one event through a transaction: every change checked, nothing decided. */
 export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
@@ -111,7 +111,7 @@ export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId
   if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
   const other = s.fdOfVm.get(data.vmId);
   if (other !== undefined) throw new HardwareFault('fd', `VM ${data.vmId} already has fd ${other} on this host`);
-  const fd: HwFd = {
+  const fd = emptyHwFd({
     fdId: data.fdId,
     tenantId: data.tenantId,
     vmId: data.vmId,
@@ -119,15 +119,7 @@ export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId
     slot: s.nextSlot,
     mode: null,
     globalMin: null,
-    ioasids: new Map(),
-    attached: new Map(),
-    entriesOn: new Map(),
-    localToGlobal: new Map(),
-    heldPasids: 0,
-    entries: 0,
-    guestContexts: 0,
-    mdevs: 0,
-  };
+  });
   tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
   tx.journal.mapSet(s.fds, fd.fdId, fd);
   tx.journal.mapSet(s.fdsBySlot, fd.slot, fd);

@@ -1,7 +1,7 @@
 import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
 import { HardwareFault } from './fault';
 import { PasidSpace } from './pasid-space';
-import type { HwContext, HwFd, HwRid, HwState } from './types';
+import { emptyHwFd, type HwContext, type HwRid, type HwState } from './types';
 
 /**
  * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
@@ -96,7 +96,7 @@ export function fromSnapshot(snap: HardwareSnapshot): HwState {
   s.nextSlot = snap.nextSlot;
   if (snap.host) s.space = new PasidSpace(snap.host.pasidBits);
   for (const f of snap.fds) {
-    const fd: HwFd = {
+    const fd = emptyHwFd({
       fdId: f.fdId,
       tenantId: f.tenantId,
       vmId: f.vmId,
@@ -104,15 +104,7 @@ export function fromSnapshot(snap: HardwareSnapshot): HwState {
       slot: f.slot,
       mode: f.mode,
       globalMin: f.globalMin,
-      ioasids: new Map(),
-      attached: new Map(),
-      entriesOn: new Map(),
-      localToGlobal: new Map(),
-      heldPasids: 0,
-      entries: 0,
-      guestContexts: 0,
-      mdevs: 0,
-    };
+    });
     for (let i = 0; i < f.ioasids.length; i += 3) {
       fd.ioasids.set(f.ioasids[i]!, { localPasid: f.ioasids[i + 1]!, hostPasid: f.ioasids[i + 2]! });
     }

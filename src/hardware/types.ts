@@ -60,6 +60,24 @@ export interface HwFd {
   mdevs: number;
 }
 
+/** The identity of an fd in the hardware: what it is opened (or restored from a snapshot) with. */
+export type HwFdIdentity = Pick<HwFd, 'fdId' | 'tenantId' | 'vmId' | 'domainId' | 'slot' | 'mode' | 'globalMin'>;
+
+/** An fd with nothing attached, held or programmed yet. */
+export function emptyHwFd(identity: HwFdIdentity): HwFd {
+  return {
+    ...identity,
+    ioasids: new Map(),
+    attached: new Map(),
+    entriesOn: new Map(),
+    localToGlobal: new Map(),
+    heldPasids: 0,
+    entries: 0,
+    guestContexts: 0,
+    mdevs: 0,
+  };
+}
+
 /** Everything the emulated hardware of one host holds. */
 export interface HwState {
   host: HostSpec | null;
