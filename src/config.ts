@@ -29,6 +29,12 @@ export interface AppConfig {
   logLevel?: LogLevel;
   /** SNAPSHOT_EVERY: a host's decider state is snapshotted every this many events; optional (1000). */
   snapshotEvery?: number;
+  /**
+   * MIGRATION_STALE_MS: a migration still running after this long is taken for orphaned (its
+   * process died) and is finished or rolled back by any API process; younger ones may belong
+   * to a live replica and are left alone. Optional (60000); 0 settles every orphan at once.
+   */
+  migrationStaleMs?: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -54,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     runMigrations: env.RUN_MIGRATIONS !== 'false',
     logLevel: logLevel(env.LOG_LEVEL),
     snapshotEvery: positiveInt(env, 'SNAPSHOT_EVERY', 1000),
+    migrationStaleMs: wholeNumber(env, 'MIGRATION_STALE_MS', 60_000),
   };
 }
 
@@ -67,6 +74,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   // 0 asks the OS for a free port (tests).
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
   return n;
 }
 

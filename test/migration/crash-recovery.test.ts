@@ -58,8 +58,11 @@ describe('a migration interrupted by a crash', () => {
     migrationId: string;
   }
 
-  /** Sets up an ENQCMD VM and a partly used target, migrates with the switch set to `step`, and restarts after the kill. */
-  async function crashAfter(step: 'started' | 'imported'): Promise<Crashed> {
+  /**
+   * Sets up an ENQCMD VM and a partly used target, migrates with the switch set to `step`, and
+   * restarts after the kill, by default taking every running migration for orphaned at once.
+   */
+  async function crashAfter(step: 'started' | 'imported', restartEnv: Record<string, string> = { MIGRATION_STALE_MS: '0' }): Promise<Crashed> {
     const db = await createTestDatabase('ioasid_migration_crash');
     databases.push(db);
     let op = await boot(db, { MIGRATION_CRASH_AFTER: step });
@@ -76,7 +79,7 @@ describe('a migration interrupted by a crash', () => {
     assert.equal(exit.signal, 'SIGKILL', `the server killed itself after "${step}": ${server!.stderr()}`);
     server = undefined;
 
-    op = await boot(db);
+    op = await boot(db, restartEnv);
     const started = await op.get(`/v1/events?hostId=${sourceHost}&type=MigrationStarted`);
     expectStatus(started, 200);
     assert.equal(started.body.events.length, 1, 'the freeze had committed before the kill');
@@ -113,6 +116,24 @@ describe('a migration interrupted by a crash', () => {
 
     await assertVerified(op, sourceHost);
     await assertVerified(op, targetHost);
+  });
+
+  it('leaves a migration that may belong to a live replica alone until it is stale, then rolls it back', async () => {
+    const { tenant, fdId, migrationId } = await crashAfter('started', { MIGRATION_STALE_MS: '3600000' });
+    const fresh = await tenant.client.get(`/v1/migrations/${migrationId}`);
+    expectStatus(fresh, 200);
+    assert.equal(fresh.body.state, 'running', 'a replica starting up does not touch a migration younger than MIGRATION_STALE_MS');
+    const frozen = await tenant.client.post(`/v1/fds/${fdId}/ioasids`);
+    assert.equal(frozen.status, 409);
+    assert.equal(frozen.body.error.code, 'FD_MIGRATING');
+
+    await stop();
+    const db = databases[databases.length - 1]!;
+    const restarted = await boot(db, { MIGRATION_STALE_MS: '1' });
+    const settled = await restarted.as(tenant.token).get(`/v1/migrations/${migrationId}`);
+    expectStatus(settled, 200);
+    assert.equal(settled.body.state, 'aborted', 'once stale, the next sweep rolls it back');
+    expectStatus(await restarted.as(tenant.token).post(`/v1/fds/${fdId}/ioasids`), 201);
   });
 
   it('completes when the process died after the target imported: the target runs, the source is released', async () => {

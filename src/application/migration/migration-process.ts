@@ -31,6 +31,8 @@ import {
 @Injectable()
 export class MigrationProcess {
   private readonly logger = new Logger(MigrationProcess.name);
+  /** Migrations this process is running now: the recovery sweep never settles them under its feet. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly hosts: RunHostCommandHandler,
@@ -41,6 +43,19 @@ export class MigrationProcess {
 
   /** Freeze, import, complete; or, if the import is refused, unfreeze and rethrow its refusal. */
   async run(plan: MigrationPlan, meta: RequestMeta): Promise<CommandResponse> {
+    this.inFlight.add(plan.migrationId);
+    try {
+      return await this.runSteps(plan, meta);
+    } finally {
+      this.inFlight.delete(plan.migrationId);
+    }
+  }
+
+  isRunningHere(migrationId: string): boolean {
+    return this.inFlight.has(migrationId);
+  }
+
+  private async runSteps(plan: MigrationPlan, meta: RequestMeta): Promise<CommandResponse> {
     const steps = stepMeta(meta);
     await this.step(startCommand(plan), steps, 200);
     this.crash.reached('started');
@@ -49,8 +64,8 @@ export class MigrationProcess {
     } catch (e) {
       if (!(await this.importCommitted(plan, e))) {
         await this.abort(plan, reasonOf(e), steps).catch((abortFailure: unknown) =>
-          // The migration stays running, the target untouched: the next start-up's recovery aborts it.
-          this.logger.error(`migration ${plan.migrationId} could not be aborted now (${reasonOf(abortFailure)}); recovery will at the next start`),
+          // The migration stays running, the target untouched: the recovery sweep aborts it once stale.
+          this.logger.error(`migration ${plan.migrationId} could not be aborted now (${reasonOf(abortFailure)}); the recovery sweep will once it is stale`),
         );
         throw e;
       }

@@ -1,33 +1,65 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config';
 import { OPERATOR } from '../principal';
 import type { RequestMeta } from '../request-meta';
 import { MigrationProcess, reasonOf } from './migration-process';
 import { MigrationRecords, type OwnedMigration } from './migration-records';
 
-/** What MigrationAborted says when a restart finds a migration whose import never committed. */
+/** What MigrationAborted says when recovery finds a migration whose import never committed. */
 export const INTERRUPTED_REASON = 'interrupted: the process stopped before the target imported the fd';
 
+const DEFAULT_STALE_MS = 60_000;
+/** The sweep looks at least this often, so an orphan waits at most about stale + this. */
+const MAX_SWEEP_INTERVAL_MS = 15_000;
+
 /**
- * Finishes what a killed process left half done, before this one serves anything: a migration
- * started and not ended is completed if the target's stream has its FdImported (the VM is
- * live there), else aborted (the source is unfrozen and the target was never touched).
+ * Finishes what a dead process left half done: a migration started and not ended is completed
+ * if the target's stream has its FdImported (the VM is live there), else aborted (the source
+ * is unfrozen and the target was never touched).
+ *
+ * With several API replicas, a running migration may belong to a live process elsewhere, so
+ * only a stale one (running longer than MIGRATION_STALE_MS, far beyond the few appends a
+ * migration takes) is taken for orphaned, and never one this process is running. The sweep
+ * runs before this process serves anything, then periodically, so an orphan left by a replica
+ * that died is settled without waiting for a restart.
  */
 @Injectable()
-export class MigrationRecovery implements OnApplicationBootstrap {
+export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MigrationRecovery.name);
+  private readonly staleMs: number;
+  private timer?: NodeJS.Timeout;
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly records: MigrationRecords,
     private readonly process: MigrationProcess,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.staleMs = config.migrationStaleMs ?? DEFAULT_STALE_MS;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.sweep();
+    this.timer = setInterval(() => {
+      this.sweeping = this.sweeping.then(() => this.sweep()).catch((e: unknown) => this.logger.warn(`migration recovery sweep failed: ${reasonOf(e)}`));
+    }, Math.min(Math.max(this.staleMs / 2, 1000), MAX_SWEEP_INTERVAL_MS));
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
     for (const migration of await this.records.running()) {
+      if (now - Date.parse(migration.startedAt) < this.staleMs || this.process.isRunningHere(migration.migrationId)) continue;
       try {
         await this.settle(migration);
       } catch (e) {
-        // One migration that cannot be settled must not keep the service down; it stays running for the next start.
+        // One migration that cannot be settled must not keep the service down; the next sweep tries again.
         this.logger.error(`migration ${migration.migrationId} left running: ${reasonOf(e)}`);
       }
     }
@@ -38,10 +70,10 @@ export class MigrationRecovery implements OnApplicationBootstrap {
     const importedFdId = await this.records.importedFdOf(migration.targetHostId, migration.migrationId);
     if (importedFdId !== undefined) {
       await this.process.complete(migration, importedFdId, meta);
-      this.logger.log(`migration ${migration.migrationId} completed after a restart: fd ${migration.fdId} is now ${importedFdId} on ${migration.targetHostId}`);
+      this.logger.log(`migration ${migration.migrationId} completed by recovery: fd ${migration.fdId} is now ${importedFdId} on ${migration.targetHostId}`);
     } else {
       await this.process.abort(migration, INTERRUPTED_REASON, meta);
-      this.logger.log(`migration ${migration.migrationId} aborted after a restart: fd ${migration.fdId} stays on ${migration.sourceHostId}`);
+      this.logger.log(`migration ${migration.migrationId} aborted by recovery: fd ${migration.fdId} stays on ${migration.sourceHostId}`);
     }
   }
 }
