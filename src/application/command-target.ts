@@ -12,7 +12,7 @@ export interface CommandTarget {
 
 /**
  * Resolves a command's host: from the command (RegisterHost), from the caller (CreateFd,
- * ImportFd), or from the fd directory (fd-scoped commands). Loads the tenant's quotas for
+ * ImportFd, BarMigrationImport), or from the fd directory (fd-scoped commands). Loads the tenant's quotas for
  * the decider on the way, so an unknown tenant is NOT_FOUND before anything is decided.
  */
 @Injectable()
@@ -28,10 +28,13 @@ export class CommandTargets {
         return { hostId: command.hostId };
       case 'CreateFd':
       case 'ImportFd': {
-        if (!hostId) throw new DomainError('VALIDATION_FAILED', `${command.type} needs the host it runs on`, { fields: [{ field: 'hostId', message: 'required' }] });
+        const on = requireHostId(command, hostId);
         await this.quotas.load(command.tenantId);
-        return { hostId, tenantId: command.tenantId };
+        return { hostId: on, tenantId: command.tenantId };
       }
+      // The target of a migration, which decides on no quota.
+      case 'BarMigrationImport':
+        return { hostId: requireHostId(command, hostId), ...(command.tenantId === undefined ? {} : { tenantId: command.tenantId }) };
       default: {
         const location = await this.fds.locate(command.fdId, command.actorTenantId);
         await this.quotas.load(location.tenantId);
@@ -39,4 +42,9 @@ export class CommandTargets {
       }
     }
   }
+}
+
+function requireHostId(command: HostCommand, hostId: string | undefined): string {
+  if (!hostId) throw new DomainError('VALIDATION_FAILED', `${command.type} needs the host it runs on`, { fields: [{ field: 'hostId', message: 'required' }] });
+  return hostId;
 }

@@ -22,7 +22,7 @@ export class RunHostCommand {
     readonly successStatus: number,
     /**
      * The host the command runs on when the command itself does not say: required for
-     * CreateFd (the `hostId` of the REST body) and ImportFd (the target host); RegisterHost
+     * CreateFd (the `hostId` of the REST body), ImportFd and BarMigrationImport (the target host); RegisterHost
      * uses `command.hostId`; fd-scoped commands find their host in the fd directory and
      * ignore this (added after the first contract: optional, so existing callers still compile).
      */

@@ -22,6 +22,7 @@ const KNOWN: Record<HostEventType, true> = {
   MigrationAborted: true,
   FdMigratedOut: true,
   FdImported: true,
+  MigrationImportBarred: true,
 };
 
 /** Every event type of the host stream (src/domain/events.ts), for `audit --type`. */

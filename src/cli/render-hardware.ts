@@ -1,4 +1,4 @@
-import type { HardwareView } from '../hardware';
+import { parseVmViewKey, type HardwareView } from '../hardware';
 import { textTable } from './text-table';
 
 export interface RenderedReplay {
@@ -36,10 +36,10 @@ export function renderHardware({ view, hostId, occurredAt, source, startedAfter 
   let mappings = 0;
   out.push('', 'CPU PASID translation tables');
   if (vms.length === 0) out.push('  (none)');
-  for (const [vmId, table] of vms) {
+  for (const [key, table] of vms) {
     const pairs = Object.entries(table);
     mappings += pairs.length;
-    out.push(`  VM ${vmId}`, ...textTable(['GUEST PASID', 'HOST PASID'], pairs.map(([g, h]) => [g, String(h)]), '    '));
+    out.push(`  VM ${vmLabel(key)}`, ...textTable(['GUEST PASID', 'HOST PASID'], pairs.map(([g, h]) => [g, String(h)]), '    '));
   }
   out.push(
     '',
@@ -49,6 +49,12 @@ export function renderHardware({ view, hostId, occurredAt, source, startedAfter 
     `Hash: ${view.hash}`,
   );
   return out;
+}
+
+/** A vmId two tenants use on the host is keyed `<tenantId>/<vmId>` in the view: say whose it is. */
+function vmLabel(key: string): string {
+  const { vmId, tenantId } = parseVmViewKey(key);
+  return tenantId === undefined ? vmId : `${vmId} (tenant ${tenantId})`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

@@ -34,6 +34,9 @@ export type HostCommand =
   | ({ type: 'StartMigration'; migrationId: string; targetHostId: string } & FdScoped)
   | ({ type: 'CompleteMigration'; migrationId: string; targetFdId: string } & FdScoped)
   | ({ type: 'AbortMigration'; migrationId: string; reason: string } & FdScoped)
+  // Migration, target side, before settling a stalled migration: refuse its import from now on,
+  // or be refused (ALREADY_EXISTS) because the import is already there. `tenantId` only stamps the event.
+  | { type: 'BarMigrationImport'; migrationId: string; sourceHostId: string; sourceFdId: string; tenantId?: string }
   // Migration, target side: one decision that re-creates the whole fd or refuses.
   | {
       type: 'ImportFd';

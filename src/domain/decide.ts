@@ -1,5 +1,6 @@
 import type { HostCommand } from './commands';
 import { abortMigration, completeMigration, startMigration } from './decider/migration';
+import { barMigrationImport, requireImportNotBarred } from './decider/migration-fence';
 import { attachDevice, detachDevice, setPasidTable } from './decider/attachments';
 import { allocIoasid, closeFd, createFd, freeIoasid, setGlobalMin, setHwidMode } from './decider/fd-lifecycle';
 import { fail } from './decider/guards';
@@ -58,7 +59,10 @@ export function decide(command: HostCommand, state: HostState, ctx: DecideContex
       return completeMigration(command, state);
     case 'AbortMigration':
       return abortMigration(command, state);
+    case 'BarMigrationImport':
+      return barMigrationImport(command, state);
     case 'ImportFd':
+      requireImportNotBarred(state, command.migrationId);
       return importFd(command, state, ctx.quotasFor(command.tenantId));
     default:
       return fail('VALIDATION_FAILED', `unknown command ${(command as { type?: unknown }).type}`);

@@ -57,6 +57,14 @@ export type HostEvent =
   | { type: 'MigrationStarted'; data: { fdId: string; migrationId: string; targetHostId: string } }
   | { type: 'MigrationAborted'; data: { fdId: string; migrationId: string; reason: string } }
   | { type: 'FdMigratedOut'; data: { fdId: string; migrationId: string; targetFdId: string; released: Released } }
+  /**
+   * Target side: migration `migrationId` will never be imported on this host. Appended by whoever
+   * settles a stalled migration, before it unfreezes the source; the target's decider then
+   * refuses that migration's ImportFd, and no bar is decided while the fd that import created
+   * is open. Appends on one stream are serialized by version, so of a racing import and bar
+   * exactly one wins: the fence that keeps the VM live on exactly one host. The hardware ignores it.
+   */
+  | { type: 'MigrationImportBarred'; data: { migrationId: string; sourceHostId: string; sourceFdId: string } }
   | {
       type: 'FdImported';
       data: {

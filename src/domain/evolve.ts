@@ -102,6 +102,9 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
       return;
     case 'FdImported':
       return importFd(state, event.data);
+    case 'MigrationImportBarred':
+      state.barredImports.add(event.data.migrationId);
+      return;
   }
 }
 
@@ -131,7 +134,6 @@ export function newFd(state: HostState, data: { fdId: string; tenantId: string; 
 function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
   const f = newFd(state, data);
   state.fds.set(f.fdId, f);
-  state.fdOfVm.set(f.vmId, f.fdId);
   usage(state, f.tenantId).fds++;
   return f;
 }
@@ -140,7 +142,6 @@ function removeFd(state: HostState, fdId: string, released: Released): void {
   const f = fd(state, fdId);
   countHostPasids(state, f, -released.pasids.length);
   state.fds.delete(fdId);
-  state.fdOfVm.delete(f.vmId);
   const u = usage(state, f.tenantId);
   u.fds--;
   if (u.fds === 0 && u.hostPasids === 0) state.tenants.delete(f.tenantId);
@@ -184,6 +185,7 @@ function importFd(state: HostState, data: EventData<'FdImported'>): void {
   state.nextDomainId = Math.max(state.nextDomainId, data.domainId + 1);
   f.hwidMode = data.hwidMode;
   f.globalMin = data.globalMin;
+  f.importedBy = data.migrationId;
   for (const src of data.ioasids) {
     const attachments = src.attachments.map((a) => ({ ...a }));
     f.ioasids.update(src.ioasid, { attachments, pgtableGpa: src.pgtableGpa, pasidTableGpa: src.pasidTableGpa });

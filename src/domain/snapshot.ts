@@ -1,5 +1,5 @@
 import { HostHardware } from '../hardware/host-hardware';
-import type { HardwareSnapshot } from '../hardware/snapshot';
+import type { HardwareSnapshot, HardwareSnapshotV1 } from '../hardware/snapshot';
 import { newFd } from './evolve';
 import type { HostSpec, HwidMode } from './model';
 import { addPasidUser } from './pasid-index';
@@ -27,10 +27,15 @@ export interface HostStateSnapshot {
     migratable: boolean;
     migratableReason?: string;
     migration?: { migrationId: string; targetHostId: string };
+    /** Absent in snapshots older than the import fence, and for fds not created by an import. */
+    importedBy?: string;
     /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
     details: Array<[number, string | null, string | null, AttachmentState[]]>;
   }>;
-  hardware: HardwareSnapshot;
+  /** Absent when none (and in snapshots older than the import fence): still format 3. */
+  barredImports?: string[];
+  /** Its own format: 2 since VM ids are scoped per tenant; a format 1 one (older snapshots) still loads. */
+  hardware: HardwareSnapshot | HardwareSnapshotV1;
 }
 
 export function serializeHostState(state: HostState): HostStateSnapshot {
@@ -50,6 +55,7 @@ export function serializeHostState(state: HostState): HostStateSnapshot {
       migratable: fd.migratable,
       ...(fd.migratableReason !== undefined ? { migratableReason: fd.migratableReason } : {}),
       ...(fd.migration ? { migration: { ...fd.migration } } : {}),
+      ...(fd.importedBy !== undefined ? { importedBy: fd.importedBy } : {}),
       details: [...fd.ioasids.details].map(([ioasid, d]): HostStateSnapshot['fds'][number]['details'][number] => [
         ioasid,
         d.pgtableGpa ?? null,
@@ -57,6 +63,7 @@ export function serializeHostState(state: HostState): HostStateSnapshot {
         d.attachments.map((a) => ({ ...a })),
       ]),
     })),
+    ...(state.barredImports.size > 0 ? { barredImports: [...state.barredImports] } : {}),
     hardware: state.hw.toSnapshot(),
   };
 }
@@ -69,10 +76,10 @@ export function deserializeHostState(json: unknown): HostState {
     host: snap.host,
     hw: HostHardware.fromSnapshot(snap.hardware),
     fds: new Map(),
-    fdOfVm: new Map(),
     tenants: new Map(),
     nextDomainId: snap.nextDomainId,
     nextMdev: snap.nextMdev,
+    barredImports: new Set(snap.barredImports ?? []),
   };
   for (const f of snap.fds) {
     const fd = newFd(state, f);
@@ -81,6 +88,7 @@ export function deserializeHostState(json: unknown): HostState {
     fd.migratable = f.migratable;
     fd.migratableReason = f.migratableReason;
     fd.migration = f.migration;
+    fd.importedBy = f.importedBy;
     for (const [ioasid, pgtableGpa, pasidTableGpa, attachments] of f.details) {
       fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a })) });
     }
@@ -89,7 +97,6 @@ export function deserializeHostState(json: unknown): HostState {
       if (rec.hostPasid) fd.hostPasids++;
     }
     state.fds.set(fd.fdId, fd);
-    state.fdOfVm.set(fd.vmId, fd.fdId);
     const usage = state.tenants.get(fd.tenantId) ?? { fds: 0, hostPasids: 0 };
     usage.fds++;
     usage.hostPasids += fd.hostPasids;

@@ -32,6 +32,8 @@ export interface FdState {
   migratableReason?: string;
   /** Set while a migration holds the fd frozen. */
   migration?: { migrationId: string; targetHostId: string };
+  /** The migration whose import created this fd: while it is open, that migration's import cannot be barred. */
+  importedBy?: string;
   ioasids: IoasidTable;
   /** Every ioasid id below this one is in use: where the search for the lowest free id starts. */
   ioasidFloor: number;
@@ -57,13 +59,13 @@ export interface HostState {
   version: number;
   host: HostSpec | null;
   hw: HostHardware;
-  /** Open fds (closed and migrated-out fds are dropped). */
+  /** Open fds (closed and migrated-out fds are dropped). The open fd of a VM (tenant, vmId) is `hw.fdOfVm`. */
   fds: Map<string, FdState>;
-  /** vmId -> its open fd. */
-  fdOfVm: Map<string, string>;
   tenants: Map<string, TenantUsage>;
   nextDomainId: number;
   nextMdev: number;
+  /** Migrations whose import this host refuses (MigrationImportBarred): never cleared, a late ImportFd may come any time. */
+  barredImports: Set<string>;
 }
 
 export function initialHostState(): HostState {
@@ -72,10 +74,10 @@ export function initialHostState(): HostState {
     host: null,
     hw: HostHardware.empty(),
     fds: new Map(),
-    fdOfVm: new Map(),
     tenants: new Map(),
     nextDomainId: 1,
     nextMdev: 1,
+    barredImports: new Set(),
   };
 }
 

@@ -77,7 +77,7 @@ export function ioasidView(io: IoasidState): IoasidView {
 export function fdView(state: HostState, fdId: string): FdView | undefined {
   const fd = state.fds.get(fdId);
   if (!fd || !state.host) return undefined;
-  const kvm = state.hw.kvmMappingsOf(fd.vmId);
+  const kvm = state.hw.kvmMappingsOf(fd.fdId);
   const view: FdView = {
     fdId: fd.fdId,
     tenantId: fd.tenantId,
@@ -129,7 +129,7 @@ export function exportFd(state: HostState, fdId: string, actorTenantId?: string)
       if (io.pasidTableGpa !== undefined) image.pasidTableGpa = io.pasidTableGpa;
       return image;
     }),
-    kvmGuestPasids: [...state.hw.kvmMappingsOf(fd.vmId).keys()].sort((a, b) => a - b),
+    kvmGuestPasids: [...state.hw.kvmMappingsOf(fd.fdId).keys()].sort((a, b) => a - b),
   };
 }
 
@@ -173,6 +173,7 @@ export function commandResult(command: HostCommand, events: HostEvent[], stateAf
       return hwidView(stateAfter, command.fdId, command.ioasid);
     case 'SetKvmPasidMapping':
       return { guestPasid: command.guestPasid, hostPasid: command.hostPasid };
+    case 'BarMigrationImport':
     case 'CloseFd':
     case 'FreeIoasid':
     case 'DetachDevice':

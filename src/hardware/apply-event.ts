@@ -109,8 +109,6 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
 export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
   const s = tx.s;
   if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
-  const other = s.fdOfVm.get(data.vmId);
-  if (other !== undefined) throw new HardwareFault('fd', `VM ${data.vmId} already has fd ${other} on this host`);
   const fd = emptyHwFd({
     fdId: data.fdId,
     tenantId: data.tenantId,
@@ -123,7 +121,7 @@ export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId
   tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
   tx.journal.mapSet(s.fds, fd.fdId, fd);
   tx.journal.mapSet(s.fdsBySlot, fd.slot, fd);
-  tx.journal.mapSet(s.fdOfVm, fd.vmId, fd.fdId);
+  tx.claimVm(fd);
   return fd;
 }
 
@@ -145,7 +143,7 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
   if (fd.entries) left.push(`${fd.entries} entries`);
   if (fd.guestContexts) left.push(`${fd.guestContexts} guest contexts`);
   if (fd.mdevs) left.push(`${fd.mdevs} mdevs`);
-  if (s.vms.has(fd.vmId)) left.push(`${s.vms.get(fd.vmId)!.size} KVM mappings`);
+  if (s.kvm.has(fdId)) left.push(`${s.kvm.get(fdId)!.size} KVM mappings`);
   if (left.length) throw new HardwareFault('I9', `closing fd ${fdId} leaves ${left.join(', ')} behind`);
   for (const perRid of fd.attached.values()) {
     for (const ridId of perRid.keys()) {
@@ -155,7 +153,7 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
   }
   tx.journal.mapDelete(s.fds, fdId);
   tx.journal.mapDelete(s.fdsBySlot, fd.slot);
-  tx.journal.mapDelete(s.fdOfVm, fd.vmId);
+  tx.releaseVm(fd);
 }
 
 export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HwState } from './types';
+import { kvmTablesByViewKey } from './vm-key';
 
 /**
  * The canonical form of the whole hardware state, written straight into SHA-256 in blocks.
@@ -8,7 +9,8 @@ import type { HwState } from './types';
  * bytes depend only on the state, never on Map insertion order or on the path that led
  * there. Fd slots (internal numbering) never appear: owners are named by fdId.
  * Covered: host spec, RID contexts, PASID entries, mdevs and vf owners, allocated PASIDs
- * with their owners, the fds' hardware records and the VMs' CPU PASID tables. The version
+ * with their owners, the fds' hardware records and the VMs' CPU PASID tables (named as the
+ * view names them, vm-key.ts: by vmId unless two tenants share it here). The version
  * is deliberately left out: it is reported beside the hash.
  */
 export function hardwareHash(s: HwState): string {
@@ -95,9 +97,8 @@ function writeState(s: HwState, out: (text: string) => void): void {
   }
 
   out('],"vms":[');
-  [...s.vms.keys()].sort().forEach((vmId, i) => {
-    const table = s.vms.get(vmId)!;
-    out(`${i ? ',' : ''}[${q(vmId)},[`);
+  kvmTablesByViewKey(s).forEach(([key, table], i) => {
+    out(`${i ? ',' : ''}[${q(key)},[`);
     sortedNumbers(table.keys()).forEach((g, j) => out(`${j ? ',' : ''}[${g},${table.get(g)}]`));
     out(']]');
   });

@@ -4,7 +4,7 @@ import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
 import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
-import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot } from './snapshot';
+import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot, type HardwareSnapshotV1 } from './snapshot';
 import { HardwareTransaction } from './transaction';
 import type { HardwareView, HwEntry, HwIoasid, HwRid, HwState } from './types';
 
@@ -25,7 +25,8 @@ export class HostHardware {
     return new HostHardware(emptyHwState());
   }
 
-  static fromSnapshot(snapshot: HardwareSnapshot): HostHardware {
+  /** Loads either format: a snapshot written before VM ids were scoped per tenant (format 1) too. */
+  static fromSnapshot(snapshot: HardwareSnapshot | HardwareSnapshotV1): HostHardware {
     return new HostHardware(fromSnapshot(snapshot));
   }
 
@@ -99,10 +100,18 @@ export class HostHardware {
     return (this.s.fds.get(fdId)?.localToGlobal.size ?? 0) > 0;
   }
 
-  kvmMappingsOf(vmId: string): ReadonlyMap<number, number> {
-    return this.s.vms.get(vmId) ?? new Map();
+  /** The open fd of a VM on this host; a VM is (tenant, vmId), so another tenant's VM of the same vmId is not it. */
+  fdOfVm(tenantId: string, vmId: string): string | undefined {
+    return this.s.fdsOfVmId.get(vmId)?.get(tenantId);
+  }
+
+  /** The CPU PASID table (guest -> host) of the VM whose fd this is. */
+  kvmMappingsOf(fdId: string): ReadonlyMap<number, number> {
+    return this.s.kvm.get(fdId) ?? NO_MAPPINGS;
   }
 }
+
+const NO_MAPPINGS: ReadonlyMap<number, number> = new Map();
 
 export function replayHardware(events: Iterable<HostEvent>): HostHardware {
   const hw = HostHardware.empty();

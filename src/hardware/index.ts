@@ -2,5 +2,6 @@ export { PasidAllocator } from './allocator';
 export { HardwareFault } from './fault';
 export { MAX_IOASID } from './pasid-space';
 export { HostHardware, replayHardware } from './host-hardware';
-export type { HardwareSnapshot } from './snapshot';
+export type { HardwareSnapshot, HardwareSnapshotV1 } from './snapshot';
+export { parseVmViewKey } from './vm-key';
 export type { HardwareView, EntryView } from './types';

@@ -1,4 +1,5 @@
 import type { EntryView, HardwareView, HwEntry, HwState } from './types';
+import { kvmTablesByViewKey } from './vm-key';
 
 function entryView(e: HwEntry): EntryView {
   return { fdId: e.fdId, ioasid: e.ioasid, origin: e.origin, pgtt: 'nested', firstStageGpa: e.firstStageGpa, domainId: e.domainId };
@@ -12,9 +13,9 @@ export function hardwareView(s: HwState, hash: string): HardwareView {
     rids[rid] = { context: r.context.table === 'host' ? { table: 'host' } : { table: 'guest', gpa: r.context.gpa }, pasids };
   }
   const vms: HardwareView['vms'] = {};
-  for (const [vmId, table] of s.vms) {
-    vms[vmId] = {};
-    for (const g of [...table.keys()].sort((a, b) => a - b)) vms[vmId][g] = table.get(g)!;
+  for (const [key, table] of kvmTablesByViewKey(s)) {
+    vms[key] = {};
+    for (const g of [...table.keys()].sort((a, b) => a - b)) vms[key][g] = table.get(g)!;
   }
   return {
     hostId: s.host?.hostId ?? null,

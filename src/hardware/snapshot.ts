@@ -7,9 +7,11 @@ import { emptyHwFd, type HwContext, type HwRid, type HwState } from './types';
  * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
  * the counters (entries, held PASIDs, contexts, mdevs per fd) are not stored but recounted
  * on load, so a snapshot cannot carry a counter that disagrees with its data.
+ * Format 2 keys the VMs' CPU PASID tables by fdId (`kvm`), since a vmId alone no longer names
+ * one VM on a host; format 1 (`vms` by vmId, written when vmIds were host-wide) still loads.
  */
 export interface HardwareSnapshot {
-  format: 1;
+  format: 2;
   version: number;
   host: HostSpec | null;
   nextSlot: number;
@@ -36,8 +38,16 @@ export interface HardwareSnapshot {
     vfOwner: { fdId: string; attachments: number } | null;
     mdevs: Array<[string, string, number]>;
   }>;
-  vms: Array<[string, Array<[number, number]>]>;
+  /** [fdId, [guestPasid, hostPasid] pairs]: the CPU PASID table of the fd's VM. */
+  kvm: Array<[string, Array<[number, number]>]>;
 }
+
+/** The format written before VM ids were scoped per tenant: one VM per vmId on a host. */
+export type HardwareSnapshotV1 = Omit<HardwareSnapshot, 'format' | 'kvm'> & {
+  format: 1;
+  /** [vmId, pairs]: unique per host then, so the vmId names the fd. */
+  vms: Array<[string, Array<[number, number]>]>;
+};
 
 export function emptyHwState(): HwState {
   return {
@@ -49,9 +59,9 @@ export function emptyHwState(): HwState {
     fds: new Map(),
     fdsBySlot: new Map(),
     nextSlot: 1,
-    fdOfVm: new Map(),
-    vms: new Map(),
-    vmsByHostPasid: new Map(),
+    fdsOfVmId: new Map(),
+    kvm: new Map(),
+    kvmByHostPasid: new Map(),
   };
 }
 
@@ -61,7 +71,7 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
     s.space.forEachOwned((p, slot, ioasid, origin) => pasids.push(p, slot, ioasid, origin === 'global' ? 0 : 1));
   }
   return {
-    format: 1,
+    format: 2,
     version: s.version,
     host: s.host,
     nextSlot: s.nextSlot,
@@ -84,12 +94,12 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
       vfOwner: r.vfOwner,
       mdevs: [...r.mdevs].map(([id, m]) => [id, m.fdId, m.ioasid]),
     })),
-    vms: [...s.vms].map(([vmId, table]) => [vmId, [...table]]),
+    kvm: [...s.kvm].map(([fdId, table]) => [fdId, [...table]]),
   };
 }
 
-export function fromSnapshot(snap: HardwareSnapshot): HwState {
-  if (snap.format !== 1) throw new HardwareFault('snapshot', `unknown hardware snapshot format ${String(snap.format)}`);
+export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwState {
+  if (snap.format !== 1 && snap.format !== 2) throw new HardwareFault('snapshot', `unknown hardware snapshot format ${String((snap as { format?: unknown }).format)}`);
   const s = emptyHwState();
   s.version = snap.version;
   s.host = snap.host;
@@ -111,7 +121,9 @@ export function fromSnapshot(snap: HardwareSnapshot): HwState {
     for (const [ioasid, rid, count] of f.attached) addPair(fd.attached, ioasid, rid, count);
     s.fds.set(fd.fdId, fd);
     s.fdsBySlot.set(fd.slot, fd);
-    s.fdOfVm.set(fd.vmId, fd.fdId);
+    let tenants = s.fdsOfVmId.get(fd.vmId);
+    if (!tenants) s.fdsOfVmId.set(fd.vmId, (tenants = new Map()));
+    tenants.set(fd.tenantId, fd.fdId);
   }
   for (let i = 0; i < snap.pasids.length; i += 4) {
     const [pasid, slot, ioasid, origin] = [snap.pasids[i]!, snap.pasids[i + 1]!, snap.pasids[i + 2]!, snap.pasids[i + 3]!];
@@ -142,11 +154,19 @@ export function fromSnapshot(snap: HardwareSnapshot): HwState {
     }
     s.rids.set(r.rid, rid);
   }
-  for (const [vmId, pairs] of snap.vms) {
-    s.vms.set(vmId, new Map(pairs));
-    s.vmsByHostPasid.set(vmId, new Map(pairs.map(([g, h]) => [h, g])));
+  const tables = snap.format === 2 ? snap.kvm : snap.vms.map(([vmId, pairs]): [string, Array<[number, number]>] => [onlyFdOf(s, vmId), pairs]);
+  for (const [fdId, pairs] of tables) {
+    s.kvm.set(fdId, new Map(pairs));
+    s.kvmByHostPasid.set(fdId, new Map(pairs.map(([g, h]) => [h, g])));
   }
   return s;
+}
+
+/** Format 1: the one fd of a vmId (vmIds were host-wide when it was written). */
+function onlyFdOf(s: HwState, vmId: string): string {
+  const fds = [...(s.fdsOfVmId.get(vmId)?.values() ?? [])];
+  if (fds.length !== 1) throw new HardwareFault('snapshot', `format 1 snapshot: VM ${vmId} has ${fds.length} fds, not one`);
+  return fds[0]!;
 }
 
 function addPair(counts: Map<number, Map<Rid, number>>, ioasid: number, rid: Rid, n: number): void {

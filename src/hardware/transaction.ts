@@ -80,7 +80,7 @@ export class HardwareTransaction {
       throw new HardwareFault('I1', `PASID ${pasid} released by fd ${fd.fdId}, which does not hold it`);
     }
     const rec = this.ioasid(fd, owner.ioasid);
-    const mappedBy = this.s.vmsByHostPasid.get(fd.vmId)?.get(pasid);
+    const mappedBy = this.s.kvmByHostPasid.get(fd.fdId)?.get(pasid);
     if (mappedBy !== undefined) {
       throw new HardwareFault('I6', `PASID ${pasid} is released while guest PASID ${mappedBy} of VM ${fd.vmId} still maps to it`);
     }
@@ -217,23 +217,31 @@ export class HardwareTransaction {
     if (fd.localToGlobal.get(guestPasid) !== hostPasid) {
       throw new HardwareFault('I6', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`);
     }
-    const table = this.vmTable(this.s.vms, fd.vmId);
+    const table = this.innerMap(this.s.kvm, fd.fdId);
     if (table.has(guestPasid)) throw new HardwareFault('I6', `VM ${fd.vmId} already maps guest PASID ${guestPasid}`);
     this.journal.mapSet(table, guestPasid, hostPasid);
-    this.journal.mapSet(this.vmTable(this.s.vmsByHostPasid, fd.vmId), hostPasid, guestPasid);
+    this.journal.mapSet(this.innerMap(this.s.kvmByHostPasid, fd.fdId), hostPasid, guestPasid);
   }
 
   kvmUnmap(fd: HwFd, guestPasid: number): void {
-    const table = this.s.vms.get(fd.vmId);
+    const table = this.s.kvm.get(fd.fdId);
     const hostPasid = table?.get(guestPasid);
     if (!table || hostPasid === undefined) {
       throw new HardwareFault('I9', `VM ${fd.vmId} has no KVM mapping for guest PASID ${guestPasid}`);
     }
-    this.journal.mapDelete(table, guestPasid);
-    if (table.size === 0) this.journal.mapDelete(this.s.vms, fd.vmId);
-    const reverse = this.s.vmsByHostPasid.get(fd.vmId)!;
-    this.journal.mapDelete(reverse, hostPasid);
-    if (reverse.size === 0) this.journal.mapDelete(this.s.vmsByHostPasid, fd.vmId);
+    this.deleteInner(this.s.kvm, fd.fdId, guestPasid);
+    this.deleteInner(this.s.kvmByHostPasid, fd.fdId, hostPasid);
+  }
+
+  /** One open fd per VM on a host, a VM being (tenant, vmId): another tenant's VM of the same vmId is another VM. */
+  claimVm(fd: HwFd): void {
+    const other = this.s.fdsOfVmId.get(fd.vmId)?.get(fd.tenantId);
+    if (other !== undefined) throw new HardwareFault('fd', `VM ${fd.vmId} of tenant ${fd.tenantId} already has fd ${other} on this host`);
+    this.journal.mapSet(this.innerMap(this.s.fdsOfVmId, fd.vmId), fd.tenantId, fd.fdId);
+  }
+
+  releaseVm(fd: HwFd): void {
+    this.deleteInner(this.s.fdsOfVmId, fd.vmId, fd.tenantId);
   }
 
   private countPair(counts: PairCounts, ioasid: number, rid: Rid, delta: number): number {
@@ -247,13 +255,22 @@ export class HardwareTransaction {
     return next;
   }
 
-  private vmTable(tables: Map<string, Map<number, number>>, vmId: string): Map<number, number> {
-    let table = tables.get(vmId);
-    if (!table) {
-      table = new Map();
-      this.journal.mapSet(tables, vmId, table);
+  /** The inner map of `outer` at `key`, created (journaled) when absent. */
+  private innerMap<K, V>(outer: Map<string, Map<K, V>>, key: string): Map<K, V> {
+    let inner = outer.get(key);
+    if (!inner) {
+      inner = new Map();
+      this.journal.mapSet(outer, key, inner);
     }
-    return table;
+    return inner;
+  }
+
+  /** Deletes `innerKey` from the inner map at `key`, and the inner map once it is empty. */
+  private deleteInner<K, V>(outer: Map<string, Map<K, V>>, key: string, innerKey: K): void {
+    const inner = outer.get(key);
+    if (!inner) return;
+    this.journal.mapDelete(inner, innerKey);
+    if (inner.size === 0) this.journal.mapDelete(outer, key);
   }
 
   /** I3 (guest PASIDs only on vf RIDs), I5 (local < globalMin <= global) and ownership of host PASIDs. */

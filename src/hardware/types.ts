@@ -90,11 +90,18 @@ export interface HwState {
   fds: Map<string, HwFd>;
   fdsBySlot: Map<number, HwFd>;
   nextSlot: number;
-  /** vmId -> its open fd on this host. */
-  fdOfVm: Map<string, string>;
-  /** Per VM, the CPU PASID translation table: guest PASID -> host PASID, and its reverse. */
-  vms: Map<string, Map<number, number>>;
-  vmsByHostPasid: Map<string, Map<number, number>>;
+  /**
+   * vmId -> tenantId -> the VM's open fd on this host. A VM belongs to a tenant: two tenants'
+   * VMs may share a vmId, and each is one VM with one fd (see vm-key.ts for how views name them).
+   */
+  fdsOfVmId: Map<string, Map<string, string>>;
+  /**
+   * Per VM, the CPU PASID translation table (guest PASID -> host PASID) and its reverse, keyed
+   * by the fdId of the VM's one fd here: the table lives only while that fd is open (I9), and
+   * the fd names exactly one (tenant, VM), so no tenant's table can be reached through another's.
+   */
+  kvm: Map<string, Map<number, number>>;
+  kvmByHostPasid: Map<string, Map<number, number>>;
 }
 
 export interface EntryView {
@@ -112,6 +119,7 @@ export interface HardwareView {
   version: number;
   hash: string;
   rids: Record<Rid, { context: { table: 'host' } | { table: 'guest'; gpa: string }; pasids: Record<string, EntryView> }>;
+  /** Per VM, its CPU PASID table; keyed by vmId, or by `<tenantId>/<vmId>` for a vmId two tenants use here (vm-key.ts). */
   vms: Record<string, Record<string, number>>;
   allocator: { used: number; free: number };
 }

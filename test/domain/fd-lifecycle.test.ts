@@ -30,7 +30,7 @@ describe('hosts and fds', () => {
       migratable: true, ioasids: [], kvmMappings: [], version: 2,
     });
     h.refuse({ type: 'CreateFd', fdId: 'fd-1', tenantId: 't1', vmId: 'vm-9' }, 'ALREADY_EXISTS');
-    h.refuse({ type: 'CreateFd', fdId: 'fd-2', tenantId: 't2', vmId: 'vm-1' }, 'ALREADY_EXISTS', /vm-1/);
+    h.refuse({ type: 'CreateFd', fdId: 'fd-2', tenantId: 't1', vmId: 'vm-1' }, 'ALREADY_EXISTS', /vm-1/);
     h.refuse({ type: 'CreateFd', fdId: 'fd-2', tenantId: 't1', vmId: 'vm-2' }, 'QUOTA_EXCEEDED');
     h.refuse({ type: 'CreateFd', fdId: 'fd-2', tenantId: 't2', vmId: 'vm-2', actorTenantId: 't1' }, 'FORBIDDEN');
     h.run({ type: 'CreateFd', fdId: 'fd-2', tenantId: 't2', vmId: 'vm-2' });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainError, exportFd, fdView, type FdImage, type HostCommand } from '../../src/domain';
+import fc from 'fast-check';
+import { DomainError, deserializeHostState, evolveAll, exportFd, fdView, initialHostState, serializeHostState, type FdImage, type HostCommand } from '../../src/domain';
 import { TestHost, SIOV, VF1, VF2 } from '../support/domain-host';
 
 const B_VF1 = { rid: '0000:af:00.1', kind: 'vf' as const, pasidBits: 20 };
@@ -184,5 +185,86 @@ describe('migration', () => {
     b.run({ type: 'UnbindPgtable', fdId: 'fd-b', ioasid: 1 });
     b.run({ type: 'CloseFd', fdId: 'fd-b' });
     assert.deepEqual(b.entriesOn(B_VF1.rid), {});
+  });
+});
+
+/** The fence of a migration on its target: of its import and its bar, the first decided wins, for good. */
+describe('the migration import fence', () => {
+  const bar = (migrationId = 'mig-1'): HostCommand => ({ type: 'BarMigrationImport', migrationId, sourceHostId: 'host-a', sourceFdId: 'fd-a' });
+
+  it('once barred, the import of that migration is refused; other migrations import as before', () => {
+    const a = sourceHost();
+    const b = targetHost();
+    const hardware = b.state.hw.hash();
+    const barred = b.one(bar(), 'MigrationImportBarred');
+    assert.deepEqual(barred.data, { migrationId: 'mig-1', sourceHostId: 'host-a', sourceFdId: 'fd-a' });
+    assert.equal(b.state.hw.hash(), hardware, 'the hardware ignores the bar');
+    const image = exportFd(a.state, 'fd-a');
+    b.refuse(importCommand(image), 'VERSION_CONFLICT', /mig-1 .*barred/);
+    assert.deepEqual(b.run(bar()).events, [], 'barring again decides nothing new');
+    b.one({ ...importCommand(image), migrationId: 'mig-2' } as HostCommand, 'FdImported');
+  });
+
+  it('once imported, the bar is refused with the imported fd, until that fd is closed', () => {
+    const a = sourceHost();
+    const b = targetHost();
+    b.one(importCommand(exportFd(a.state, 'fd-a')), 'FdImported');
+    const refusal = b.refuse(bar(), 'ALREADY_EXISTS', /complete it/);
+    assert.deepEqual(refusal.details, { migrationId: 'mig-1', fdId: 'fd-b' });
+    // Completing now would leave the VM on no host: with the imported fd closed, the bar is decided.
+    b.run({ type: 'CloseFd', fdId: 'fd-b' });
+    b.one(bar(), 'MigrationImportBarred');
+  });
+
+  it('bars nothing on a host that is not registered', () => {
+    const b = new TestHost();
+    b.refuse(bar(), 'NOT_FOUND');
+  });
+
+  it('keeps the fence in snapshots, and loads a snapshot written before the fence existed', () => {
+    const a = sourceHost();
+    const b = targetHost();
+    b.one(importCommand(exportFd(a.state, 'fd-a')), 'FdImported');
+    b.one(bar('mig-2'), 'MigrationImportBarred');
+    const restored = deserializeHostState(JSON.parse(JSON.stringify(serializeHostState(b.state))));
+    b.state = restored;
+    b.refuse(bar(), 'ALREADY_EXISTS');
+    b.refuse({ ...importCommand(exportFd(a.state, 'fd-a')), fdId: 'fd-c', migrationId: 'mig-2' } as HostCommand, 'VERSION_CONFLICT');
+
+    const old = JSON.parse(JSON.stringify(serializeHostState(targetHost().state)));
+    assert.equal(old.barredImports, undefined, 'nothing barred: nothing written, as before the fence');
+    for (const fd of old.fds) assert.equal(fd.importedBy, undefined);
+    assert.deepEqual(deserializeHostState(old).barredImports, new Set());
+  });
+
+  it('for any interleaving of imports and bars, exactly one of each migration\'s import and bar wins', () => {
+    const migrations = ['m-0', 'm-1', 'm-2'];
+    const op = fc.record({ kind: fc.constantFrom('import' as const, 'bar' as const), m: fc.integer({ min: 0, max: migrations.length - 1 }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const b = targetHost();
+        const first = new Map<string, 'import' | 'bar'>();
+        for (const { kind, m } of ops) {
+          const migrationId = migrations[m]!;
+          // No devices: two migrations of different VMs never compete for anything but the fence.
+          const image: FdImage = { vmId: `vm-${migrationId}`, hwidMode: null, globalMin: null, ioasids: [], kvmGuestPasids: [] };
+          const command: HostCommand =
+            kind === 'bar'
+              ? bar(migrationId)
+              : { type: 'ImportFd', fdId: `fd-${migrationId}`, tenantId: 't1', migrationId, sourceHostId: 'host-a', sourceFdId: 'fd-a', image, deviceMap: {} };
+          const winner = first.get(migrationId) ?? kind;
+          first.set(migrationId, winner);
+          if (winner === kind && (kind === 'bar' || b.log.every((e) => e.type !== 'FdImported' || e.data.migrationId !== migrationId))) b.run(command);
+          else b.refuse(command, winner === 'bar' ? 'VERSION_CONFLICT' : 'ALREADY_EXISTS');
+        }
+        for (const migrationId of migrations) {
+          const imports = b.log.filter((e) => e.type === 'FdImported' && e.data.migrationId === migrationId).length;
+          const bars = b.log.filter((e) => e.type === 'MigrationImportBarred' && e.data.migrationId === migrationId).length;
+          assert.deepEqual([imports, bars], first.get(migrationId) === 'import' ? [1, 0] : first.has(migrationId) ? [0, 1] : [0, 0]);
+        }
+        const replayed = evolveAll(initialHostState(), b.log);
+        assert.deepEqual(serializeHostState(replayed), serializeHostState(b.state), 'replay rebuilds the fence');
+      }),
+    );
   });
 });

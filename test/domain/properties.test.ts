@@ -16,7 +16,7 @@ import {
   type HostState,
   type Quotas,
 } from '../../src/domain';
-import { HostHardware, replayHardware } from '../../src/hardware';
+import { HostHardware, parseVmViewKey, replayHardware } from '../../src/hardware';
 import { countersOf } from '../support/hardware-internals';
 
 const HOSTS = ['host-a', 'host-b'] as const;
@@ -46,6 +46,8 @@ interface HostConfig {
 /** A step of a random run: a command on one host, or a whole migration between the two. */
 type Step =
   | { kind: 'command'; host: 0 | 1; command: HostCommand; pick: number }
+  /** The other tenant opens an fd for the vmId of an open fd: two tenants' VMs sharing a vmId on one host. */
+  | { kind: 'twin'; host: 0 | 1; pick: number; fdId: string }
   | { kind: 'migrate'; from: 0 | 1; fd: string; newFd: string; outcome: 'complete' | 'abort' }
   /** A burst of the usual sequence on one fd (mode, split, alloc, attach, hwid, bind, map), so runs reach deep states. */
   | { kind: 'build'; host: 0 | 1; pick: number; mode: 'local' | 'global'; devices: number[]; enqcmd: boolean[]; pasid: number; gpa: string; steps: number };
@@ -95,6 +97,7 @@ function stepArbitrary(): fc.Arbitrary<Step> {
         steps: fc.integer({ min: 3, max: 8 }),
       }),
     },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('twin' as const), host: fc.constantFrom(0 as const, 1 as const), pick: fc.noBias(fc.integer({ min: 0, max: 999_999_999 })), fdId }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('migrate' as const), from: fc.constantFrom(0 as const, 1 as const), fd: fdId, newFd: fc.constantFrom('fd-m1', 'fd-m2', 'fd-m3'), outcome: fc.constantFrom('complete' as const, 'abort' as const) }) },
   );
 }
@@ -171,6 +174,13 @@ class Sim {
     }
     if (step.kind === 'build') {
       this.build(step);
+      return;
+    }
+    if (step.kind === 'twin') {
+      const open = [...this.states[step.host]!.fds.values()];
+      const fd = open[step.pick % Math.max(1, open.length)];
+      const other = TENANTS.find((t) => t !== fd?.tenantId)!;
+      if (fd) this.run(step.host, { type: 'CreateFd', fdId: step.fdId, tenantId: other, vmId: fd.vmId });
       return;
     }
     const to = (1 - step.from) as 0 | 1;
@@ -293,7 +303,8 @@ function checkInvariants(state: HostState): void {
         if (a.enqcmd) assert.ok(fd.hwidMode === 'global' && host.enqcmd, 'I7');
       }
     }
-    const kvm = view.vms[fd.vmId] ?? {};
+    const kvm = view.vms[expectedVmKey(state, fd.tenantId, fd.vmId)] ?? {};
+    assert.deepEqual(kvm, Object.fromEntries(state.hw.kvmMappingsOf(fd.fdId)), "the view shows the fd's own VM table, no other tenant's");
     for (const [guest, hostPasid] of Object.entries(kvm)) {
       const io = [...fd.ioasids.values()].find((i) => i.pasid === Number(guest));
       assert.equal(io?.globalPasid, hostPasid, 'I6');
@@ -312,7 +323,21 @@ function checkInvariants(state: HostState): void {
       assert.ok(fd.ioasids.get(entry.ioasid)!.attachments.some((a) => a.rid === rid), 'entries only on attached RIDs');
     }
   }
-  for (const vmId of Object.keys(view.vms)) assert.ok(state.fdOfVm.has(vmId), 'I9: no KVM table for a VM without fd');
+  // A VM is (tenant, vmId): one open fd each, and every KVM table in the view names exactly one open fd's VM.
+  const vms = [...state.fds.values()].map((fd) => `${fd.tenantId}|${fd.vmId}`);
+  assert.equal(new Set(vms).size, vms.length, 'one open fd per VM (tenant, vmId)');
+  for (const key of Object.keys(view.vms)) {
+    const { vmId, tenantId } = parseVmViewKey(key);
+    const owners = [...state.fds.values()].filter((fd) => fd.vmId === vmId && (tenantId === undefined || fd.tenantId === tenantId));
+    assert.equal(owners.length, 1, `I9: the KVM table ${key} belongs to exactly one open fd`);
+    assert.equal(key, expectedVmKey(state, owners[0]!.tenantId, vmId), 'qualified by tenant exactly when two tenants share the vmId');
+  }
+}
+
+/** The view's key of a VM: its vmId, or `<tenantId>/<vmId>` when another tenant's open fd uses the same vmId on the host. */
+function expectedVmKey(state: HostState, tenantId: string, vmId: string): string {
+  const shared = [...state.fds.values()].some((fd) => fd.vmId === vmId && fd.tenantId !== tenantId);
+  return shared ? `${tenantId}/${vmId}` : vmId;
 }
 
 describe('decider properties over random command sequences', () => {

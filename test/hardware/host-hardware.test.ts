@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostEvent, ProgrammedEntry } from '../../src/domain';
-import { HardwareFault, HostHardware, replayHardware } from '../../src/hardware';
+import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1 } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';
 
@@ -31,6 +31,21 @@ function setup(): HostEvent[] {
     { type: 'KvmPasidMapped', data: { fdId: 'fd-1', vmId: 'vm-1', guestPasid: 5, hostPasid: 64 } },
   ];
 }
+
+/** setup()'s state as the release before per-tenant VM ids wrote it (hardware snapshot format 1). */
+const FORMAT_1_SNAPSHOT: HardwareSnapshotV1 = {
+  format: 1, version: 10,
+  host: { hostId: 'h', pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [{ rid: VF, kind: 'vf', pasidBits: 8 }, { rid: VF2, kind: 'vf', pasidBits: 6 }, { rid: SIOV, kind: 'siov', pasidBits: 8 }] },
+  nextSlot: 2,
+  fds: [{ fdId: 'fd-1', tenantId: 't', vmId: 'vm-1', domainId: 1, slot: 1, mode: 'global', globalMin: 64, ioasids: [1, 5, 64], attached: [[1, VF, 1], [1, SIOV, 1]] }],
+  pasids: [64, 1, 1, 0],
+  rids: [
+    { rid: VF, context: { table: 'host' }, entries: [[5, 'fd-1', 1, 'local', '0x1000', 1], [64, 'fd-1', 1, 'global', '0x1000', 1]], vfOwner: { fdId: 'fd-1', attachments: 1 }, mdevs: [] },
+    { rid: VF2, context: { table: 'host' }, entries: [], vfOwner: null, mdevs: [] },
+    { rid: SIOV, context: { table: 'host' }, entries: [[64, 'fd-1', 1, 'global', '0x1000', 1]], vfOwner: null, mdevs: [['mdev-1', 'fd-1', 1]] },
+  ],
+  vms: [['vm-1', [[5, 64]]]],
+};
 
 function faults(hw: HostHardware, event: HostEvent, invariant: string | RegExp): void {
   // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
@@ -167,6 +182,29 @@ describe('HostHardware', () => {
     faults(hw, { type: 'DeviceDetached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, released: NONE } }, 'I9');
     hw.apply({ type: 'DeviceDetached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, released: { ...NONE, contexts: [VF] } } });
     assert.deepEqual(hw.view().rids[VF]!.context, { table: 'host' });
+  });
+
+  it('hashes a host whose vmIds are each used by one tenant exactly as before VM ids were scoped per tenant', () => {
+    // Pinned: the hashes the release before the change gave these states (projections and verify compare them).
+    assert.equal(replayHardware(setup()).hash(), 'f38c15aaf64b15b543ecb3b99333ec384bdf5d165e95140a7ad46fbe642f27f5');
+    assert.equal(replayHardware(setup().slice(0, -1)).hash(), '299799939001f45dbeb64005a35481869c09913742442f14c7e7d4d02ffe1ae8');
+  });
+
+  it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 2', () => {
+    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_1_SNAPSHOT)));
+    const replayed = replayHardware(setup());
+    assert.equal(loaded.hash(), replayed.hash());
+    assert.deepEqual(loaded.view(), replayed.view());
+    assert.deepEqual(countersOf(loaded), countersOf(replayed));
+    assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
+    assert.equal(loaded.toSnapshot().format, 2);
+    assert.deepEqual(loaded.kvmMappingsOf('fd-1'), new Map([[5, 64]]));
+    // It keeps working: the KVM mapping it loaded is released like one applied live.
+    const close: HostEvent = { type: 'FdClosed', data: { fdId: 'fd-1', released: { pasids: [64], entries: [{ rid: VF, pasid: 5 }, { rid: VF, pasid: 64 }, { rid: SIOV, pasid: 64 }], contexts: [], kvmGuestPasids: [5], mdevs: ['mdev-1'] } } };
+    loaded.apply(close);
+    replayed.apply(close);
+    assert.equal(loaded.hash(), replayed.hash());
+    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 3 } as never), (e) => e instanceof HardwareFault && e.invariant === 'snapshot');
   });
 
   it('refuses a second registration and events before one', () => {

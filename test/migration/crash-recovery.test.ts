@@ -110,7 +110,13 @@ describe('a migration interrupted by a crash', () => {
     assert.equal(fd.body.migratingTo, undefined, 'the source fd is unfrozen');
     assert.deepEqual(guestVisible(fd.body), guestVisible(fdBefore));
     assert.deepEqual(fd.body.kvmMappings, fdBefore.kvmMappings, 'the source keeps its host PASIDs');
-    assert.deepEqual(await hostFingerprint(op, targetHost), targetBefore, 'nothing reached the target');
+    // The recovery barred the import there before unfreezing the source: one event, no hardware change.
+    assert.deepEqual(await hostFingerprint(op, targetHost), { ...targetBefore, version: targetBefore.version + 1 }, 'no import reached the target');
+    const barred = await op.get(`/v1/events?hostId=${targetHost}&afterVersion=${targetBefore.version}`);
+    assert.deepEqual(
+      barred.body.events.map((e: any) => [e.type, e.data]),
+      [['MigrationImportBarred', { migrationId, sourceHostId: sourceHost, sourceFdId: fdId }]],
+    );
     assert.deepEqual((await openFdsOfVm(tenant.client, fdBefore.vmId)).map((f) => f.hostId), [sourceHost], 'live on exactly one host');
     expectStatus(await tenant.client.post(`/v1/fds/${fdId}/ioasids`), 201);
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { ApiClient, expectStatus, type ApiResponse } from '../support/app';
+import { ApiClient, expectStatus, readUntil, type ApiResponse } from '../support/app';
 import { IoasidClient, callError } from '../grpc/grpc-client';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { readEventLog } from '../support/reliability-checks';
@@ -38,6 +38,7 @@ describe('tenant isolation and secrets', () => {
   const hostId = 'iso-host-1';
   const targetHostId = 'iso-host-2';
   let aFdBefore: ApiResponse;
+  let aGlobalPasid: number;
   const tally = { routes: 0, requests: 0 };
 
   async function tenant(name: string): Promise<TenantFixture> {
@@ -75,6 +76,7 @@ describe('tenant isolation and secrets', () => {
     expectStatus(await a.client.post(`${fd}/ioasids/1/attachments`, { rid: SIOV, enqcmd: true }), 201);
     const hwid = await a.client.put(`${fd}/ioasids/1/hwid`, { pasid: 5 });
     expectStatus(hwid, 200);
+    aGlobalPasid = hwid.body.globalPasid;
     expectStatus(await a.client.put(`${fd}/ioasids/1/pgtable`, { gpa: '0x7f0000' }), 200);
     expectStatus(await a.client.put(`${fd}/kvm-pasid-mappings/5`, { hostPasid: hwid.body.globalPasid }), 200);
     const moving = `/v1/fds/${await openFd(a, 'a-vm-secret-2')}`;
@@ -193,6 +195,81 @@ describe('tenant isolation and secrets', () => {
     assert.deepEqual(after.body, aFdBefore.body);
     const verify = await operator.get(`/v1/hosts/${hostId}/verify`);
     assert.equal(verify.body.ok, true);
+  });
+
+  it("scopes VM ids per tenant: B opens an fd for A's vmId on A's host, and neither sees the other's VM", async () => {
+    const shared = a.vmIds[0]!;
+    const aFd = `/v1/fds/${a.fdIds[0]}`;
+    const withoutVersion = ({ version: _version, ...rest }: Record<string, unknown>) => rest;
+    // The hardware view is a projection: read it once it has caught up with the host.
+    const projectedHardware = async () => {
+      const version = (await operator.get(`/v1/hosts/${hostId}`)).body.version;
+      const res = await readUntil(() => operator.get(`/v1/hosts/${hostId}/hardware`), (r) => r.status === 200 && r.body.version === version);
+      expectStatus(res, 200);
+      return res;
+    };
+    const aBefore = await a.client.get(aFd);
+
+    const created = await b.client.post('/v1/fds', { hostId, vmId: shared });
+    expectStatus(created, 201);
+    tally.requests++;
+    const bFdId: string = created.body.fdId;
+    assert.notEqual(bFdId, a.fdIds[0]);
+    assert.deepEqual([created.body.tenantId, created.body.vmId, created.body.kvmMappings], [b.tenantId, shared, []]);
+    assertNoTraceOfA(created, 'POST /v1/fds', [shared]);
+    // B's VM runs ENQCMD in global mode too, on the siov whose parent RID carries A's mdev, with A's guest PASID 5.
+    const fd = `/v1/fds/${bFdId}`;
+    expectStatus(await b.client.put(`${fd}/hwid-mode`, { mode: 'global' }), 200);
+    expectStatus(await b.client.put(`${fd}/global-min`, { globalMin: 1024 }), 200);
+    expectStatus(await b.client.post(`${fd}/ioasids`), 201);
+    expectStatus(await b.client.post(`${fd}/ioasids/1/attachments`, { rid: SIOV, enqcmd: true }), 201);
+    const hwid = await b.client.put(`${fd}/ioasids/1/hwid`, { pasid: 5 });
+    expectStatus(hwid, 200);
+    const bGlobalPasid: number = hwid.body.globalPasid;
+    assert.notEqual(bGlobalPasid, aGlobalPasid);
+    expectStatus(await b.client.put(`${fd}/kvm-pasid-mappings/5`, { hostPasid: bGlobalPasid }), 200);
+    // A's global PASID is not B's to map; the refusal names nothing of A's.
+    const stolen = await b.client.put(`${fd}/kvm-pasid-mappings/5`, { hostPasid: aGlobalPasid });
+    assert.equal(stolen.body.error.code, 'PASID_NOT_OWNED');
+    assertNoTraceOfA(stolen, 'PUT kvm-pasid-mappings', [shared]);
+    tally.requests += 8;
+
+    // One open fd per VM still holds, for each tenant's own VM.
+    for (const [t, what] of [[a, 'A'], [b, 'B']] as const) {
+      const again = await t.client.post('/v1/fds', { hostId, vmId: shared });
+      tally.requests++;
+      assert.equal(again.status, 409, `${what}: ${again.text}`);
+      assert.equal(again.body.error.code, 'ALREADY_EXISTS');
+      if (t === b) assertNoTraceOfA(again, "B's second create", [shared]);
+    }
+
+    // B's fd, lists and audit: B's VM only (the shared vmId is B's own word).
+    const bView = await b.client.get(fd);
+    assert.deepEqual(bView.body.kvmMappings, [{ guestPasid: 5, hostPasid: bGlobalPasid }]);
+    for (const path of [fd, '/v1/fds', `/v1/fds?hostId=${hostId}`, '/v1/events', `/v1/events?hostId=${hostId}`, `/v1/events?fdId=${bFdId}`, '/v1/events?type=KvmPasidMapped', '/v1/events?type=FdCreated']) {
+      const res = await b.client.get(path);
+      tally.requests++;
+      expectStatus(res, 200);
+      assertNoTraceOfA(res, path, [shared]);
+    }
+    const listed = await b.client.get('/v1/fds');
+    assert.deepEqual(listed.body.fds.filter((f: { vmId: string }) => f.vmId === shared).map((f: { fdId: string }) => f.fdId), [bFdId]);
+    // A's fd is what it was: B's VM of the same vmId shows nowhere in it.
+    const aAfter = await a.client.get(aFd);
+    assert.deepEqual(withoutVersion(aAfter.body), withoutVersion(aBefore.body));
+    assert.deepEqual(aAfter.body.kvmMappings, [{ guestPasid: 5, hostPasid: aGlobalPasid }]);
+
+    // The operator's hardware view: two VMs, each CPU PASID table under <tenantId>/<vmId>.
+    const hardware = await projectedHardware();
+    assert.deepEqual(hardware.body.vms, { [`${a.tenantId}/${shared}`]: { 5: aGlobalPasid }, [`${b.tenantId}/${shared}`]: { 5: bGlobalPasid } });
+    assert.equal((await operator.get(`/v1/hosts/${hostId}/verify`)).body.ok, true);
+
+    // Once B's VM is gone, A's is named by its bare vmId again, its table untouched.
+    expectStatus(await b.client.delete(fd), 204);
+    const alone = await projectedHardware();
+    assert.deepEqual(alone.body.vms, { [shared]: { 5: aGlobalPasid } });
+    assert.equal((await operator.get(`/v1/hosts/${hostId}/verify`)).body.ok, true);
+    tally.requests += 6;
   });
 
   it('stores tokens only as SHA-256 digests: no table holds a token', async () => {

@@ -42,7 +42,18 @@ export function importCommand(plan: MigrationPlan, image: FdImage): CommandOf<'I
 }
 
 /** What ending a migration needs: enough to rebuild from the read model after a restart. */
-export type MigrationEnd = Pick<MigrationPlan, 'migrationId' | 'fdId' | 'actorTenantId' | 'targetHostId'>;
+export type MigrationEnd = Pick<MigrationPlan, 'migrationId' | 'fdId' | 'actorTenantId' | 'sourceHostId' | 'targetHostId'> & { tenantId?: string };
+
+/** Runs on the target host (RunHostCommand's hostId): the fence before settling a migration. */
+export function barCommand(end: MigrationEnd): CommandOf<'BarMigrationImport'> {
+  return {
+    type: 'BarMigrationImport',
+    migrationId: end.migrationId,
+    sourceHostId: end.sourceHostId,
+    sourceFdId: end.fdId,
+    ...(end.tenantId === undefined ? {} : { tenantId: end.tenantId }),
+  };
+}
 
 export function completeCommand(end: MigrationEnd, targetFdId: string): CommandOf<'CompleteMigration'> {
   return { type: 'CompleteMigration', ...sourceFd(end), migrationId: end.migrationId, targetFdId };

@@ -1,15 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { HostCommand } from '../../domain/commands';
-import { isDomainError } from '../../domain/errors';
+import { DomainError, isDomainError } from '../../domain/errors';
 import { exportFd, type FdImage } from '../../domain';
 import { HostStates } from '../host-states';
 import { RunHostCommand } from '../messages';
 import type { CommandResponse, RequestMeta } from '../request-meta';
 import { RunHostCommandHandler } from '../run-host-command.handler';
 import { CrashSwitch } from './crash-switch';
-import { MigrationRecords } from './migration-records';
+import { MigrationRecords, type MigrationState, type OwnedMigration } from './migration-records';
 import {
   abortCommand,
+  barCommand,
   completeCommand,
   importCommand,
   startCommand,
@@ -17,13 +18,24 @@ import {
   type MigrationPlan,
 } from './migration-plan';
 
+/** How `settle` ended a migration. */
+export type Settlement =
+  | { state: 'completed'; targetFdId: string; answer: CommandResponse }
+  /** `byAnother`: the source had already been unfrozen by another process (with its `reason`). */
+  | { state: 'aborted'; reason: string; byAnother: boolean };
+
 /**
  * The process manager of a migration across two host streams. Its progress is its events:
  * the source's MigrationStarted (fd frozen), the target's FdImported (fd live there), then
  * the source's FdMigratedOut (released) or MigrationAborted (unfrozen), all carrying the
  * migrationId. Each step is an ordinary host command (same lock, retries and store as any
  * write), so a process killed between two steps leaves a state that MigrationRecovery can
- * read and finish: the VM is never live on both hosts, nor on neither.
+ * read and finish.
+ *
+ * A migration whose import may still commit (this process lost the answer, or another
+ * process may be stalled before it) is never aborted directly: it is settled through the
+ * target's fence (`settle`), so the VM is never live on both hosts, nor on neither, whatever
+ * the timing of the processes involved.
  *
  * Steps run through the RunHostCommand handler itself rather than the command bus, so that
  * the start-up recovery can use them before the bus has registered its handlers.
@@ -62,66 +74,113 @@ export class MigrationProcess {
     try {
       await this.step(importCommand(plan, await this.frozenImage(plan)), steps, 201, plan.targetHostId);
     } catch (e) {
-      if (!(await this.importCommitted(plan, e))) {
-        await this.abort(plan, reasonOf(e), steps).catch((abortFailure: unknown) =>
-          // The migration stays running, the target untouched: the recovery sweep aborts it once stale.
-          this.logger.error(`migration ${plan.migrationId} could not be aborted now (${reasonOf(abortFailure)}); the recovery sweep will once it is stale`),
-        );
-        throw e;
-      }
+      return this.afterFailedImport(plan, e, meta);
     }
     this.crash.reached('imported');
     return this.complete(plan, plan.targetFdId, meta);
   }
 
   /**
+   * A refusal of the target's own (a device taken, a quota) imported nothing, and this process
+   * never sends the import again: the source is simply unfrozen. Any other failure leaves the
+   * import's fate open (a lost connection may have lost only the answer), and VERSION_CONFLICT
+   * may mean another process barred it first: those are settled through the fence.
+   */
+  private async afterFailedImport(plan: MigrationPlan, failure: unknown, meta: RequestMeta): Promise<CommandResponse> {
+    if (isDomainError(failure) && failure.code !== 'UNAVAILABLE' && failure.code !== 'VERSION_CONFLICT') {
+      await this.unfreeze(plan, reasonOf(failure), meta).catch((abortFailure: unknown) => this.leftRunning(plan, abortFailure));
+      throw failure;
+    }
+    let settled: Settlement;
+    try {
+      settled = await this.settle(plan, reasonOf(failure), meta);
+    } catch (settleFailure) {
+      this.leftRunning(plan, settleFailure);
+      throw failure;
+    }
+    if (settled.state === 'completed') return settled.answer;
+    if (!settled.byAnother) throw failure;
+    throw new DomainError(
+      'VERSION_CONFLICT',
+      `migration ${plan.migrationId} was aborted by another process while this one was stalled (${settled.reason}): fd ${plan.fdId} stays on host ${plan.sourceHostId}`,
+      { migrationId: plan.migrationId, state: 'aborted' },
+    );
+  }
+
+  /** The migration stays running, its import barred or not: the recovery sweep settles it once it is stale. */
+  private leftRunning(plan: MigrationPlan, failure: unknown): void {
+    this.logger.error(`migration ${plan.migrationId} could not be settled now (${reasonOf(failure)}); the recovery sweep will once it is stale`);
+  }
+
+  /**
+   * Ends a migration whose import may still be on its way, from a stalled process or a lost
+   * answer: first bars the import on the target, then unfreezes the source. If the target has
+   * imported already, the bar is refused and the migration completes instead. Exactly one of
+   * the import and the bar commits on the target's stream, so no timing can leave the VM live
+   * on both hosts. Safe to repeat after a failure at any point.
+   */
+  async settle(end: MigrationEnd, reason: string, meta: RequestMeta): Promise<Settlement> {
+    const importedFdId = await this.barImport(end, stepMeta(meta));
+    if (importedFdId !== undefined) return { state: 'completed', targetFdId: importedFdId, answer: await this.complete(end, importedFdId, meta) };
+    return this.unfreeze(end, reason, meta);
+  }
+
+  /** Bars the migration's import on its target: undefined once barred, or the fd the import already created. */
+  private async barImport(end: MigrationEnd, meta: RequestMeta): Promise<string | undefined> {
+    try {
+      await this.step(barCommand(end), meta, 200, end.targetHostId);
+      return undefined;
+    } catch (e) {
+      if (isDomainError(e) && e.code === 'ALREADY_EXISTS' && typeof e.details?.fdId === 'string') return e.details.fdId;
+      throw e;
+    }
+  }
+
+  /**
    * Releases the source once the target has committed. Its answer is the migration's answer,
-   * stored with the request's Idempotency-Key in the same transaction as FdMigratedOut.
+   * stored with the request's Idempotency-Key in the same transaction as FdMigratedOut. If
+   * another process (a replica's recovery) completed the migration first, with this same
+   * import, that is this migration's success too.
    */
   async complete(end: MigrationEnd, targetFdId: string, meta: RequestMeta): Promise<CommandResponse> {
     try {
       return await this.step(completeCommand(end, targetFdId), meta, 201);
     } catch (e) {
-      await this.undoImportIfAborted(end, targetFdId, stepMeta(meta), e);
-      throw e;
+      const record = await this.endedBy(e, end.migrationId, 'completed');
+      if (record.targetFdId !== targetFdId) throw e;
+      // The answer CompleteMigration gives (commandResult in src/domain/views.ts).
+      return { status: 201, body: { migrationId: end.migrationId, state: 'completed', targetFdId } };
     }
   }
 
-  /** Unfreezes the source: only for a migration whose import never committed. */
-  async abort(end: MigrationEnd, reason: string, meta: RequestMeta): Promise<void> {
-    await this.step(abortCommand(end, reason), stepMeta(meta), 200);
+  /**
+   * A source step refused NOT_FOUND because the migration is no longer in progress there:
+   * the record if another process ended it as `expected`; otherwise the refusal stands.
+   */
+  private async endedBy(refusal: unknown, migrationId: string, expected: MigrationState): Promise<OwnedMigration> {
+    if (!isDomainError(refusal) || refusal.code !== 'NOT_FOUND') throw refusal;
+    const record = await this.records.find(migrationId);
+    if (record?.state !== expected) throw refusal;
+    return record;
   }
 
   /**
-   * Whether the import committed although its step failed. A refusal by the target's decider
-   * appended nothing; a lost connection may have lost only the answer, so the target's stream
-   * says. If even that cannot be read, the migration is left running for the recovery.
+   * Unfreezes the source: only for a migration whose import never committed and never will
+   * (refused, or barred). Another process may have unfrozen it already: the same outcome.
    */
-  private async importCommitted(plan: MigrationPlan, failure: unknown): Promise<boolean> {
-    if (isDomainError(failure) && failure.code !== 'UNAVAILABLE') return false;
+  private async unfreeze(end: MigrationEnd, reason: string, meta: RequestMeta): Promise<Settlement> {
     try {
-      return (await this.records.importedFdOf(plan.targetHostId, plan.migrationId)) !== undefined;
-    } catch {
-      throw failure;
+      await this.step(abortCommand(end, reason), stepMeta(meta), 200);
+      return { state: 'aborted', reason, byAnother: false };
+    } catch (e) {
+      const record = await this.endedBy(e, end.migrationId, 'aborted');
+      return { state: 'aborted', reason: record.reason ?? '', byAnother: true };
     }
   }
 
   /** The image of the frozen fd: nothing can change it any more until the migration ends. */
   private frozenImage(plan: MigrationPlan): Promise<FdImage> {
     return this.states.exclusive(plan.sourceHostId, async () => exportFd(await this.states.current(plan.sourceHostId), plan.fdId));
-  }
-
-  /**
-   * Completion was refused: if another process (a replica's start-up recovery) aborted the
-   * migration meanwhile, the source is live again, so the imported copy must go.
-   */
-  private async undoImportIfAborted(end: MigrationEnd, targetFdId: string, meta: RequestMeta, refusal: unknown): Promise<void> {
-    if (!isDomainError(refusal) || refusal.code !== 'NOT_FOUND') return;
-    const record = await this.records.find(end.migrationId);
-    if (record?.state !== 'aborted') return;
-    const closeTarget: HostCommand = { type: 'CloseFd', fdId: targetFdId, ...(end.actorTenantId === undefined ? {} : { actorTenantId: end.actorTenantId }) };
-    await this.step(closeTarget, meta, 204);
-    this.logger.warn(`migration ${end.migrationId} was aborted while importing: the imported fd ${targetFdId} was closed`);
   }
 
   private step(command: HostCommand, meta: RequestMeta, successStatus: number, hostId?: string): Promise<CommandResponse> {

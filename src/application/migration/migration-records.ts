@@ -27,6 +27,8 @@ export interface OwnedMigration extends MigrationRecord {
 /**
  * The migrations read model (migrations/1732430000000-migrations-read-model.ts): a trigger
  * writes it in the transaction of each migration event, so reading it is reading the events.
+ * The target's MigrationImportBarred is not one of them: it ends nothing, the migration stays
+ * running until the source's MigrationAborted.
  */
 @Injectable()
 export class MigrationRecords {
@@ -43,20 +45,6 @@ export class MigrationRecords {
       this.dataSource.query(`SELECT * FROM migrations WHERE state = 'running' ORDER BY started_at, migration_id`),
     );
     return rows.map(recordOf);
-  }
-
-  /**
-   * The fd that the target's FdImported of this migration created, read from the target's
-   * stream itself: whether the import committed decides between completing and aborting.
-   */
-  async importedFdOf(targetHostId: string, migrationId: string): Promise<string | undefined> {
-    const rows: Array<{ fd_id: string }> = await storeCall(() =>
-      this.dataSource.query(
-        `SELECT data->>'fdId' AS fd_id FROM events WHERE host_id = $1 AND type = 'FdImported' AND data->>'migrationId' = $2`,
-        [targetHostId, migrationId],
-      ),
-    );
-    return rows[0]?.fd_id;
   }
 }
 

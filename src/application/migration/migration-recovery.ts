@@ -7,22 +7,26 @@ import { MigrationProcess, reasonOf } from './migration-process';
 import { MigrationRecords, type OwnedMigration } from './migration-records';
 
 /** What MigrationAborted says when recovery finds a migration whose import never committed. */
-export const INTERRUPTED_REASON = 'interrupted: the process stopped before the target imported the fd';
+export const INTERRUPTED_REASON = 'interrupted: the process stopped or stalled before the target imported the fd (its import is now barred there)';
 
 const DEFAULT_STALE_MS = 60_000;
 /** The sweep looks at least this often, so an orphan waits at most about stale + this. */
 const MAX_SWEEP_INTERVAL_MS = 15_000;
 
 /**
- * Finishes what a dead process left half done: a migration started and not ended is completed
- * if the target's stream has its FdImported (the VM is live there), else aborted (the source
- * is unfrozen and the target was never touched).
+ * Finishes what a dead process left half done, through the target's fence
+ * (MigrationProcess.settle): the import is barred on the target, then the source unfrozen; or,
+ * if the target has imported already (the bar is refused), the source is released. The
+ * target's stream decides between the import and the bar, so even a process that only stalled
+ * and wakes up later cannot import after the source was unfrozen: its ImportFd is refused,
+ * and it answers its client with the abort.
  *
- * With several API replicas, a running migration may belong to a live process elsewhere, so
- * only a stale one (running longer than MIGRATION_STALE_MS, far beyond the few appends a
- * migration takes) is taken for orphaned, and never one this process is running. The sweep
- * runs before this process serves anything, then periodically, so an orphan left by a replica
- * that died is settled without waiting for a restart.
+ * Safety therefore does not depend on time. MIGRATION_STALE_MS is about liveness only: a
+ * running migration may belong to a live process elsewhere, so only a stale one (running
+ * longer than MIGRATION_STALE_MS, far beyond the few appends a migration takes) is taken for
+ * orphaned, and never one this process is running, so as not to abort a healthy migration.
+ * The sweep runs before this process serves anything, then periodically, so an orphan left by
+ * a replica that died is settled without waiting for a restart.
  */
 @Injectable()
 export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestroy {
@@ -66,14 +70,12 @@ export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async settle(migration: OwnedMigration): Promise<void> {
-    const meta = recoveryMeta(migration.migrationId);
-    const importedFdId = await this.records.importedFdOf(migration.targetHostId, migration.migrationId);
-    if (importedFdId !== undefined) {
-      await this.process.complete(migration, importedFdId, meta);
-      this.logger.log(`migration ${migration.migrationId} completed by recovery: fd ${migration.fdId} is now ${importedFdId} on ${migration.targetHostId}`);
+    const settled = await this.process.settle(migration, INTERRUPTED_REASON, recoveryMeta(migration.migrationId));
+    if (settled.state === 'completed') {
+      this.logger.log(`migration ${migration.migrationId} completed by recovery: fd ${migration.fdId} is now ${settled.targetFdId} on ${migration.targetHostId}`);
     } else {
-      await this.process.abort(migration, INTERRUPTED_REASON, meta);
-      this.logger.log(`migration ${migration.migrationId} aborted by recovery: fd ${migration.fdId} stays on ${migration.sourceHostId}`);
+      const by = settled.byAnother ? 'another process' : 'recovery';
+      this.logger.log(`migration ${migration.migrationId} aborted by ${by}: fd ${migration.fdId} stays on ${migration.sourceHostId}`);
     }
   }
 }

@@ -2,18 +2,24 @@ import type { CommandOf } from '../commands';
 import type { HostEvent } from '../events';
 import type { Quotas } from '../model';
 import { hasHwid } from '../pasid-index';
+import { VM_KEY_SEPARATOR } from '../../hardware/vm-key';
 import { tenantUsage, type HostState } from '../state';
 import { fail, isIntegerIn, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { releaseFd, releaseIoasid } from './release';
 
-/** One open fd per VM on a host, and the tenant's fd quota (I8). */
+/**
+ * One open fd per VM on a host, and the tenant's fd quota (I8). A VM belongs to a tenant: the
+ * same vmId of another tenant is another VM, which neither blocks this one nor shows through it.
+ */
 export function checkNewFd(state: HostState, fdId: string, tenantId: string, vmId: string, actorTenantId: string | undefined, quotas: Quotas): void {
   requireHost(state);
   if (actorTenantId !== undefined && actorTenantId !== tenantId) fail('FORBIDDEN', 'a tenant creates fds only for itself');
-  if (typeof vmId !== 'string' || vmId.length === 0) fail('INVALID_RANGE', 'vmId must be a non-empty string');
+  // The hardware view names a vmId two tenants share `<tenantId>/<vmId>`: a vmId with the separator would be ambiguous.
+  if (typeof vmId !== 'string' || vmId.length === 0 || vmId.includes(VM_KEY_SEPARATOR)) {
+    fail('INVALID_RANGE', `vmId must be a non-empty string without '${VM_KEY_SEPARATOR}'`);
+  }
   if (state.fds.has(fdId)) fail('ALREADY_EXISTS', `fd ${fdId} already exists`, { fdId });
-  const other = state.fdOfVm.get(vmId);
-  if (other !== undefined) fail('ALREADY_EXISTS', `VM ${vmId} already has an open fd on this host`, { vmId });
+  if (state.hw.fdOfVm(tenantId, vmId) !== undefined) fail('ALREADY_EXISTS', `VM ${vmId} already has an open fd on this host`, { vmId });
   const open = tenantUsage(state, tenantId).fds;
   if (open >= quotas.maxFds) {
     fail('QUOTA_EXCEEDED', `tenant ${tenantId} has ${open} open fds on this host, its quota is ${quotas.maxFds}`, { quota: 'maxFds', limit: quotas.maxFds });

@@ -20,13 +20,13 @@ export function setKvmPasidMapping(command: CommandOf<'SetKvmPasidMapping'>, sta
   if (!io || io.globalPasid === undefined || io.globalPasid !== hostPasid) {
     fail('PASID_NOT_OWNED', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`, { guestPasid, hostPasid });
   }
-  if (state.hw.kvmMappingsOf(fd.vmId).get(guestPasid) === hostPasid) return [];
+  if (state.hw.kvmMappingsOf(fd.fdId).get(guestPasid) === hostPasid) return [];
   return [{ type: 'KvmPasidMapped', data: { fdId: fd.fdId, vmId: fd.vmId, guestPasid, hostPasid } }];
 }
 
 export function unsetKvmPasidMapping(command: CommandOf<'UnsetKvmPasidMapping'>, state: HostState): HostEvent[] {
   const fd = requireMutableFd(state, command.fdId, command.actorTenantId);
-  if (!state.hw.kvmMappingsOf(fd.vmId).has(command.guestPasid)) {
+  if (!state.hw.kvmMappingsOf(fd.fdId).has(command.guestPasid)) {
     fail('NOT_FOUND', `no KVM PASID mapping for guest PASID ${command.guestPasid}`, { guestPasid: command.guestPasid });
   }
   return [{ type: 'KvmPasidUnmapped', data: { fdId: fd.fdId, vmId: fd.vmId, guestPasid: command.guestPasid } }];

@@ -29,7 +29,7 @@ export function guestContextsOf(state: HostState, fd: FdState, io: IoasidState, 
 
 /** Everything an ioasid holds: what freeing it (after its devices are gone) or closing its fd releases. */
 export function releaseIoasid(state: HostState, fd: FdState, io: IoasidState, into: Released = emptyReleased()): Released {
-  if (io.globalPasid !== undefined && io.pasid !== undefined && state.hw.kvmMappingsOf(fd.vmId).get(io.pasid) === io.globalPasid) {
+  if (io.globalPasid !== undefined && io.pasid !== undefined && state.hw.kvmMappingsOf(fd.fdId).get(io.pasid) === io.globalPasid) {
     into.kvmGuestPasids.push(io.pasid);
   }
   into.entries.push(...entriesOf(state, fd, io));
