@@ -1,9 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { connectGrpc } from './api/grpc/connect-grpc';
-import { BODY_LIMIT, refuseDeepJson, requireJsonBody } from './api/rest/json-body';
+import { frameworkErrors } from './api/rest/framework-errors';
+import { BODY_LIMIT_BYTES, acceptJsonBodiesOnly } from './api/rest/json-body';
 import { setupOpenApi } from './api/rest/openapi';
 import { requestIds } from './api/rest/request-ids';
 import { AppModule } from './app.module';
@@ -13,7 +14,7 @@ import { grpcDrain, httpDrain, type Drainable } from './observability/drain';
 import { createLogger } from './observability/logger';
 
 export interface StartedApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   /** Where REST answers, on loopback (the server itself listens on every interface). */
   httpUrl: string;
   /** Where gRPC answers (`127.0.0.1:port`, for grpc-js clients); absent when ROLE=projector. */
@@ -25,13 +26,19 @@ export interface StartedApp {
 }
 
 /** The application, configured but not listening: middleware, body limit and OpenAPI. */
-export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { logger, bodyParser: false });
-  app.disable('x-powered-by');
-  app.use(accessLog(logger));
-  app.use(requestIds);
-  app.useBodyParser('json', { limit: BODY_LIMIT, verify: refuseDeepJson });
-  app.use(requireJsonBody);
+export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // As lenient with paths as the API has always been: `/v1/fds/` is `/v1/fds`, and a long id
+    // reaches validation (a 400 naming the field) instead of being an unknown route.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    frameworkErrors,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger, bodyParser: false });
+  const fastify = app.getHttpAdapter().getInstance();
+  accessLog(fastify, logger);
+  requestIds(fastify);
+  acceptJsonBodiesOnly(fastify);
   if (config.role !== 'projector') setupOpenApi(app);
   return app;
 }

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Metadata } from '@grpc/grpc-js';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors';
 import { setContext } from '../observability/request-context';
 import { ACCESS_KEY, type Access } from './access.decorators';
@@ -37,5 +37,5 @@ export class AuthGuard implements CanActivate {
 
 function authorizationOf(context: ExecutionContext): unknown {
   if (context.getType() === 'rpc') return context.switchToRpc().getContext<Metadata>().get('authorization');
-  return context.switchToHttp().getRequest<Request>().headers.authorization;
+  return context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
 }

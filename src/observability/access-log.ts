@@ -1,8 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { JsonLogger } from './logger';
-import { currentContext, runWithContext } from './request-context';
+import { openRequestContext, requestContextOf, runInContext } from './request-context';
 
 /** Probed every few seconds by every kubelet and Prometheus: logged at debug so they do not drown the rest. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -11,49 +11,52 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const MAX_CORRELATION_ID = 128;
 
 /**
- * Express middleware (register with `app.use` before the routes): opens the request
- * context, seeded with the caller's `x-correlation-id`, and writes one access line when
- * the response is finished or the client goes away: method, path, status, ms, plus
- * whatever the guard and handlers added to the context (tenant, host, command, the
- * correlationId the adapter settled on). The query string is left out: it is not needed
- * to follow a request and may carry ids a tenant would rather not have in shared logs.
+ * Fastify hooks (register before the routes): open the request context, seeded with the
+ * caller's `x-correlation-id`, run the handler inside it, and write one access line when the
+ * response is done or the client goes away: method, path, status, ms, plus whatever the guard
+ * and handlers added to the context (tenant, host, command, the correlationId the adapter
+ * settled on). The query string is left out: it is not needed to follow a request and may
+ * carry ids a tenant would rather not have in shared logs.
  */
-export function accessLog(logger: LoggerService): (req: Request, res: Response, next: NextFunction) => void {
-  return (req, res, next) => {
-    const initial = { correlationId: correlationIdFrom(req.headers['x-correlation-id']) };
-    // Access lines are written at info and debug: below that (LOG_LEVEL=warn in production),
-    // the request still gets its context, but no line is prepared for a logger that drops it.
-    if (logger instanceof JsonLogger && !logger.isEnabled('info')) {
-      runWithContext(initial, next);
-      return;
-    }
-    const started = performance.now();
-    runWithContext(initial, () => {
-      // The live object the request runs in: complete (tenant, host, ...) by the time the response ends.
-      const context = currentContext() ?? {};
-      let written = false;
-      const write = (): void => {
-        if (written) return;
-        written = true;
-        const path = (req.originalUrl ?? req.url).split('?')[0];
-        const line = {
-          msg: 'request',
-          method: req.method,
-          path,
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-          ...(res.writableFinished ? {} : { aborted: true }),
-        };
-        runWithContext(context, () => {
-          if (QUIET_PATHS.has(path)) logger.debug?.(line, 'http');
-          else logger.log(line, 'http');
-        });
-      };
-      res.once('finish', write);
-      res.once('close', write);
-      next();
+export function accessLog(fastify: FastifyInstance, logger: LoggerService): void {
+  // Access lines are written at info and debug: below that (LOG_LEVEL=warn in production),
+  // the request still gets its context, but no line is prepared for a logger that drops it.
+  const lines = !(logger instanceof JsonLogger) || logger.isEnabled('info');
+  const started = new WeakMap<FastifyRequest, number>();
+  const written = new WeakSet<FastifyRequest>();
+
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    openRequestContext(req, { correlationId: correlationIdFrom(req.headers['x-correlation-id']) });
+    if (lines) started.set(req, performance.now());
+    done();
+  });
+  // Entered once the body is read: the body's stream events run outside any context.
+  fastify.addHook('preHandler', (req, _reply, done) => {
+    const context = requestContextOf(req);
+    if (context) runInContext(context, done);
+    else done();
+  });
+  if (!lines) return;
+
+  const write = (req: FastifyRequest, status: number, aborted: boolean): void => {
+    if (written.has(req)) return;
+    written.add(req);
+    const path = req.url.split('?')[0];
+    const line = { msg: 'request', method: req.method, path, status, ms: Math.round((performance.now() - (started.get(req) ?? 0)) * 10) / 10, ...(aborted ? { aborted } : {}) };
+    runInContext(requestContextOf(req) ?? {}, () => {
+      if (QUIET_PATHS.has(path)) logger.debug?.(line, 'http');
+      else logger.log(line, 'http');
     });
   };
+  fastify.addHook('onResponse', (req, reply, done) => {
+    write(req, reply.statusCode, false);
+    done();
+  });
+  // 499: the client closed the connection before the answer (nginx's convention).
+  fastify.addHook('onRequestAbort', (req, done) => {
+    write(req, 499, true);
+    done();
+  });
 }
 
 /** The caller's correlation id when it is a usable string. */

@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { BadRequestException, Logger, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import { BadRequestException, HttpException, Logger, NotFoundException, type ArgumentsHost } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -45,12 +45,13 @@ const API_TABLE: Record<string, [number, GrpcStatus]> = {
 function httpHost(): { host: ArgumentsHost; sent: { status?: number; body?: any } } {
   const sent: { status?: number; body?: any } = {};
   const res = {
-    headersSent: false,
+    sent: false,
+    raw: { headersSent: false },
     status(code: number) {
       sent.status = code;
       return this;
     },
-    json(body: unknown) {
+    send(body: unknown) {
       sent.body = body;
       return this;
     },
@@ -72,14 +73,18 @@ describe('error mapping', () => {
     assert.deepEqual(ERROR_STATUS.INTERNAL, { http: 500, grpc: GrpcStatus.INTERNAL });
   });
 
-  it('maps framework and body-parser errors to client codes', () => {
+  it('maps framework errors to client codes', () => {
     assert.equal(toApiError(new NotFoundException('Cannot GET /x')).code, 'NOT_FOUND');
     assert.equal(toApiError(new BadRequestException('Unexpected token')).code, 'VALIDATION_FAILED');
-    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, statusCode: 413, expose: true, type: 'entity.too.large' });
-    const mapped = toApiError(tooLarge);
+    // What Nest makes of Fastify's FST_ERR_CTP_BODY_TOO_LARGE and FST_ERR_CTP_INVALID_MEDIA_TYPE.
+    const mapped = toApiError(new HttpException('Request body is too large', 413));
     assert.equal(mapped.code, 'VALIDATION_FAILED');
     assert.equal(mapped.status.http, 413);
     assert.equal(mapped.status.grpc, GrpcStatus.INVALID_ARGUMENT);
+    const notJson = toApiError(new HttpException('Unsupported Media Type', 415));
+    assert.equal(notJson.code, 'VALIDATION_FAILED');
+    assert.equal(notJson.status.http, 400);
+    assert.deepEqual((notJson.details.fields as Array<{ field: string }>).map((f) => f.field), ['Content-Type']);
   });
 
   it('answers anything unexpected as INTERNAL without its internals', () => {
@@ -92,8 +97,7 @@ describe('error mapping', () => {
     assert.deepEqual(logged, [{ msg: 'unexpected error', err: secret }], 'the log gets the error in full');
     assert.equal(sent.status, 500);
     assert.deepEqual(sent.body, { error: { code: 'INTERNAL', message: 'internal error', details: {} } });
-    const serverError = Object.assign(new Error('internal'), { status: 500, expose: false });
-    assert.equal(toApiError(serverError).code, 'INTERNAL');
+    assert.equal(toApiError(new HttpException('internal', 500)).code, 'INTERNAL');
   });
 
   it('sends REST errors as {error: {code, message, details}}', () => {

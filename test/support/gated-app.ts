@@ -14,6 +14,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { accessLog } from '../../src/observability/access-log';
 import { setContext } from '../../src/observability/request-context';
@@ -90,7 +91,7 @@ class GatedController {
   }
 }
 
-/** A real Nest HTTP app on 127.0.0.1:<random> with the access log in front of the routes. */
+/** A real Nest HTTP app (Fastify, as the product) on 127.0.0.1:<random> with the access log in front of the routes. */
 export async function startGatedApp(logger: LoggerService): Promise<{
   app: INestApplication;
   url: string;
@@ -105,8 +106,8 @@ export async function startGatedApp(logger: LoggerService): Promise<{
   })
   class GatedModule {}
 
-  const app = await NestFactory.create(GatedModule, { logger });
-  app.use(accessLog(logger));
+  const app = await NestFactory.create<NestFastifyApplication>(GatedModule, new FastifyAdapter(), { logger });
+  accessLog(app.getHttpAdapter().getInstance(), logger);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, gate, hooks };

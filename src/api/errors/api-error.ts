@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { isDomainError } from '../../domain/errors';
+import { bodyNotJson } from '../validation/validation-failed';
 import { ERROR_STATUS, type ApiErrorCode, type TransportStatus } from './error-table';
 
 /** An error as any transport sends it: the stable code, a message for people, details for programs. */
@@ -23,9 +24,9 @@ export function errorBody(error: ApiError): ErrorBody {
 
 /**
  * Whatever was thrown, as the API error to answer with. Domain refusals (validation
- * failures included) carry their own code; framework and body-parser errors are the
- * client's fault when their status says so (bad JSON, payload too large, unknown
- * route); everything else is INTERNAL.
+ * failures included) carry their own code; framework errors (Nest's HttpExceptions, which
+ * Fastify's own errors become) are the client's fault when their status says so (payload
+ * too large, unknown route, a body without a content type); everything else is INTERNAL.
  */
 export function toApiError(exception: unknown): ApiError {
   if (isDomainError(exception)) {
@@ -53,22 +54,16 @@ function fromClientStatus(httpStatus: number, message: string): ApiError {
       const error = make('VALIDATION_FAILED', 'request body too large');
       return { ...error, status: { ...error.status, http: 413 } };
     }
+    case 415:
+      return toApiError(bodyNotJson());
     default:
       return make('VALIDATION_FAILED', message);
   }
 }
 
-/**
- * The 4xx status of a framework exception (Nest's HttpException, e.g. the 404 of an unknown
- * route or the 400 of malformed JSON) or of a body-parser error (http-errors with `expose`).
- */
+/** The 4xx status of a framework exception (e.g. the 404 of an unknown route, the 413 of a body over the limit). */
 function clientErrorStatus(exception: unknown): number | undefined {
-  let status: unknown;
-  if (exception instanceof HttpException) status = exception.getStatus();
-  else if (isExposedHttpError(exception)) status = exception.status;
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
-}
-
-function isExposedHttpError(e: unknown): e is Error & { status: number; expose: true } {
-  return e instanceof Error && (e as { expose?: unknown }).expose === true && typeof (e as { status?: unknown }).status === 'number';
+  if (!(exception instanceof HttpException)) return undefined;
+  const status = exception.getStatus();
+  return status >= 400 && status < 500 ? status : undefined;
 }

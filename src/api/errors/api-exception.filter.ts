@@ -1,5 +1,5 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { errorBody, toApiError } from './api-error';
 import { grpcStatusOf } from './grpc-error';
@@ -7,7 +7,9 @@ import { grpcStatusOf } from './grpc-error';
 /**
  * The one exception filter of both transports: every error leaves as
  * `{"error": {code, message, details}}` (REST) or the matching gRPC status. Unexpected
- * errors are logged in full and answered as INTERNAL without internals.
+ * errors are logged in full and answered as INTERNAL without internals. Nest also routes
+ * here what fails before a route handler runs (body size, content type, JSON), with
+ * Fastify's errors turned into HttpExceptions of their status.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -19,11 +21,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (host.getType() === 'rpc') return throwError(() => grpcStatusOf(error));
 
-    const res = host.switchToHttp().getResponse<Response>();
-    if (res.headersSent) {
-      res.end();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.end();
       return;
     }
-    res.status(error.status.http).json(errorBody(error));
+    void reply.status(error.status.http).send(errorBody(error));
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { AttachDeviceDto, DetachQueryDto } from '../dto/ioasid.dto';
 import { AttachmentPathDto, IoasidPathDto } from '../dto/path.dto';
@@ -16,7 +16,7 @@ export class AttachmentsController {
 
   /** 201 {rid, ioasid, enqcmd, mdevId?}: a siov RID gets a new mdev per attach. */
   @Post()
-  attachDevice(@Param() path: IoasidPathDto, @Body() dto: AttachDeviceDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  attachDevice(@Param() path: IoasidPathDto, @Body() dto: AttachDeviceDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const command = { type: 'AttachDevice' as const, ...fdScope(meta.principal, path.fdId), ioasid: path.ioasid, rid: dto.rid, enqcmd: dto.enqcmd ?? false };
     return this.commands.run(res, command, meta, 201);
   }
@@ -24,7 +24,7 @@ export class AttachmentsController {
   /** For a siov RID, `?mdevId=` names the mdev to destroy. */
   @Delete(':rid')
   @HttpCode(204)
-  detachDevice(@Param() path: AttachmentPathDto, @Query() query: DetachQueryDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  detachDevice(@Param() path: AttachmentPathDto, @Query() query: DetachQueryDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const mdev = query.mdevId === undefined ? {} : { mdevId: query.mdevId };
     return this.commands.run(res, { type: 'DetachDevice', ...fdScope(meta.principal, path.fdId), ioasid: path.ioasid, rid: path.rid, ...mdev }, meta, 204);
   }

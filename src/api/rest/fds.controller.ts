@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Get, Param, Post, Put, Query, Res }
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { GetFdQuery, ListFdsQuery } from '../../application/messages';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
@@ -24,7 +24,7 @@ export class FdsController {
   ) {}
 
   @Post()
-  createFd(@Body() dto: CreateFdDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  createFd(@Body() dto: CreateFdDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const tenantId = owningTenant(meta.principal, dto.tenantId);
     const actor = meta.principal.kind === 'tenant' ? { actorTenantId: tenantId } : {};
     return this.commands.run(res, { type: 'CreateFd', fdId: randomUUID(), tenantId, vmId: dto.vmId, ...actor }, meta, 201, dto.hostId);
@@ -43,17 +43,17 @@ export class FdsController {
 
   @Delete(':fdId')
   @HttpCode(204)
-  closeFd(@Param() path: FdPathDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  closeFd(@Param() path: FdPathDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     return this.commands.run(res, { type: 'CloseFd', ...fdScope(meta.principal, path.fdId) }, meta, 204);
   }
 
   @Put(':fdId/hwid-mode')
-  setHwidMode(@Param() path: FdPathDto, @Body() dto: SetHwidModeDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  setHwidMode(@Param() path: FdPathDto, @Body() dto: SetHwidModeDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     return this.commands.run(res, { type: 'SetHwidMode', ...fdScope(meta.principal, path.fdId), mode: dto.mode }, meta, 200);
   }
 
   @Put(':fdId/global-min')
-  setGlobalMin(@Param() path: FdPathDto, @Body() dto: SetGlobalMinDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  setGlobalMin(@Param() path: FdPathDto, @Body() dto: SetGlobalMinDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     return this.commands.run(res, { type: 'SetGlobalMin', ...fdScope(meta.principal, path.fdId), globalMin: dto.globalMin }, meta, 200);
   }
 }

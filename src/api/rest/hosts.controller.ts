@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { GetHardwareQuery, GetHostQuery, ListHostsQuery, VerifyHostQuery } from '../../application/messages';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
@@ -24,7 +24,7 @@ export class HostsController {
 
   @Post()
   @OperatorOnly()
-  registerHost(@Body() dto: RegisterHostDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  registerHost(@Body() dto: RegisterHostDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const { hostId, pasidBits, enqcmd, nestedPasidTable, devices } = dto;
     const command = { type: 'RegisterHost' as const, hostId, pasidBits, enqcmd, nestedPasidTable, devices: devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })) };
     return this.commands.run(res, command, meta, 201, hostId);

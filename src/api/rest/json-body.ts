@@ -1,8 +1,8 @@
-import type { NextFunction, Request, Response } from 'express';
-import { validationFailed } from '../validation/validation-failed';
+import type { FastifyInstance } from 'fastify';
+import { bodyNotJson, validationFailed } from '../validation/validation-failed';
 
 /** Requests larger than this are refused with 413 before any parsing. */
-export const BODY_LIMIT = '256kb';
+export const BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
  * Deeper JSON than any request of this API needs (its bodies nest three levels). Refused before
@@ -11,8 +11,39 @@ export const BODY_LIMIT = '256kb';
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** The JSON parser's `verify` hook: refuses a body nested deeper than MAX_JSON_DEPTH, in one pass over its bytes. */
-export function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
+/** JSON media types, with or without parameters: `application/json` and any `application/...+json`. */
+const JSON_TYPES = /^application\/([\w.!#$%&'*^`|~-]+\+)?json\s*(;|$)/i;
+
+/**
+ * The only bodies the API reads: JSON, at most BODY_LIMIT_BYTES, nested at most MAX_JSON_DEPTH.
+ * Fastify's own parsers are removed, so a body of any other type is refused before a handler
+ * would judge the request on an empty body.
+ */
+export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_req, body: Buffer, done) => {
+    try {
+      done(null, parseJson(body));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  fastify.addContentTypeParser('*', (_req, _payload, done) => done(bodyNotJson(), undefined));
+}
+
+/** An empty body is no body; anything else must be one JSON value. */
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  refuseDeepJson(body);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw validationFailed([{ field: 'body', message: (e as Error).message }], 'the request body is not valid JSON');
+  }
+}
+
+/** Refuses a body nested deeper than MAX_JSON_DEPTH, in one pass over its bytes. */
+function refuseDeepJson(body: Buffer): void {
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -28,21 +59,4 @@ export function refuseDeepJson(_req: unknown, _res: unknown, body: Buffer): void
       }
     } else if (byte === 0x5d || byte === 0x7d) depth--;
   }
-}
-
-/**
- * Express middleware after the JSON parser: a body that is not JSON would otherwise be
- * ignored and the request judged on an empty body, so it is refused as such.
- */
-export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  if (hasBody(req) && !req.is(['application/json', '+json'])) {
-    next(validationFailed([{ field: 'Content-Type', message: 'the body must be application/json' }], 'the request body must be JSON'));
-    return;
-  }
-  next();
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

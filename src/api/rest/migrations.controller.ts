@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { GetMigrationQuery, MigrateFdCommand } from '../../application/migration/messages';
 import type { Principal } from '../../application/principal';
 import type { CommandResponse, RequestMeta } from '../../application/request-meta';
@@ -22,7 +22,7 @@ export class MigrationsController {
   ) {}
 
   @Post('fds/:fdId/migrations')
-  async migrateFd(@Param() path: FdPathDto, @Body() dto: MigrateFdDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  async migrateFd(@Param() path: FdPathDto, @Body() dto: MigrateFdDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const response = await this.commandBus.execute<MigrateFdCommand, CommandResponse>(
       new MigrateFdCommand(path.fdId, dto.targetHostId, dto.deviceMap, meta),
     );

@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../../auth/access.decorators';
 import { registry } from '../../observability/metrics';
 import { isShuttingDown } from '../../observability/shutdown';
@@ -21,18 +21,17 @@ export class OpsController {
 
   /** Readiness: the database answers and the projection has caught up; 503 with the details otherwise (and while shutting down). */
   @Get('readyz')
-  async readyz(@Res() res: Response): Promise<void> {
+  async readyz(@Res() res: FastifyReply): Promise<void> {
     const shuttingDown = isShuttingDown();
     const report = await this.readiness.check();
     const ready = report.ready && !shuttingDown;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...report, ready, ...(shuttingDown ? { shuttingDown } : {}) });
+    void res.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', ...report, ready, ...(shuttingDown ? { shuttingDown } : {}) });
   }
 
-  /** Sent as it is: express would rewrite the content type's parameters of a string answer. */
+  /** Prometheus' text format, with its own content type. */
   @Get('metrics')
-  async metrics(@Res() res: Response): Promise<void> {
+  async metrics(@Res() res: FastifyReply): Promise<void> {
     const text = await registry.metrics();
-    res.status(200).setHeader('Content-Type', registry.contentType);
-    res.end(text);
+    void res.status(200).header('Content-Type', registry.contentType).send(text);
   }
 }

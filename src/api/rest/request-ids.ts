@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { correlationIdFrom } from '../../observability/access-log';
-import { setContext } from '../../observability/request-context';
+import { requestContextOf } from '../../observability/request-context';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
-/** The ids of one REST request, kept in `res.locals` for the handlers. */
+/** The ids of one REST request, for the handlers. */
 export interface RequestIds {
   /** Unique per request: the commandId of every event it causes. */
   commandId: string;
@@ -13,16 +13,21 @@ export interface RequestIds {
   correlationId: string;
 }
 
-/** Express middleware (after the access log, before the routes): gives every request its ids and answers with the correlation id. */
-export function requestIds(req: Request, res: Response, next: NextFunction): void {
-  const commandId = randomUUID();
-  const correlationId = correlationIdFrom(req.headers[CORRELATION_HEADER]) ?? commandId;
-  res.locals.ids = { commandId, correlationId } satisfies RequestIds;
-  res.setHeader(CORRELATION_HEADER, correlationId);
-  setContext({ correlationId });
-  next();
+const idsOf = new WeakMap<object, RequestIds>();
+
+/** Fastify hook (after the access log's, before the routes): gives every request its ids and answers with the correlation id. */
+export function requestIds(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const commandId = randomUUID();
+    const correlationId = correlationIdFrom(req.headers[CORRELATION_HEADER]) ?? commandId;
+    idsOf.set(req, { commandId, correlationId });
+    void reply.header(CORRELATION_HEADER, correlationId);
+    const context = requestContextOf(req);
+    if (context) context.correlationId = correlationId;
+    done();
+  });
 }
 
-export function requestIdsOf(res: Response): RequestIds {
-  return res.locals.ids as RequestIds;
+export function requestIdsOf(req: FastifyRequest): RequestIds {
+  return idsOf.get(req)!;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CreateTenantCommand } from '../../application/messages';
 import type { CommandResponse, RequestMeta } from '../../application/request-meta';
 import { OperatorOnly } from '../../auth/access.decorators';
@@ -18,7 +18,7 @@ export class TenantsController {
   /** 201 {tenantId, name, quotas, token}: the only time the token is shown. */
   @Post()
   @OperatorOnly()
-  async createTenant(@Body() dto: CreateTenantDto, @WriteMeta() meta: RequestMeta, @Res() res: Response): Promise<void> {
+  async createTenant(@Body() dto: CreateTenantDto, @WriteMeta() meta: RequestMeta, @Res() res: FastifyReply): Promise<void> {
     const response = await this.commandBus.execute<CreateTenantCommand, CommandResponse>(new CreateTenantCommand(dto.name, dto.quotas, meta));
     sendResponse(res, response);
   }

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { buildRequestMeta } from '../request-meta';
@@ -12,12 +12,12 @@ import { requestIdsOf } from './request-ids';
  */
 export const WriteMeta = createParamDecorator((_data: unknown, context: ExecutionContext): RequestMeta => {
   const http = context.switchToHttp();
-  const req = http.getRequest<Request>();
+  const req = http.getRequest<FastifyRequest>();
   return buildRequestMeta({
     principal: principalOf(context),
     operation: context.getHandler().name,
     payload: { params: req.params, query: req.query, body: req.body ?? null },
-    ...requestIdsOf(http.getResponse<Response>()),
+    ...requestIdsOf(req),
     idempotencyKey: req.method === 'GET' ? undefined : req.headers['idempotency-key'],
   });
 });
