@@ -25,7 +25,7 @@ export interface HardwareCheckpoint {
 
 /**
  * The projector's checkpoints (after every batch: small) and its hardware snapshots in
- * hardware_projection (every so many events: the whole image), written in one transaction. A
+ * hardware_projection (every so many events: the whole image), written in one statement. A
  * snapshot may trail its checkpoint: the projection at the checkpoint is the snapshot plus the
  * stored events up to it.
  */
@@ -58,42 +58,44 @@ export class HardwareProjectionStore {
   }
 
   /**
-   * Stores the checkpoints and the snapshots in one transaction. Neither goes back: a projector
-   * that lost a host to another (a consumer group rebalance) may still store its older state.
+   * Stores the checkpoints and the snapshots in one statement (one transaction, one round
+   * trip). Neither goes back: a projector that lost a host to another (a consumer group
+   * rebalance) may still store its older state.
    */
   async save(checkpoints: readonly HardwareCheckpoint[], snapshots: readonly HardwareProjectionRow[] = []): Promise<void> {
     if (!checkpoints.length && !snapshots.length) return;
     await storeCall(() =>
-      this.dataSource.transaction(async (m) => {
-        // The projection is rebuilt from the store after a crash: a lost last write costs a replay, not data.
-        await m.query('SET LOCAL synchronous_commit = off');
-        if (snapshots.length) {
-          await m.query(
-            `INSERT INTO hardware_projection (host_id, version, hash, pasids_in_use, view, snapshot)
-             SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
-             ON CONFLICT (host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, pasids_in_use = EXCLUDED.pasids_in_use,
-               view = EXCLUDED.view, snapshot = EXCLUDED.snapshot, updated_at = now()
-             WHERE hardware_projection.version <= EXCLUDED.version`,
-            [
-              snapshots.map((r) => r.hostId),
-              snapshots.map((r) => r.version),
-              snapshots.map((r) => r.hash),
-              snapshots.map((r) => r.pasidsInUse),
-              snapshots.map((r) => JSON.stringify(r.view)),
-              snapshots.map((r) => JSON.stringify(r.snapshot)),
-            ],
-          );
-        }
-        if (checkpoints.length) {
-          await m.query(
-            `INSERT INTO projection_checkpoints (projector, host_id, version, hash)
-             SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])
-             ON CONFLICT (projector, host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, updated_at = now()
-             WHERE projection_checkpoints.version <= EXCLUDED.version`,
-            [HARDWARE_PROJECTOR, checkpoints.map((c) => c.hostId), checkpoints.map((c) => c.version), checkpoints.map((c) => c.hash ?? null)],
-          );
-        }
-      }),
+      this.dataSource.query(
+        `WITH snapshots AS (
+           INSERT INTO hardware_projection (host_id, version, hash, pasids_in_use, view, snapshot)
+           SELECT * FROM unnest($5::text[], $6::int[], $7::text[], $8::int[], $9::jsonb[], $10::jsonb[])
+           ON CONFLICT (host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, pasids_in_use = EXCLUDED.pasids_in_use,
+             view = EXCLUDED.view, snapshot = EXCLUDED.snapshot, updated_at = now()
+           WHERE hardware_projection.version <= EXCLUDED.version
+         ),
+         checkpoints AS (
+           INSERT INTO projection_checkpoints (projector, host_id, version, hash)
+           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])
+           ON CONFLICT (projector, host_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash, updated_at = now()
+           WHERE projection_checkpoints.version <= EXCLUDED.version
+         )
+         -- The projection is rebuilt from the store after a crash: a lost last write costs a
+         -- replay, not data. set_config(..., true) lasts to the end of this statement's own
+         -- transaction, as SET LOCAL would in an explicit one.
+         SELECT set_config('synchronous_commit', 'off', true)`,
+        [
+          HARDWARE_PROJECTOR,
+          checkpoints.map((c) => c.hostId),
+          checkpoints.map((c) => c.version),
+          checkpoints.map((c) => c.hash ?? null),
+          snapshots.map((r) => r.hostId),
+          snapshots.map((r) => r.version),
+          snapshots.map((r) => r.hash),
+          snapshots.map((r) => r.pasidsInUse),
+          snapshots.map((r) => JSON.stringify(r.view)),
+          snapshots.map((r) => JSON.stringify(r.snapshot)),
+        ],
+      ),
     );
   }
 
