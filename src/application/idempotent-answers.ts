@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../domain/envelope';
 import { DomainError } from '../domain/errors';
-import type { IdempotencyRecord } from '../store/append-request';
+import { IdempotencyKeyTaken, type IdempotencyRecord } from '../store/append-request';
+import { EventStore } from '../store/event-store';
 import { IdempotencyStore } from '../store/idempotency-store';
 import { tenantScopeOf, type Principal } from './principal';
 import type { CommandResponse, RequestMeta } from './request-meta';
@@ -9,7 +10,10 @@ import type { CommandResponse, RequestMeta } from './request-meta';
 /** Idempotency-Key semantics of API.md: keys are per tenant (the operator has its own scope). */
 @Injectable()
 export class IdempotentAnswers {
-  constructor(private readonly store: IdempotencyStore) {}
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly events: EventStore,
+  ) {}
 
   /**
    * The first answer to this request, if it was already answered within 24 hours; undefined
@@ -23,6 +27,22 @@ export class IdempotentAnswers {
       throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { idempotencyKey: meta.idempotencyKey });
     }
     return { status: stored.status, body: stored.body };
+  }
+
+  /**
+   * Stores an answer that no append of this request carries (a migration another process
+   * completed first), so that a repeat of the key gets it too; the first answer stored wins.
+   */
+  async remember(hostId: string, meta: RequestMeta, response: CommandResponse): Promise<CommandResponse> {
+    const idempotency = this.recordOf(meta, response);
+    if (!idempotency) return response;
+    try {
+      await this.events.append({ hostId, expectedVersion: 0, events: [], actor: actorOf(meta.principal), commandId: meta.commandId, correlationId: meta.correlationId, idempotency });
+      return response;
+    } catch (e) {
+      if (!(e instanceof IdempotencyKeyTaken)) throw e;
+      return (await this.previous(meta)) ?? response;
+    }
   }
 
   /** The record to store with the write, when the request has a key. */

@@ -163,7 +163,9 @@ describe('migration process under races', () => {
   it('rolls a stalled migration forward once its import committed: recovery completes it, the late completion answers success', async () => {
     const { op, sourceHost, targetHost, fdId, fdBefore } = await vmToMigrate();
     const stall = stallBefore(app, 'CompleteMigration', fdId);
-    const answer = tenant.client.post(`/v1/fds/${fdId}/migrations`, { targetHostId: targetHost, deviceMap: DEVICE_MAP });
+    const request = { targetHostId: targetHost, deviceMap: DEVICE_MAP };
+    const keyed = { headers: { 'idempotency-key': `migrate-${fdId}` } };
+    const answer = tenant.client.post(`/v1/fds/${fdId}/migrations`, request, keyed);
     try {
       await stall.reached;
       const [imported] = await eventsOf(targetHost, 'FdImported');
@@ -178,6 +180,9 @@ describe('migration process under races', () => {
       const late = await answer;
       expectStatus(late, 201);
       assert.deepEqual(late.body, { migrationId, state: 'completed', targetFdId });
+      const repeat = await tenant.client.post(`/v1/fds/${fdId}/migrations`, request, keyed);
+      expectStatus(repeat, 201);
+      assert.deepEqual(repeat.body, late.body, 'a repeat of the key gets the late answer, though recovery made the write');
 
       assert.deepEqual(await eventsOf(targetHost, 'MigrationImportBarred'), [], 'the bar was refused: the import had won');
       assert.equal((await eventsOf(sourceHost, 'FdMigratedOut')).length, 1, 'the source was released once');

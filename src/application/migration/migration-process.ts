@@ -3,6 +3,7 @@ import type { HostCommand } from '../../domain/commands';
 import { DomainError, isDomainError } from '../../domain/errors';
 import { exportFd, type FdImage } from '../../domain';
 import { HostStates } from '../host-states';
+import { IdempotentAnswers } from '../idempotent-answers';
 import { RunHostCommand } from '../messages';
 import type { CommandResponse, RequestMeta } from '../request-meta';
 import { RunHostCommandHandler } from '../run-host-command.handler';
@@ -51,6 +52,7 @@ export class MigrationProcess {
     private readonly states: HostStates,
     private readonly records: MigrationRecords,
     private readonly crash: CrashSwitch,
+    private readonly answers: IdempotentAnswers,
   ) {}
 
   /** Freeze, import, complete; or, if the import is refused, unfreeze and rethrow its refusal. */
@@ -148,8 +150,8 @@ export class MigrationProcess {
     } catch (e) {
       const record = await this.endedBy(e, end.migrationId, 'completed');
       if (record.targetFdId !== targetFdId) throw e;
-      // The answer CompleteMigration gives (commandResult in src/domain/views.ts).
-      return { status: 201, body: { migrationId: end.migrationId, state: 'completed', targetFdId } };
+      // The answer CompleteMigration gives (commandResult in src/domain/views.ts), kept for the request's key.
+      return this.answers.remember(end.sourceHostId, meta, { status: 201, body: { migrationId: end.migrationId, state: 'completed', targetFdId } });
     }
   }
 
