@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../domain/envelope';
 import { decodePageToken, encodePageToken } from './audit-page-token';
-import { envelopeColumns, envelopeFromRow, type EventRow } from './envelope-rows';
+import { ENVELOPE_JSON, envelopeColumns, envelopeFromJson, envelopeFromRow, type EventRow } from './envelope-rows';
 import { storeCall } from './store-errors';
 
 export interface AuditFilter {
@@ -49,13 +49,13 @@ export class EventReads {
   /** A host's events with afterVersion < version <= toVersion (all after when toVersion is absent). */
   range(hostId: string, afterVersion: number, toVersion?: number): Promise<EventEnvelope[]> {
     return storeCall(async () => {
-      const rows: EventRow[] = await this.dataSource.query(
-        `SELECT ${envelopeColumns()} FROM events
+      const rows: Array<{ envelope: string }> = await this.dataSource.query(
+        `SELECT ${ENVELOPE_JSON} AS envelope FROM events
           WHERE host_id = $1 AND version > $2 AND ($3::int IS NULL OR version <= $3)
           ORDER BY version`,
         [hostId, afterVersion, toVersion ?? null],
       );
-      return rows.map(envelopeFromRow);
+      return rows.map((row) => envelopeFromJson(row.envelope));
     });
   }
 
