@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { canonicalJson } from '../../src/shared/canonical-json';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import { envelopeHash, type EventEnvelope } from '../../src/domain/envelope';
 import { hasValidHash, lineProvesItsHash } from '../../src/replay/envelope-check';
 import { HashChainCheck } from '../../src/replay/hash-chain';
 import { MemoryLog } from './memory-log';
@@ -82,6 +82,30 @@ describe('hash chain check', () => {
       assert.equal(lineProvesItsHash(reordered, 0, reordered.length), false, 'another key order proves nothing');
       assert.ok(hasValidHash(JSON.parse(reordered.toString()) as EventEnvelope), 'but the recomputed hash holds');
     }
+  });
+
+  it('recomputes the hash of any envelope as envelopeHash does, the usual shape and any other', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const scalar = fc.oneof(text, fc.integer(), fc.double());
+    const usual = fc.record(
+      {
+        eventId: text, hostId: text, version: fc.integer(), type: text, schemaVersion: fc.integer(), occurredAt: text,
+        actor: text, commandId: text, correlationId: text, prevHash: text, tenantId: text,
+        data: fc.dictionary(text, fc.jsonValue({ maxDepth: 3 })),
+      },
+      { requiredKeys: ['eventId', 'hostId', 'version', 'type', 'schemaVersion', 'occurredAt', 'actor', 'commandId', 'correlationId', 'prevHash', 'data'] },
+    );
+    // Shapes the fast path must leave to the general one: a member added, undefined, of another type, no object as data.
+    const other = fc.tuple(usual, fc.constantFrom('extra', 'tenantId', 'version', 'data', 'type'), fc.oneof(scalar, fc.constant(undefined), fc.constant(null), fc.array(text)));
+    const envelope = fc.oneof(usual, other.map(([e, member, value]) => ({ ...e, [member]: value })));
+    fc.assert(
+      fc.property(envelope, (e) => {
+        const hashed = { ...e, hash: envelopeHash(e as unknown as EventEnvelope) } as unknown as EventEnvelope;
+        assert.equal(hasValidHash(hashed), true);
+        assert.equal(hasValidHash({ ...hashed, hash: '0'.repeat(64) }), false);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   // Mostly characters that keep the line JSON (digits, hex, letters), so the hash is what refuses it.
