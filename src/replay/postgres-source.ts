@@ -3,16 +3,20 @@ import type { EventStore } from '../store/event-store';
 import type { HostDirectory } from '../store/host-directory';
 import type { EventSource, SourcedEvent } from './event-source';
 
-/** Versions per query: large enough to amortize round trips, small enough to keep memory flat. */
-const WINDOW = 5_000;
+/**
+ * Versions per query: enough rows to lose a query's fixed cost, few enough that the rows in
+ * flight (READ_AHEAD windows, and the one being replayed) stay small for the garbage collector.
+ */
+const WINDOW = 1_000;
 /** Windows requested ahead of the one being replayed: the database works while the replay does. */
 const READ_AHEAD = 3;
 
 /**
- * A host's events from PostgreSQL through the store's reads, window by window of versions up
- * to the host's head (the hosts table). Windows, not "read until a short batch": a deleted
- * row must show as a gap to the chain check, not end the stream quietly. The next windows are
- * requested before the current one is handed over, on their own connections.
+ * A host's events from PostgreSQL through the store's reads (one json text per row, cheap to
+ * decode: `ENVELOPE_JSON`), window by window of versions up to the host's head (the hosts
+ * table). Windows, not "read until a short batch": a deleted row must show as a gap to the chain
+ * check, not end the stream quietly. The next windows are requested before the current one is
+ * handed over, on their own connections, so PostgreSQL works on the other core meanwhile.
  */
 export class PostgresEventSource implements EventSource {
   readonly name = 'PostgreSQL';
