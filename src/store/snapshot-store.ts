@@ -19,6 +19,22 @@ export class SnapshotStore {
     return rows[0];
   }
 
+  /**
+   * The `hardware` member of the latest state at or below `atOrBelow` (of the latest, when
+   * absent), without reading the rest of the state: where a replay of the hardware may start.
+   */
+  async latestHardware(hostId: string, atOrBelow?: number): Promise<{ version: number; hardware: unknown } | undefined> {
+    const rows: Array<{ version: number; hardware: unknown }> = await storeCall(() =>
+      this.dataSource.query(
+        `SELECT version, state->'hardware' AS hardware FROM snapshots
+          WHERE host_id = $1 AND ($2::int IS NULL OR version <= $2)
+          ORDER BY version DESC LIMIT 1`,
+        [hostId, atOrBelow ?? null],
+      ),
+    );
+    return rows[0];
+  }
+
   /** `stateJson`: the serialized state, already a string so that the caller may go on mutating the state. */
   async save(hostId: string, version: number, stateJson: string): Promise<void> {
     await storeCall(() =>
