@@ -121,7 +121,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const byHost = new Map<string, EventEnvelope[]>();
     for (const row of rows) {
       const envelope = envelopeFromRow(row);
-      byHost.set(envelope.hostId, [...(byHost.get(envelope.hostId) ?? []), envelope]);
+      const hostEvents = byHost.get(envelope.hostId);
+      if (hostEvents) hostEvents.push(envelope);
+      else byHost.set(envelope.hostId, [envelope]);
     }
     const outcomes = await Promise.allSettled([...byHost.values()].map((events) => this.transport.publish(events)));
     const published = [...byHost.values()].filter((_, i) => outcomes[i].status === 'fulfilled').flat();
