@@ -9,8 +9,9 @@
  * measure (a) raw `pg` single-row INSERT appends and (b) Emmett's `appendToStream` with an
  * expected version: what appending costs without our path. Every client (HTTP, raw pg,
  * Emmett) runs in one load-generator child process (support/service-load-process.ts), so the
- * service's event loop serves requests only. Prints a table, then one JSON line last (at 64
- * clients).
+ * service's event loop serves requests only. Prints a table (with the service process's own
+ * CPU time per command, which the machine's other work inflates far less than latency), then
+ * one JSON line last (at 64 clients).
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
  * (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
@@ -30,7 +31,7 @@ const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
 async function main(): Promise<void> {
   const db = await createTestDatabase('ioasid_bench');
-  const rows: Array<{ clients: number; service: Measurement; rawPg: Measurement; emmett: Measurement }> = [];
+  const rows: Array<{ clients: number; service: Measurement; serverCpuUs: number; rawPg: Measurement; emmett: Measurement }> = [];
   const load = new LoadGenerator();
   try {
     const started = await startApp(loadConfig({ PORT: '0', GRPC_PORT: '0', OPERATOR_TOKEN, LOG_LEVEL: 'warn', DATABASE_URL: db.url }));
@@ -38,9 +39,14 @@ async function main(): Promise<void> {
       await load.request({ kind: 'setup', httpUrl: started.httpUrl, operatorToken: OPERATOR_TOKEN, hosts: HOSTS, maxClients: Math.max(...LEVELS) });
       // The three measurements of a level run back to back, so that they see the same machine.
       for (const clients of LEVELS) {
+        // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
+        const cpuBefore = process.cpuUsage();
+        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS });
+        const cpu = process.cpuUsage(cpuBefore);
         rows.push({
           clients,
-          service: await load.measure({ kind: 'service', clients, seconds: SECONDS }),
+          service,
+          serverCpuUs: (cpu.user + cpu.system) / service.ops,
           rawPg: await load.measure({ kind: 'rawPg', databaseUrl: db.url, clients, seconds: SECONDS }),
           emmett: await load.measure({ kind: 'emmett', databaseUrl: db.url, clients, seconds: SECONDS }),
         });
@@ -54,10 +60,10 @@ async function main(): Promise<void> {
     await db.drop();
   }
   console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, PostgreSQL`);
-  console.log('clients  commands/s  p50 ms  p99 ms  raw pg appends/s  emmett appends/s');
-  for (const { clients, service, rawPg, emmett } of rows) {
-    const cells = [clients, round(perSec(service)), round(percentile(service.latencies, 50), 2), round(percentile(service.latencies, 99), 2), round(perSec(rawPg)), round(perSec(emmett))];
-    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 17, 17][i])).join(' '));
+  console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s');
+  for (const { clients, service, serverCpuUs, rawPg, emmett } of rows) {
+    const cells = [clients, round(perSec(service)), round(percentile(service.latencies, 50), 2), round(percentile(service.latencies, 99), 2), Math.round(serverCpuUs), round(perSec(rawPg)), round(perSec(emmett))];
+    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17][i])).join(' '));
   }
   const at64 = rows.find((r) => r.clients === 64)!;
   console.log(
