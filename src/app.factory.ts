@@ -25,7 +25,7 @@ export interface StartedApp {
   close(): Promise<void>;
 }
 
-/** The application, configured but not listening: middleware, body limit and OpenAPI. */
+/** The application, configured but not listening: request hooks (context, access log, ids), JSON-only bodies with their limit, and OpenAPI. */
 export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
