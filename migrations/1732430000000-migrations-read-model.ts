@@ -5,7 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * of migrations still running). A trigger on `events` keeps it, so every row changes in the
  * same transaction as the event that changes it: the read model can never lag behind or run
  * ahead of the streams, whichever process or replica appended. The events stay the truth;
- * the table is rebuilt from them here for streams written before it existed.
+ * the table is rebuilt from them here for streams written before it existed. `data` is cast to
+ * jsonb because the column became json later (CanonicalEventData1732450000000).
  */
 export class MigrationsReadModel1732430000000 implements MigrationInterface {
   name = 'MigrationsReadModel1732430000000';
@@ -55,7 +56,7 @@ export class MigrationsReadModel1732430000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION migrations_on_event() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM migrations_apply(NEW.host_id, NEW.type, NEW.data, NEW.tenant_id, NEW.occurred_at);
+        PERFORM migrations_apply(NEW.host_id, NEW.type, NEW.data::jsonb, NEW.tenant_id, NEW.occurred_at);
         RETURN NULL;
       END $$`);
     await q.query(`
@@ -71,7 +72,7 @@ export class MigrationsReadModel1732430000000 implements MigrationInterface {
         FOR e IN SELECT host_id, type, data, tenant_id, occurred_at FROM events
                   WHERE type IN ('MigrationStarted', 'FdImported', 'FdMigratedOut', 'MigrationAborted')
                   ORDER BY position LOOP
-          PERFORM migrations_apply(e.host_id, e.type, e.data, e.tenant_id, e.occurred_at);
+          PERFORM migrations_apply(e.host_id, e.type, e.data::jsonb, e.tenant_id, e.occurred_at);
         END LOOP;
       END $$`);
   }

@@ -1,44 +1,21 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { envelopeHash, type EventEnvelope } from '../domain/envelope';
-import { canonicalJson } from '../shared/canonical-json';
+import { envelopeHash, hashOfCanonicalText, type EventEnvelope } from '../domain/envelope';
 
 /** True when `envelope.hash` is the SHA-256 its writer computed over `prevHash` and the canonical JSON of every other field. */
 export function hasValidHash(envelope: EventEnvelope): boolean {
   // Sources hand over whatever JSON they read: a member renamed away is a mismatch, not a crash.
   if (typeof envelope.prevHash !== 'string' || typeof envelope.hash !== 'string') return false;
-  const text = canonicalEnvelopeText(envelope);
-  if (text === undefined) return envelopeHash(envelope) === envelope.hash;
-  return oneShotHash('sha256', envelope.prevHash + text) === envelope.hash;
+  return envelopeHash(envelope) === envelope.hash;
 }
 
-/** The scalar members of an envelope, each a string or a number; with `data` and `hash`, every member of one. */
-const SCALARS = ['actor', 'commandId', 'correlationId', 'eventId', 'hostId', 'occurredAt', 'prevHash', 'schemaVersion', 'type', 'version'] as const;
-/** The members of an envelope without a tenant, `hash` included. */
-const MEMBERS = SCALARS.length + 2;
-
 /**
- * canonicalJson of the envelope minus `hash` (what envelopeHash hashes after `prevHash`), for an
- * envelope of exactly the usual members: scalar members written in their sorted order with
- * JSON.stringify (which is how canonicalJson writes a string or a number), only `data` through
- * canonicalJson: about half the cost of sorting the whole envelope, which was most of a
- * replay's hash check. Undefined for any other shape (a member missing, added or of another
- * type), which the caller then hashes the general way.
+ * True when `line`, a text the envelope was parsed from, is exactly what its writer hashed after
+ * `prevHash` (canonicalEnvelopeText): the stored row proves its recorded hash with one SHA-256,
+ * nothing re-serialized. True is proof on its own (a SHA-256 preimage); false proves nothing
+ * (the text may just not be canonical), and the hash is then recomputed from the envelope.
  */
-function canonicalEnvelopeText(e: EventEnvelope): string | undefined {
-  let members = 0;
-  for (const _ in e) members++;
-  const hasTenant = typeof e.tenantId === 'string';
-  if (members !== MEMBERS + (hasTenant ? 1 : 0) || typeof e.data !== 'object' || e.data === null) return undefined;
-  for (const name of SCALARS) {
-    const type = typeof e[name];
-    if (type !== 'string' && type !== 'number') return undefined;
-  }
-  return (
-    `{"actor":${JSON.stringify(e.actor)},"commandId":${JSON.stringify(e.commandId)},"correlationId":${JSON.stringify(e.correlationId)}` +
-    `,"data":${canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)},"hostId":${JSON.stringify(e.hostId)}` +
-    `,"occurredAt":${JSON.stringify(e.occurredAt)},"prevHash":${JSON.stringify(e.prevHash)},"schemaVersion":${JSON.stringify(e.schemaVersion)}` +
-    `${hasTenant ? `,"tenantId":${JSON.stringify(e.tenantId)}` : ''},"type":${JSON.stringify(e.type)},"version":${JSON.stringify(e.version)}}`
-  );
+export function textProvesHash(prevHash: unknown, line: string, hash: string): boolean {
+  return typeof prevHash === 'string' && hashOfCanonicalText(prevHash, line) === hash;
 }
 
 // In canonical key order "data" is the only nested value and comes before both members, so

@@ -12,7 +12,7 @@ export class PostgresReplay {
 
   constructor(
     dataSource: DataSource,
-    events: Pick<EventStore, 'read' | 'versionAt'> = new EventStore(dataSource),
+    events: Pick<EventStore, 'read' | 'readLines' | 'versionAt'> = new EventStore(dataSource),
     hosts: Pick<HostDirectory, 'headVersion'> = new HostDirectory(dataSource),
   ) {
     this.source = new PostgresEventSource(events, hosts);

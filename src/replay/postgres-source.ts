@@ -1,5 +1,6 @@
-import type { EventEnvelope } from '../domain/envelope';
+import { envelopeFromLine, type EnvelopeLine } from '../store/envelope-rows';
 import type { EventStore } from '../store/event-store';
+import { textProvesHash } from './envelope-check';
 import type { HostDirectory } from '../store/host-directory';
 import type { EventSource, SourcedEvent } from './event-source';
 
@@ -12,8 +13,8 @@ const WINDOW = 1_000;
 const READ_AHEAD = 3;
 
 /**
- * A host's events from PostgreSQL through the store's reads (one json text per row, cheap to
- * decode: `ENVELOPE_JSON`), window by window of versions up to the host's head (the hosts
+ * A host's events from PostgreSQL through the store's reads (per row the text its hash covers:
+ * `ENVELOPE_LINE`, parsed once and proved by one SHA-256), window by window of versions up to the host's head (the hosts
  * table). Windows, not "read until a short batch": a deleted row must show as a gap to the chain
  * check, not end the stream quietly. The next windows are requested before the current one is
  * handed over, on their own connections, so PostgreSQL works on the other core meanwhile.
@@ -22,7 +23,7 @@ export class PostgresEventSource implements EventSource {
   readonly name = 'PostgreSQL';
 
   constructor(
-    private readonly events: Pick<EventStore, 'read'>,
+    private readonly events: Pick<EventStore, 'readLines'>,
     private readonly hosts: Pick<HostDirectory, 'headVersion'>,
   ) {}
 
@@ -33,23 +34,28 @@ export class PostgresEventSource implements EventSource {
   async *read(hostId: string, afterVersion: number, toVersion?: number): AsyncGenerator<SourcedEvent[]> {
     const head = await this.hosts.headVersion(hostId);
     const last = toVersion === undefined ? head : Math.min(head, toVersion);
-    const inFlight: Array<Promise<EventEnvelope[]>> = [];
+    const inFlight: Array<Promise<EnvelopeLine[]>> = [];
     let next = afterVersion;
     const request = () => {
       while (inFlight.length < READ_AHEAD && next < last) {
         const upTo = Math.min(next + WINDOW, last);
-        inFlight.push(this.events.read(hostId, next, upTo));
+        inFlight.push(this.events.readLines(hostId, next, upTo));
         next = upTo;
       }
     };
     try {
       for (request(); inFlight.length > 0; request()) {
         const rows = await inFlight.shift()!;
-        if (rows.length > 0) yield rows.map((envelope) => ({ envelope }));
+        if (rows.length > 0) yield rows.map(sourced);
       }
     } finally {
       // A consumer that stopped early leaves requests in flight: their outcome no longer matters.
       for (const pending of inFlight) pending.catch(() => undefined);
     }
   }
+}
+
+function sourced(row: EnvelopeLine): SourcedEvent {
+  const envelope = envelopeFromLine(row);
+  return { envelope, hashProven: textProvesHash(envelope.prevHash, row.line, row.hash) };
 }

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { GENESIS_HASH, type EventEnvelope } from '../domain/envelope';
+import { canonicalJson } from '../shared/canonical-json';
 import { buildEnvelopes, type AppendRequest } from './append-request';
 import { fdIdOf } from './envelope-rows';
 import { fdDirectoryChanges } from './fd-directory';
@@ -52,7 +53,7 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
      won AS (SELECT host_id FROM moved UNION ALL SELECT host_id FROM created),
      inserted AS (
        INSERT INTO events (host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash)
-       SELECT * FROM unnest($5::text[], $6::int[], $7::uuid[], $8::text[], $9::int[], $10::jsonb[], $11::text[], $12::text[],
+       SELECT * FROM unnest($5::text[], $6::int[], $7::uuid[], $8::text[], $9::int[], $10::json[], $11::text[], $12::text[],
                             $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[], $18::text[])
                 AS e(host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash)
         WHERE e.host_id IN (SELECT host_id FROM won)
@@ -94,7 +95,8 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
       all.map((e) => e.eventId),
       all.map((e) => e.type),
       all.map((e) => e.schemaVersion),
-      all.map((e) => JSON.stringify(e.data)),
+      // Canonical: the row then holds the very text the hash covers (ENVELOPE_LINE).
+      all.map((e) => canonicalJson(e.data)),
       all.map((e) => e.tenantId ?? null),
       all.map(fdIdOf),
       all.map((e) => e.actor),

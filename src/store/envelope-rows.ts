@@ -1,4 +1,3 @@
-import { types } from 'pg';
 import type { Actor, EventEnvelope } from '../domain/envelope';
 
 const COLUMNS = [
@@ -52,69 +51,35 @@ export function envelopeFromRow(row: EventRow): EventEnvelope {
 }
 
 /**
- * The select expression of an envelope as the text of ONE json array (see `envelopeFromJson`),
- * for the bulk reads (replays, exports, stream loads). The driver hands the text over as it is
- * and one JSON.parse decodes it: the column list (fourteen fields, jsonb parsed, a timestamp
- * parsed into a Date) cost the replay more than twice as much CPU per row. The text columns go
- * through one array_to_json (json_build_array or a to_json per column cost the server 10-30%
- * more per row); the numbers, the uuid and the timestamp's text (digits, separators, a zone,
- * "BC" or "infinity") need no escaping.
+ * The select list of an envelope as the text its hash covers: `line`, canonicalEnvelopeText
+ * composed by PostgreSQL from the columns (stored `data` is its canonical JSON, and to_json
+ * escapes a string as JSON.stringify does), and the recorded `hash`. One JSON.parse decodes
+ * the envelope, and one SHA-256 over the same text proves the row (textProvesHash), where
+ * decoding fourteen columns and re-serializing them canonically cost a replay about twice the
+ * CPU. `occurredAt` is written as toISOString wrote it when the instant has one (whole
+ * milliseconds, years 1 to 9999); any other instant, which no writer stores, keeps its
+ * timestamptz text and so can never prove a hash. A row whose text is not canonical (rows
+ * written before `data` was stored canonically, or edited by hand) still decodes to its
+ * envelope, whose hash is then recomputed.
  */
-export const ENVELOPE_JSON = `concat('[', version, ',', schema_version, ',"', event_id, '","', occurred_at, '",', data, ',',
-  array_to_json(ARRAY[host_id, type, tenant_id, actor, command_id, correlation_id, prev_hash, hash]), ']')`;
+export const ENVELOPE_LINE = `concat('{"actor":', to_json(actor), ',"commandId":', to_json(command_id), ',"correlationId":', to_json(correlation_id),
+  ',"data":', data, ',"eventId":"', event_id, '","hostId":', to_json(host_id), ',"occurredAt":"',
+  CASE WHEN occurred_at = date_trunc('milliseconds', occurred_at) AND occurred_at >= '0001-01-01T00:00:00Z' AND occurred_at < '10000-01-01T00:00:00Z'
+       THEN to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ELSE occurred_at::text END,
+  '","prevHash":', to_json(prev_hash), ',"schemaVersion":', schema_version, ',', CASE WHEN tenant_id IS NOT NULL THEN '"tenantId":' || to_json(tenant_id) || ',' END,
+  '"type":', to_json(type), ',"version":', version, '}') AS line, hash`;
 
-type EnvelopeArray = [
-  version: number,
-  schemaVersion: number,
-  eventId: string,
-  occurredAt: string,
-  data: unknown,
-  texts: [hostId: string, type: string, tenantId: string | null, actor: string, commandId: string, correlationId: string, prevHash: string, hash: string],
-];
-
-/**
- * The envelope of an `ENVELOPE_JSON` text: the same object as `envelopeFromRow` builds from the
- * columns, member for member and in the same order.
- */
-export function envelopeFromJson(text: string): EventEnvelope {
-  const [version, schemaVersion, eventId, occurredAt, data, [hostId, type, tenantId, actor, commandId, correlationId, prevHash, hash]] =
-    JSON.parse(text) as EnvelopeArray;
-  const envelope: EventEnvelope = {
-    eventId,
-    hostId,
-    version,
-    type: type as EventEnvelope['type'],
-    schemaVersion,
-    occurredAt: isoTimeOf(occurredAt),
-    actor: actor as Actor,
-    commandId,
-    correlationId,
-    data: data as EventEnvelope['data'],
-    prevHash,
-    hash,
-  };
-  if (tenantId !== null) envelope.tenantId = tenantId;
-  return envelope;
+/** A row of `ENVELOPE_LINE`. */
+export interface EnvelopeLine {
+  line: string;
+  hash: string;
 }
 
-const parseTimestamptz = types.getTypeParser(types.builtins.TIMESTAMPTZ) as (text: string) => Date;
-const [SPACE, DASH, DOT] = [0x20, 0x2d, 0x2e];
-
-/**
- * A timestamptz as PostgreSQL writes it ("2026-11-24 08:23:23.89+00") as the envelope's ISO
- * string, exactly as the column decoding makes it: the driver's parser (which truncates
- * microseconds), then toISOString. The usual text (a UTC session, at most milliseconds, a
- * four-digit year) is only rearranged, without building a Date.
- */
-export function isoTimeOf(text: string): string {
-  const fraction = text.length - '+00'.length - 'YYYY-MM-DD HH:MM:SS'.length;
-  const usual =
-    text.endsWith('+00') &&
-    text.charCodeAt(4) === DASH &&
-    text.charCodeAt(10) === SPACE &&
-    (fraction === 0 || (fraction >= 2 && fraction <= 4 && text.charCodeAt(19) === DOT));
-  if (!usual) return parseTimestamptz(text).toISOString();
-  return `${text.slice(0, 10)}T${text.slice(11, 19)}${fraction === 0 ? '.000' : text.slice(19, 19 + fraction).padEnd(4, '0')}Z`;
+/** The envelope of an `ENVELOPE_LINE` row: the members of the line, then `hash`. */
+export function envelopeFromLine({ line, hash }: EnvelopeLine): EventEnvelope {
+  const envelope = JSON.parse(line) as EventEnvelope;
+  envelope.hash = hash;
+  return envelope;
 }
 
 /** The fd an event concerns, kept in its own column for the audit filter. */

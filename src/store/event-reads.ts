@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../domain/envelope';
 import { decodePageToken, encodePageToken } from './audit-page-token';
-import { ENVELOPE_JSON, envelopeColumns, envelopeFromJson, envelopeFromRow, type EventRow } from './envelope-rows';
+import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type EnvelopeLine, type EventRow } from './envelope-rows';
 import { storeCall } from './store-errors';
 
 export interface AuditFilter {
@@ -47,16 +47,20 @@ export class EventReads {
   }
 
   /** A host's events with afterVersion < version <= toVersion (all after when toVersion is absent). */
-  range(hostId: string, afterVersion: number, toVersion?: number): Promise<EventEnvelope[]> {
-    return storeCall(async () => {
-      const rows: Array<{ envelope: string }> = await this.dataSource.query(
-        `SELECT ${ENVELOPE_JSON} AS envelope FROM events
+  async range(hostId: string, afterVersion: number, toVersion?: number): Promise<EventEnvelope[]> {
+    return (await this.lines(hostId, afterVersion, toVersion)).map(envelopeFromLine);
+  }
+
+  /** The same events as `range`, each as the text its hash covers and that hash (a replay proves them). */
+  lines(hostId: string, afterVersion: number, toVersion?: number): Promise<EnvelopeLine[]> {
+    return storeCall(() =>
+      this.dataSource.query(
+        `SELECT ${ENVELOPE_LINE} FROM events
           WHERE host_id = $1 AND version > $2 AND ($3::int IS NULL OR version <= $3)
           ORDER BY version`,
         [hostId, afterVersion, toVersion ?? null],
-      );
-      return rows.map((row) => envelopeFromJson(row.envelope));
-    });
+      ),
+    );
   }
 
   /** The last version of a host whose event occurred at or before `at` (0 when none did). */

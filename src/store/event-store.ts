@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../domain/envelope';
 import type { AppendRequest } from './append-request';
+import type { EnvelopeLine } from './envelope-rows';
 import { EventReads, type AuditFilter, type AuditPage } from './event-reads';
 import { GroupCommitter } from './group-commit';
 
@@ -51,6 +52,11 @@ export class EventStore {
   /** A host's events with afterVersion < version <= toVersion: for short ranges (catch-up, gaps). */
   read(hostId: string, afterVersion: number, toVersion?: number): Promise<EventEnvelope[]> {
     return this.reads.range(hostId, afterVersion, toVersion);
+  }
+
+  /** The events of `read`, each as the text its hash covers and that hash: what a replay proves without re-serializing. */
+  readLines(hostId: string, afterVersion: number, toVersion?: number): Promise<EnvelopeLine[]> {
+    return this.reads.lines(hostId, afterVersion, toVersion);
   }
 
   /** The last version of a host committed at or before `at`. */

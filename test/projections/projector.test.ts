@@ -110,7 +110,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
 
     it('reports a tampered event as the first bad version', async () => {
       const dataSource = ctx.app.get(DataSource);
-      await dataSource.query(`UPDATE events SET data = jsonb_set(data, '{ioasid}', '7') WHERE host_id = 'host-p2' AND version = 5`);
+      await dataSource.query(`UPDATE events SET data = jsonb_set(data::jsonb, '{ioasid}', '7') WHERE host_id = 'host-p2' AND version = 5`);
       const verified = await ctx.queries.execute(new VerifyHostQuery(OPERATOR, 'host-p2'));
       assert.equal(verified.ok, false);
       assert.equal(verified.firstBadVersion, 5);

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 export const tamper = {
   /** Changes a field inside one event's data. */
   editData: (ds: DataSource, hostId: string, version: number) =>
-    ds.query(`UPDATE events SET data = jsonb_set(data, '{fdId}', '"fd-forged"') WHERE host_id = $1 AND version = $2`, [hostId, version]),
+    ds.query(`UPDATE events SET data = jsonb_set(data::jsonb, '{fdId}', '"fd-forged"') WHERE host_id = $1 AND version = $2`, [hostId, version]),
 
   deleteRow: (ds: DataSource, hostId: string, version: number) => ds.query('DELETE FROM events WHERE host_id = $1 AND version = $2', [hostId, version]),
 
