@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Client } from 'pg';
@@ -239,5 +242,31 @@ describe('upgrade: events.data from jsonb to canonical json', () => {
     // The migrations trigger reads data as jsonb: it still records the migration the new scenario aborted.
     const migrations: Array<{ source_host_id: string; state: string }> = await db.dataSource.query('SELECT source_host_id, state FROM migrations');
     assert.deepEqual(migrations, [{ source_host_id: 'host-after', state: 'aborted' }]);
+  });
+});
+
+describe('bulk envelope reads on the embedded PGlite', () => {
+  let dir: string;
+  let db: Database;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ioasid-line-'));
+    db = await openDatabase({ dataDir: dir });
+  });
+  after(async () => {
+    await db?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('composes the same proving text as PostgreSQL: every row of a scenario proves its hash', async () => {
+    const host = new ScenarioHost('host-lite', new EventStore(db.dataSource));
+    await runScenario(host);
+    const replay = new PostgresReplay(db.dataSource);
+    const events = await sourced(replay, host.hostId);
+    assert.deepEqual(events.map((e) => e.envelope), host.envelopes);
+    assert.ok(events.every((e) => e.hashProven === true));
+    const outcome = await replayHost(replay.source, host.hostId);
+    assert.equal(outcome.problem, undefined);
+    assert.equal(outcome.hardware.hash(), host.state.hw.hash());
   });
 });
