@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../application/principal';
 import type { RequestMeta } from '../application/request-meta';
+import type { RequestContext } from '../observability/request-context';
 import { canonicalJson } from '../shared/canonical-json';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './dto/formats';
 import { validationFailed } from './validation/validation-failed';
@@ -16,6 +17,7 @@ export interface CallFacts {
   correlationId: string;
   /** The raw `Idempotency-Key` header or metadata value, if any. */
   idempotencyKey?: unknown;
+  context?: RequestContext;
 }
 
 /** The RequestMeta of a write, whatever the transport; refuses an unusable Idempotency-Key. */
@@ -27,6 +29,7 @@ export function buildRequestMeta(call: CallFacts): RequestMeta {
     correlationId: call.correlationId,
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     requestFingerprint: createHash('sha256').update(call.operation).update('\n').update(canonicalJson(call.payload)).digest('hex'),
+    ...(call.context ? { context: call.context } : {}),
   };
 }
 

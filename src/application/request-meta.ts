@@ -1,3 +1,4 @@
+import type { RequestContext } from '../observability/request-context';
 import type { Principal } from './principal';
 
 /** What every write carries besides its payload, whatever the transport (REST or gRPC). */
@@ -14,6 +15,8 @@ export interface RequestMeta {
    * fingerprint is IDEMPOTENCY_KEY_REUSED.
    */
   requestFingerprint: string;
+  /** The request's log context: the handler adds the command and host it resolves. */
+  context?: RequestContext;
 }
 
 /** A write's answer: the status and body a REST client sees (gRPC maps the same body). */

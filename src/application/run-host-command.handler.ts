@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { commandResult, decide, evolveAll } from '../domain';
 import { isDomainError } from '../domain/errors';
 import { commandDuration, commandRetries, versionConflicts } from '../observability/metrics';
-import { setContext } from '../observability/request-context';
+import { addToContext } from '../observability/request-context';
 import { IdempotencyKeyTaken } from '../store/append-request';
 import { EventStore } from '../store/event-store';
 import { CommandTargets, type CommandTarget } from './command-target';
@@ -32,10 +32,10 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
 
   async execute(message: RunHostCommand): Promise<CommandResponse> {
     const stopTimer = commandDuration.startTimer({ command: message.command.type });
-    setContext({ command: message.command.type });
+    addToContext(message.meta.context, { command: message.command.type });
     try {
       const target = await this.targets.resolve(message.command, message.hostId);
-      setContext({ host: target.hostId });
+      addToContext(message.meta.context, { host: target.hostId });
       const response = await this.states.exclusive(target.hostId, () => this.runLocked(message, target));
       stopTimer({ outcome: 'ok' });
       return response;

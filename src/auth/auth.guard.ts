@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Metadata } from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors';
-import { setContext } from '../observability/request-context';
+import { addToContext, contextOfCall } from '../observability/request-context';
 import { ACCESS_KEY, type Access } from './access.decorators';
 import { bearerToken } from './bearer-token';
 import { attachPrincipal } from './principal-context';
@@ -27,7 +27,7 @@ export class AuthGuard implements CanActivate {
     const token = bearerToken(authorizationOf(context));
     const principal = token === undefined ? undefined : await this.resolver.resolve(token);
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token is required');
-    setContext({ tenant: principal.kind === 'tenant' ? principal.tenantId : 'operator' });
+    addToContext(contextOfCall(context), { tenant: principal.kind === 'tenant' ? principal.tenantId : 'operator' });
     if (access === 'operator' && principal.kind !== 'operator') throw new DomainError('FORBIDDEN', 'this operation is reserved to the operator');
 
     attachPrincipal(context, principal);

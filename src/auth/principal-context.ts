@@ -1,15 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Principal } from '../application/principal';
+import { callKey } from '../observability/request-context';
 
 /**
  * Where the guard leaves the caller for the handler: keyed by the request (REST) or the
  * call's metadata object (gRPC), both of which live exactly as long as the call.
  */
 const principals = new WeakMap<object, Principal>();
-
-function callKey(context: ExecutionContext): object {
-  return context.getType() === 'rpc' ? context.switchToRpc().getContext<object>() : context.switchToHttp().getRequest<object>();
-}
 
 export function attachPrincipal(context: ExecutionContext, principal: Principal): void {
   principals.set(callKey(context), principal);

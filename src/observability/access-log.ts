@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { JsonLogger } from './logger';
-import { openRequestContext, requestContextOf, runInContext } from './request-context';
+import { openRequestContext, requestContextOf } from './request-context';
 
 /** Probed every few seconds by every kubelet and Prometheus: logged at debug so they do not drown the rest. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -11,11 +11,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const MAX_CORRELATION_ID = 128;
 
 /**
- * Fastify hooks (register before the routes): open the request context, seeded with the
- * caller's `x-correlation-id`, run the handler inside it, and write one access line when the
- * response is done or the client goes away: method, path, status, ms, plus whatever the guard
- * and handlers added to the context (tenant, host, command, the correlationId the adapter
- * settled on). The query string is left out: it is not needed to follow a request and may
+ * Fastify hooks (register before the routes): open the request context (request-context.ts),
+ * seeded with the caller's `x-correlation-id`, and write one access line when the response is
+ * done or the client goes away: method, path, status, ms, plus whatever the guard and handlers
+ * added to the context (tenant, host, command, the correlationId the adapter settled on). The query string is left out: it is not needed to follow a request and may
  * carry ids a tenant would rather not have in shared logs.
  */
 export function accessLog(fastify: FastifyInstance, logger: LoggerService): void {
@@ -30,23 +29,23 @@ export function accessLog(fastify: FastifyInstance, logger: LoggerService): void
     if (lines) started.set(req, performance.now());
     done();
   });
-  // Entered once the body is read: the body's stream events run outside any context.
-  fastify.addHook('preHandler', (req, _reply, done) => {
-    const context = requestContextOf(req);
-    if (context) runInContext(context, done);
-    else done();
-  });
   if (!lines) return;
 
   const write = (req: FastifyRequest, status: number, aborted: boolean): void => {
     if (written.has(req)) return;
     written.add(req);
     const path = req.url.split('?')[0];
-    const line = { msg: 'request', method: req.method, path, status, ms: Math.round((performance.now() - (started.get(req) ?? 0)) * 10) / 10, ...(aborted ? { aborted } : {}) };
-    runInContext(requestContextOf(req) ?? {}, () => {
-      if (QUIET_PATHS.has(path)) logger.debug?.(line, 'http');
-      else logger.log(line, 'http');
-    });
+    const line = {
+      msg: 'request',
+      method: req.method,
+      path,
+      status,
+      ms: Math.round((performance.now() - (started.get(req) ?? 0)) * 10) / 10,
+      ...(aborted ? { aborted } : {}),
+      ...requestContextOf(req),
+    };
+    if (QUIET_PATHS.has(path)) logger.debug?.(line, 'http');
+    else logger.log(line, 'http');
   };
   fastify.addHook('onResponse', (req, reply, done) => {
     write(req, reply.statusCode, false);

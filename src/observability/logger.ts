@@ -2,7 +2,6 @@ import type { LoggerService, LogLevel as NestLogLevel } from '@nestjs/common';
 import { configure } from 'safe-stable-stringify';
 import { LOG_LEVELS, type AppConfig, type LogLevel } from '../config';
 import { Redactor } from './redact';
-import { currentContext } from './request-context';
 
 /** Where lines go: process.stdout in production, a buffer in tests. */
 export interface LineSink {
@@ -78,7 +77,6 @@ export class JsonLogger implements LoggerService {
     const { context, stack, fields, extra } = splitParams(params);
     const entry: Record<string, unknown> = { time: this.now().toISOString(), level, msg: '' };
     if (context) entry.context = context;
-    Object.assign(entry, currentContext());
 
     if (message instanceof Error) {
       entry.msg = message.message;

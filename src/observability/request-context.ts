@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ArgumentsHost } from '@nestjs/common';
 
-/** What every log line written while serving one request carries, once it is known. */
+/** What the log lines about one request carry, once it is known. */
 export interface RequestContext {
   correlationId?: string;
   tenant?: string;
@@ -8,48 +8,45 @@ export interface RequestContext {
   command?: string;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
-
 /**
- * Runs `fn` inside a fresh context. The context object is shared by everything `fn`
- * awaits, so what a guard or handler adds later (tenant, host) is also seen by the
- * access log written when the response finishes.
+ * Request contexts are explicit: one object per request, kept by what carries the request
+ * (`callKey`) and by the command's meta, filled in as the guard and the handler learn more,
+ * and written into the lines about the request (access lines, unexpected errors).
+ *
+ * Not AsyncLocalStorage, whose context follows every await: it then also follows the work a
+ * request merely starts (a group-commit batch, the outbox relay, the projector), whose lines
+ * carried the ids of whichever request happened to start it; and on Node 20 its first run()
+ * turns on promise hooks for the whole process, a cost on every await of every request.
  */
-export function runWithContext<T>(initial: RequestContext, fn: () => T): T {
-  return storage.run(definedOnly(initial), fn);
-}
+const contexts = new WeakMap<object, RequestContext>();
 
-/**
- * The context of one HTTP request, by its request object: opened when the request arrives,
- * entered (runInContext) once its body is read, because the body's stream events would
- * otherwise run outside it; the access log reads it when the response is done.
- */
-const byRequest = new WeakMap<object, RequestContext>();
-
-export function openRequestContext(request: object, initial: RequestContext): RequestContext {
+/** Opens the context of the request that `carrier` stands for (see callKey). */
+export function openRequestContext(carrier: object, initial: RequestContext): RequestContext {
   const context = definedOnly(initial);
-  byRequest.set(request, context);
+  contexts.set(carrier, context);
   return context;
 }
 
-export function requestContextOf(request: object): RequestContext | undefined {
-  return byRequest.get(request);
+export function requestContextOf(carrier: object): RequestContext | undefined {
+  return contexts.get(carrier);
 }
 
-/** Runs `fn` inside an existing context object (what it awaits shares it too). */
-export function runInContext<T>(context: RequestContext, fn: () => T): T {
-  return storage.run(context, fn);
+/** Adds what became known (the tenant after auth, the host once resolved); a no-op without a context. */
+export function addToContext(context: RequestContext | undefined, fields: RequestContext): void {
+  if (context) Object.assign(context, definedOnly(fields));
 }
 
-/** Adds what became known (the tenant after auth, the host once resolved); a no-op outside a request. */
-export function setContext(fields: RequestContext): void {
-  const current = storage.getStore();
-  if (current) Object.assign(current, definedOnly(fields));
+/**
+ * The object that stands for a call inside Nest: the request (REST) or the call's metadata
+ * (gRPC), both of which live exactly as long as the call and are what the access logs see.
+ */
+export function callKey(host: ArgumentsHost): object {
+  return host.getType() === 'rpc' ? host.switchToRpc().getContext<object>() : host.switchToHttp().getRequest<object>();
 }
 
-/** The live context of the current request, or undefined outside one. */
-export function currentContext(): Readonly<RequestContext> | undefined {
-  return storage.getStore();
+/** The context of the call a guard, pipe, decorator or filter is handling. */
+export function contextOfCall(host: ArgumentsHost): RequestContext | undefined {
+  return contexts.get(callKey(host));
 }
 
 function definedOnly(fields: RequestContext): RequestContext {

@@ -56,7 +56,7 @@ function httpHost(): { host: ArgumentsHost; sent: { status?: number; body?: any 
       return this;
     },
   };
-  const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res, getRequest: () => ({}) }) } as unknown as ArgumentsHost;
   return { host, sent };
 }
 
@@ -108,7 +108,7 @@ describe('error mapping', () => {
   });
 
   it('sends gRPC errors with the status, the message and the stable code in metadata', async () => {
-    const host = { getType: () => 'rpc' } as unknown as ArgumentsHost;
+    const host = { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => ({}) }) } as unknown as ArgumentsHost;
     const out = new ApiExceptionFilter().catch(new DomainError('QUOTA_EXCEEDED', 'over quota', { limit: 1 }), host) as Observable<never>;
     const error = await lastValueFrom(out).catch((e: unknown) => e as { code: number; details: string; metadata: { get(key: string): unknown[] } });
     assert.equal(error.code, GrpcStatus.RESOURCE_EXHAUSTED);

@@ -63,9 +63,18 @@ describe('access log and request context over a real Nest HTTP server', () => {
 
     const inside = lines.find((l) => l.msg === 'making a thing');
     assert.ok(inside, 'the handler logged');
-    assert.equal(inside.correlationId, 'corr-42', 'context survives body parsing and awaits');
+    assert.equal(inside.correlationId, 'corr-42', 'the context opened on arrival is the one the handler finds on its request');
     assert.equal(inside.context, 'Handler');
     assert.ok(!raw.join('').includes('op_operator-token-never-logged'));
+  });
+
+  it("gives no request's ids to the lines of work a request started (a batch, the relay)", async () => {
+    assert.equal((await httpRequest(`${url}/hosts/h-8/things`, { method: 'POST', body: { tenant: 't-8' }, headers: { 'x-correlation-id': 'corr-started' } })).status, 201);
+    await accessLine(lines, (l) => l.correlationId === 'corr-started');
+    for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'work the request started'); i++) await new Promise((r) => setTimeout(r, 10));
+    const later = lines.filter((l) => l.msg === 'work the request started');
+    assert.ok(later.length > 0, 'the started work logged');
+    for (const line of later) assert.deepEqual([line.correlationId, line.tenant, line.host, line.command], [undefined, undefined, undefined, undefined]);
   });
 
   it('logs unknown routes with their status, and leaves requests without an id uncorrelated', async () => {

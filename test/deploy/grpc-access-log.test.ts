@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { JsonLogger } from '../../src/observability/logger';
 import { withGrpcContext } from '../../src/observability/grpc-access-log';
-import { setContext } from '../../src/observability/request-context';
+import { addToContext, requestContextOf } from '../../src/observability/request-context';
 
 type EchoRequest = { tenant: string; fail?: boolean };
 const json = {
@@ -42,8 +42,9 @@ describe('gRPC access log and request context', () => {
     server.addService(definition, {
       Echo: withGrpcContext<EchoRequest, { ok: boolean }>(logger, (call, callback) => {
         setImmediate(() => {
-          setContext({ tenant: call.request.tenant, command: 'Echo' });
-          logger.log('echoing', 'Handler');
+          const context = requestContextOf(call.metadata);
+          addToContext(context, { tenant: call.request.tenant, command: 'Echo' });
+          logger.log({ msg: 'echoing', ...context }, 'Handler');
           if (call.request.fail) callback({ code: status.FAILED_PRECONDITION, details: 'PASID_IN_USE' });
           else callback(null, { ok: true });
         });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config';
 import { createLogger, JsonLogger } from '../../src/observability/logger';
 import { REDACTED } from '../../src/observability/redact';
-import { runWithContext, setContext } from '../../src/observability/request-context';
+import { addToContext, openRequestContext, requestContextOf } from '../../src/observability/request-context';
 
 function capture(options: ConstructorParameters<typeof JsonLogger>[0] = {}) {
   const raw: string[] = [];
@@ -30,41 +30,15 @@ describe('JsonLogger', () => {
     ]);
   });
 
-  it('adds the request context, including what was set after the request began', async () => {
+  it('adds no request context of its own: a line carries the fields it is given', async () => {
     const { logger, parsed } = capture();
+    const context = openRequestContext({}, { correlationId: 'c-1' });
+    addToContext(context, { tenant: 't-1', host: 'h-1', command: 'CreateFd' });
     logger.log('outside');
-    await runWithContext({ correlationId: 'c-1' }, async () => {
-      await Promise.resolve();
-      setContext({ tenant: 't-1', host: 'h-1', command: 'CreateFd' });
-      await new Promise((r) => setImmediate(r));
-      logger.log('inside', 'Handler');
-    });
+    logger.log({ msg: 'inside', ...context }, 'Handler');
     const [outside, inside] = parsed();
     assert.deepEqual(Object.keys(outside).sort(), ['level', 'msg', 'time']);
-    assert.equal(inside.correlationId, 'c-1');
-    assert.equal(inside.tenant, 't-1');
-    assert.equal(inside.host, 'h-1');
-    assert.equal(inside.command, 'CreateFd');
-    assert.equal(inside.context, 'Handler');
-  });
-
-  it('keeps concurrent requests apart', async () => {
-    const { logger, parsed } = capture();
-    await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        runWithContext({ correlationId: id }, async () => {
-          await new Promise((r) => setTimeout(r, 3 - i));
-          setContext({ tenant: `tenant-${id}` });
-          await new Promise((r) => setTimeout(r, i));
-          logger.log(`done ${id}`);
-        }),
-      ),
-    );
-    for (const line of parsed()) {
-      const id = String(line.correlationId);
-      assert.equal(line.msg, `done ${id}`);
-      assert.equal(line.tenant, `tenant-${id}`);
-    }
+    assert.deepEqual(inside, { time: inside.time, level: 'info', msg: 'inside', context: 'Handler', correlationId: 'c-1', tenant: 't-1', host: 'h-1', command: 'CreateFd' });
   });
 
   it('writes a plain object as fields, without letting it overwrite time, level or msg', () => {
@@ -183,5 +157,20 @@ describe('JsonLogger redaction', () => {
     const [line] = parsed();
     assert.deepEqual(line.cyclic, { name: 'loop', n: '10', self: '[Circular]' });
     assert.match(JSON.stringify(line.deep), /\[Truncated\]/);
+  });
+});
+
+describe('request contexts', () => {
+  it('keeps one context per carrier, adding only defined, non-empty fields', () => {
+    const [a, b] = [{}, {}];
+    const ca = openRequestContext(a, { correlationId: 'a', tenant: '' });
+    openRequestContext(b, { correlationId: 'b' });
+    addToContext(requestContextOf(a), { tenant: 't-a', host: undefined });
+    addToContext(requestContextOf(b), { tenant: 't-b', command: 'CloseFd' });
+    addToContext(undefined, { tenant: 'nobody' });
+    assert.equal(requestContextOf(a), ca);
+    assert.deepEqual(requestContextOf(a), { correlationId: 'a', tenant: 't-a' });
+    assert.deepEqual(requestContextOf(b), { correlationId: 'b', tenant: 't-b', command: 'CloseFd' });
+    assert.equal(requestContextOf({}), undefined);
   });
 });

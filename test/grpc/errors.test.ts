@@ -192,7 +192,7 @@ describe('gRPC: status mapping, auth, tenancy and idempotency', () => {
 
   describe('INTERNAL', () => {
     it('answers an unexpected error as INTERNAL with code INTERNAL, never UNKNOWN', async () => {
-      const rpcHost = { getType: () => 'rpc' } as unknown as ArgumentsHost;
+      const rpcHost = { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => ({}) }) } as unknown as ArgumentsHost;
       const answer = new ApiExceptionFilter().catch(new TypeError('secret internals'), rpcHost) as Observable<never>;
       const error = await lastValueFrom(answer).then(
         () => assert.fail('the filter must answer with an error'),

@@ -7,6 +7,7 @@ import {
   Module,
   Param,
   Post,
+  Req,
   type BeforeApplicationShutdown,
   type INestApplication,
   type LoggerService,
@@ -17,7 +18,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { accessLog } from '../../src/observability/access-log';
-import { setContext } from '../../src/observability/request-context';
+import { addToContext, requestContextOf } from '../../src/observability/request-context';
 
 /** A request held open until the test lets it go: "in flight" on demand. */
 export class Gate {
@@ -81,12 +82,17 @@ class GatedController {
     return { status: 'ok' };
   }
 
-  /** Sets the context like the guard and command handler do, then logs from inside. */
+  /**
+   * Adds to the context like the guard and command handler do, logs a line about the request,
+   * and starts work that logs after the answer (as a group commit or the relay would).
+   */
   @Post('hosts/:hostId/things')
-  async thing(@Param('hostId') hostId: string, @Body() body: { tenant: string }) {
+  async thing(@Req() req: object, @Param('hostId') hostId: string, @Body() body: { tenant: string }) {
     await new Promise((r) => setImmediate(r));
-    setContext({ tenant: body.tenant, host: hostId, command: 'MakeThing' });
-    this.logger.log('making a thing');
+    const context = requestContextOf(req);
+    addToContext(context, { tenant: body.tenant, host: hostId, command: 'MakeThing' });
+    this.logger.log({ msg: 'making a thing', ...context });
+    setTimeout(() => this.logger.log('work the request started'), 5);
     return { hostId };
   }
 }

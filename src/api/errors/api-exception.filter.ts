@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
+import { contextOfCall } from '../../observability/request-context';
 import { errorBody, toApiError } from './api-error';
 import { grpcStatusOf } from './grpc-error';
 
@@ -17,7 +18,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     const error = toApiError(exception);
-    if (!error.expected) this.logger.error({ msg: 'unexpected error', err: exception });
+    if (!error.expected) this.logger.error({ msg: 'unexpected error', err: exception, ...contextOfCall(host) });
 
     if (host.getType() === 'rpc') return throwError(() => grpcStatusOf(error));
 

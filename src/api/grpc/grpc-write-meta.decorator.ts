@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { correlationIdFrom } from '../../observability/access-log';
-import { setContext } from '../../observability/request-context';
+import { addToContext, requestContextOf } from '../../observability/request-context';
 import { buildRequestMeta } from '../request-meta';
 import { CORRELATION_HEADER } from '../rest/request-ids';
 
@@ -23,7 +23,8 @@ export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions
   const metadata = rpc.getContext<Metadata>();
   const commandId = randomUUID();
   const correlationId = correlationIdFrom(metadata.get(CORRELATION_HEADER)[0]) ?? commandId;
-  setContext({ correlationId });
+  const logContext = requestContextOf(metadata);
+  addToContext(logContext, { correlationId });
   return buildRequestMeta({
     principal: principalOf(context),
     operation: context.getHandler().name,
@@ -31,5 +32,6 @@ export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions
     commandId,
     correlationId,
     idempotencyKey: options?.ignoreIdempotencyKey ? undefined : metadata.get('idempotency-key'),
+    context: logContext,
   });
 });

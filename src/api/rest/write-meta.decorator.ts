@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
+import { requestContextOf } from '../../observability/request-context';
 import { buildRequestMeta } from '../request-meta';
 import { requestIdsOf } from './request-ids';
 
@@ -19,5 +20,6 @@ export const WriteMeta = createParamDecorator((_data: unknown, context: Executio
     payload: { params: req.params, query: req.query, body: req.body ?? null },
     ...requestIdsOf(req),
     idempotencyKey: req.method === 'GET' ? undefined : req.headers['idempotency-key'],
+    context: requestContextOf(req),
   });
 });

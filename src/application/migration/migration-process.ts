@@ -90,14 +90,14 @@ export class MigrationProcess {
    */
   private async afterFailedImport(plan: MigrationPlan, failure: unknown, meta: RequestMeta): Promise<CommandResponse> {
     if (isDomainError(failure) && failure.code !== 'UNAVAILABLE' && failure.code !== 'VERSION_CONFLICT') {
-      await this.unfreeze(plan, reasonOf(failure), meta).catch((abortFailure: unknown) => this.leftRunning(plan, abortFailure));
+      await this.unfreeze(plan, reasonOf(failure), meta).catch((abortFailure: unknown) => this.leftRunning(plan, abortFailure, meta));
       throw failure;
     }
     let settled: Settlement;
     try {
       settled = await this.settle(plan, reasonOf(failure), meta);
     } catch (settleFailure) {
-      this.leftRunning(plan, settleFailure);
+      this.leftRunning(plan, settleFailure, meta);
       throw failure;
     }
     if (settled.state === 'completed') return settled.answer;
@@ -110,8 +110,9 @@ export class MigrationProcess {
   }
 
   /** The migration stays running, its import barred or not: the recovery sweep settles it once it is stale. */
-  private leftRunning(plan: MigrationPlan, failure: unknown): void {
-    this.logger.error(`migration ${plan.migrationId} could not be settled now (${reasonOf(failure)}); the recovery sweep will once it is stale`);
+  private leftRunning(plan: MigrationPlan, failure: unknown, meta: RequestMeta): void {
+    const msg = `migration ${plan.migrationId} could not be settled now (${reasonOf(failure)}); the recovery sweep will once it is stale`;
+    this.logger.error({ msg, ...meta.context });
   }
 
   /**
