@@ -49,10 +49,10 @@ type Unhashed = Omit<EventEnvelope, 'hash'> & { hash?: unknown };
 /**
  * canonicalJson of the envelope minus `hash`: what its hash covers after `prevHash`. The store
  * composes the same text from an event row (envelope-rows.ts), since `data` is stored as its
- * canonical JSON. `dataText` is canonicalJson(envelope.data) when the caller has it.
+ * canonical JSON.
  */
-export function canonicalEnvelopeText(envelope: Unhashed, dataText?: string): string {
-  return usualEnvelopeText(envelope, dataText) ?? canonicalJson(withoutHash(envelope));
+export function canonicalEnvelopeText(envelope: Unhashed): string {
+  return usualEnvelopeText(envelope) ?? canonicalJson(withoutHash(envelope));
 }
 
 function withoutHash(envelope: Unhashed): Omit<Unhashed, 'hash'> {
@@ -70,7 +70,7 @@ const SCALARS = ['actor', 'commandId', 'correlationId', 'eventId', 'hostId', 'oc
  * envelope. Undefined for any other shape (a member missing, added or of another type), which
  * the caller then writes the general way.
  */
-function usualEnvelopeText(e: Unhashed, dataText?: string): string | undefined {
+function usualEnvelopeText(e: Unhashed): string | undefined {
   let members = 0;
   for (const _ in e) members++;
   const hasTenant = typeof e.tenantId === 'string';
@@ -82,7 +82,7 @@ function usualEnvelopeText(e: Unhashed, dataText?: string): string | undefined {
   }
   return (
     `{"actor":${JSON.stringify(e.actor)},"commandId":${JSON.stringify(e.commandId)},"correlationId":${JSON.stringify(e.correlationId)}` +
-    `,"data":${dataText ?? canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)},"hostId":${JSON.stringify(e.hostId)}` +
+    `,"data":${canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)},"hostId":${JSON.stringify(e.hostId)}` +
     `,"occurredAt":${JSON.stringify(e.occurredAt)},"prevHash":${JSON.stringify(e.prevHash)},"schemaVersion":${JSON.stringify(e.schemaVersion)}` +
     `${hasTenant ? `,"tenantId":${JSON.stringify(e.tenantId)}` : ''},"type":${JSON.stringify(e.type)},"version":${JSON.stringify(e.version)}}`
   );

@@ -14,8 +14,9 @@ const MAX_CORRELATION_ID = 128;
  * Fastify hooks (register before the routes): open the request context (request-context.ts),
  * seeded with the caller's `x-correlation-id`, and write one access line when the response is
  * done or the client goes away: method, path, status, ms, plus whatever the guard and handlers
- * added to the context (tenant, host, command, the correlationId the adapter settled on). The query string is left out: it is not needed to follow a request and may
- * carry ids a tenant would rather not have in shared logs.
+ * added to the context (tenant, host, command, the correlationId the adapter settled on). The
+ * query string is left out: it is not needed to follow a request and may carry ids a tenant
+ * would rather not have in shared logs.
  */
 export function accessLog(fastify: FastifyInstance, logger: LoggerService): void {
   // Access lines are written at info and debug: below that (LOG_LEVEL=warn in production),

@@ -1,7 +1,7 @@
 import { envelopeFromLine, type EnvelopeLine } from '../store/envelope-rows';
 import type { EventStore } from '../store/event-store';
-import { textProvesHash } from './envelope-check';
 import type { HostDirectory } from '../store/host-directory';
+import { textProvesHash } from './envelope-check';
 import type { EventSource, SourcedEvent } from './event-source';
 
 /**
@@ -14,10 +14,11 @@ const READ_AHEAD = 3;
 
 /**
  * A host's events from PostgreSQL through the store's reads (per row the text its hash covers:
- * `ENVELOPE_LINE`, parsed once and proved by one SHA-256), window by window of versions up to the host's head (the hosts
- * table). Windows, not "read until a short batch": a deleted row must show as a gap to the chain
- * check, not end the stream quietly. The next windows are requested before the current one is
- * handed over, on their own connections, so PostgreSQL works on the other core meanwhile.
+ * `ENVELOPE_LINE`, parsed once and proved by one SHA-256), window by window of versions up to
+ * the host's head (the hosts table). Windows, not "read until a short batch": a deleted row
+ * must show as a gap to the chain check, not end the stream quietly. The next windows are
+ * requested before the current one is handed over, on their own connections, so PostgreSQL
+ * works on the other core meanwhile.
  */
 export class PostgresEventSource implements EventSource {
   readonly name = 'PostgreSQL';

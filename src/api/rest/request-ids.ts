@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { correlationIdFrom } from '../../observability/access-log';
-import { requestContextOf } from '../../observability/request-context';
+import { addToContext, requestContextOf } from '../../observability/request-context';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
@@ -22,8 +22,7 @@ export function requestIds(fastify: FastifyInstance): void {
     const correlationId = correlationIdFrom(req.headers[CORRELATION_HEADER]) ?? commandId;
     idsOf.set(req, { commandId, correlationId });
     void reply.header(CORRELATION_HEADER, correlationId);
-    const context = requestContextOf(req);
-    if (context) context.correlationId = correlationId;
+    addToContext(requestContextOf(req), { correlationId });
     done();
   });
 }
