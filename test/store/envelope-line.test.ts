@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Client } from 'pg';
@@ -16,6 +13,7 @@ import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type
 import { EventReads } from '../../src/store/event-reads';
 import { EventStore } from '../../src/store/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { createTestStorage, type TestStorage } from '../support/test-storage';
 import { runScenario, ScenarioHost } from '../replay/scenario';
 
 /** Session time zones: UTC, a half-hour offset (and +05:53:28 before 1941), a negative half-hour offset. */
@@ -246,16 +244,16 @@ describe('upgrade: events.data from jsonb to canonical json', () => {
 });
 
 describe('bulk envelope reads on the embedded PGlite', () => {
-  let dir: string;
+  let storage: TestStorage;
   let db: Database;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ioasid-line-'));
-    db = await openDatabase({ dataDir: dir });
+    storage = await createTestStorage('pglite');
+    db = await openDatabase(storage);
   });
   after(async () => {
     await db?.close();
-    await rm(dir, { recursive: true, force: true });
+    await storage?.dispose();
   });
 
   it('composes the same proving text as PostgreSQL: every row of a scenario proves its hash', async () => {
