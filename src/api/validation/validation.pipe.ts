@@ -1,5 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { fieldErrors } from './field-errors';
+import { memoizeValidationMetadata } from './metadata-cache';
 import { validationFailed } from './validation-failed';
 
 /**
@@ -32,5 +33,6 @@ class ApiValidationPipe extends ValidationPipe {
 }
 
 export function createValidationPipe(): ValidationPipe {
+  memoizeValidationMetadata();
   return new ApiValidationPipe();
 }
