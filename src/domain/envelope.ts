@@ -34,9 +34,12 @@ export function eventOf(envelope: EventEnvelope): HostEvent {
   return { type: envelope.type, data: envelope.data } as HostEvent;
 }
 
-/** SHA-256 over prevHash and the canonical JSON of every other field of the envelope. */
-export function envelopeHash(envelope: Unhashed): string {
-  return hashOfCanonicalText(envelope.prevHash, canonicalEnvelopeText(envelope));
+/**
+ * SHA-256 over prevHash and the canonical JSON of every other field of the envelope.
+ * `dataText`, when the caller has it, is canonicalJson(envelope.data).
+ */
+export function envelopeHash(envelope: Unhashed, dataText?: string): string {
+  return hashOfCanonicalText(envelope.prevHash, canonicalEnvelopeText(envelope, dataText));
 }
 
 /** The hash of an envelope whose `canonicalEnvelopeText` is `text`. */
@@ -51,8 +54,8 @@ type Unhashed = Omit<EventEnvelope, 'hash'> & { hash?: unknown };
  * composes the same text from an event row (envelope-rows.ts), since `data` is stored as its
  * canonical JSON.
  */
-export function canonicalEnvelopeText(envelope: Unhashed): string {
-  return usualEnvelopeText(envelope) ?? canonicalJson(withoutHash(envelope));
+export function canonicalEnvelopeText(envelope: Unhashed, dataText?: string): string {
+  return usualEnvelopeText(envelope, dataText) ?? canonicalJson(withoutHash(envelope));
 }
 
 function withoutHash(envelope: Unhashed): Omit<Unhashed, 'hash'> {
@@ -70,7 +73,7 @@ const SCALARS = ['actor', 'commandId', 'correlationId', 'eventId', 'hostId', 'oc
  * envelope. Undefined for any other shape (a member missing, added or of another type), which
  * the caller then writes the general way.
  */
-function usualEnvelopeText(e: Unhashed): string | undefined {
+function usualEnvelopeText(e: Unhashed, dataText: string | undefined): string | undefined {
   let members = 0;
   for (const _ in e) members++;
   const hasTenant = typeof e.tenantId === 'string';
@@ -82,7 +85,7 @@ function usualEnvelopeText(e: Unhashed): string | undefined {
   }
   return (
     `{"actor":${JSON.stringify(e.actor)},"commandId":${JSON.stringify(e.commandId)},"correlationId":${JSON.stringify(e.correlationId)}` +
-    `,"data":${canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)},"hostId":${JSON.stringify(e.hostId)}` +
+    `,"data":${dataText ?? canonicalJson(e.data)},"eventId":${JSON.stringify(e.eventId)},"hostId":${JSON.stringify(e.hostId)}` +
     `,"occurredAt":${JSON.stringify(e.occurredAt)},"prevHash":${JSON.stringify(e.prevHash)},"schemaVersion":${JSON.stringify(e.schemaVersion)}` +
     `${hasTenant ? `,"tenantId":${JSON.stringify(e.tenantId)}` : ''},"type":${JSON.stringify(e.type)},"version":${JSON.stringify(e.version)}}`
   );

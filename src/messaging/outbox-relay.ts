@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config';
 import type { EventEnvelope } from '../domain/envelope';
 import { outboxLag } from '../observability/metrics';
+import { canonicalDataOf } from '../store/append-request';
 import { envelopeColumns, envelopeFromRow, type EventRow } from '../store/envelope-rows';
 import { EventStore } from '../store/event-store';
 import { storeCall } from '../store/store-errors';
@@ -19,23 +20,31 @@ const POLL_MS = 1000;
  */
 const COALESCE_MS = 5;
 
+/** The keys of the next pending events, in (host, version) order: all publishing needs is each host's events in order. */
+export const PENDING_KEYS = 'SELECT host_id, version FROM outbox ORDER BY host_id, version LIMIT $1';
+
 /**
- * The next pending events, driven by the outbox's key: each is then looked up by its own key,
- * so a pass costs what the outbox holds, however long the log. `OFFSET 0` keeps the planner from
- * flattening the lookup into a join: with the statistics of a young, fast-growing events table
- * it hashed the whole table on every pass (15-60 ms of database CPU to relay 50 rows). Rows come
- * in (host, version) order, which is all publishing needs: each host's events in order.
+ * Events by key, each looked up by its own key, so a lookup costs what it asks for, however
+ * long the log. `OFFSET 0` keeps the planner from flattening the lookup into a join: with the
+ * statistics of a young, fast-growing events table it hashed the whole table on every pass
+ * (15-60 ms of database CPU to relay 50 rows).
  */
-export const PENDING_EVENTS = `SELECT ${envelopeColumns('e')}
-   FROM (SELECT host_id, version FROM outbox ORDER BY host_id, version LIMIT $1) AS o
-  CROSS JOIN LATERAL (SELECT * FROM events WHERE host_id = o.host_id AND version = o.version OFFSET 0) AS e
-  ORDER BY o.host_id, o.version`;
+export const EVENTS_BY_KEY = `SELECT ${envelopeColumns('e')}
+   FROM unnest($1::text[], $2::int[]) AS o(host_id, version)
+  CROSS JOIN LATERAL (SELECT * FROM events WHERE host_id = o.host_id AND version = o.version OFFSET 0) AS e`;
+
+/** Envelopes of local commits kept for the relay; past this, the oldest are dropped (and read back if still pending). */
+const MAX_REMEMBERED = 10_000;
 
 /**
  * Moves committed events from the outbox to the transport: wakes shortly after local commits
  * (and polls), publishes each host's pending events in version order, and deletes the rows
  * only once the transport has them. A crash between publish and delete publishes again:
  * delivery is at least once, and consumers drop what they have seen.
+ *
+ * The outbox says what is pending; the events of this process's own commits are taken from
+ * memory, as committed, rather than read back: only the others' (another replica's, those
+ * pending at start, those dropped past MAX_REMEMBERED) are read from the store.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -47,6 +56,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private coalescing?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  private readonly remembered = new Map<string, EventEnvelope>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,7 +68,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     // A projector-only process publishes nothing: the API processes own the outbox.
     if (this.config.role === 'projector') return;
-    this.unsubscribe = this.events.onCommit(() => this.wakeSoon());
+    this.unsubscribe = this.events.onCommit((envelopes) => {
+      this.remember(envelopes);
+      this.wakeSoon();
+    });
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
     this.wake();
@@ -118,13 +131,29 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     } while (this.again && !this.stopped);
   }
 
-  /** Publishes one batch of pending events; returns how many rows it read. */
+  /**
+   * Keeps a copy whose data is parsed from its canonical text, as a read from the store gives
+   * it: the committed objects stay the command side's, and nothing the transport's consumers
+   * do to theirs can reach them.
+   */
+  private remember(envelopes: readonly EventEnvelope[]): void {
+    for (const e of envelopes) this.remembered.set(keyOf(e.hostId, e.version), { ...e, data: JSON.parse(canonicalDataOf(e)) as EventEnvelope['data'] });
+    for (const oldest of this.remembered.keys()) {
+      if (this.remembered.size <= MAX_REMEMBERED) break;
+      this.remembered.delete(oldest);
+    }
+  }
+
+  /** Publishes one batch of pending events; returns how many outbox rows it read. */
   private async relayOnce(): Promise<number> {
-    const rows: EventRow[] = await storeCall(() => this.dataSource.query(PENDING_EVENTS, [RELAY_BATCH]));
-    if (!rows.length) return 0;
+    const pending: Array<{ host_id: string; version: number }> = await storeCall(() => this.dataSource.query(PENDING_KEYS, [RELAY_BATCH]));
+    if (!pending.length) return 0;
+    const read = await this.readUnremembered(pending);
     const byHost = new Map<string, EventEnvelope[]>();
-    for (const row of rows) {
-      const envelope = envelopeFromRow(row);
+    for (const { host_id, version } of pending) {
+      const key = keyOf(host_id, version);
+      const envelope = this.remembered.get(key) ?? read.get(key);
+      if (!envelope) continue;
       const hostEvents = byHost.get(envelope.hostId);
       if (hostEvents) hostEvents.push(envelope);
       else byHost.set(envelope.hostId, [envelope]);
@@ -144,8 +173,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       );
     }
+    for (const e of published) this.remembered.delete(keyOf(e.hostId, e.version));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
-    return rows.length;
+    return pending.length;
+  }
+
+  /** The pending events this process does not hold, from the store. */
+  private async readUnremembered(pending: ReadonlyArray<{ host_id: string; version: number }>): Promise<Map<string, EventEnvelope>> {
+    const missing = pending.filter((k) => !this.remembered.has(keyOf(k.host_id, k.version)));
+    if (!missing.length) return new Map();
+    const rows: EventRow[] = await storeCall(() =>
+      this.dataSource.query(EVENTS_BY_KEY, [missing.map((k) => k.host_id), missing.map((k) => k.version)]),
+    );
+    return new Map(rows.map((row) => envelopeFromRow(row)).map((e) => [keyOf(e.hostId, e.version), e]));
   }
 }
+
+const keyOf = (hostId: string, version: number): string => `${hostId}\u0000${version}`;

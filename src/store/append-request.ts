@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { envelopeHash, type Actor, type EventEnvelope } from '../domain/envelope';
 import { EVENT_SCHEMA_VERSION, type HostEvent } from '../domain/events';
+import { canonicalJson } from '../shared/canonical-json';
 
 /** The stored answer of a write, replayed for a repeat of the same Idempotency-Key. */
 export interface IdempotencyRecord {
@@ -56,8 +57,18 @@ export function buildEnvelopes(request: AppendRequest, headHash: string, occurre
       data: event.data,
       prevHash,
     };
-    const envelope = { ...unhashed, hash: envelopeHash(unhashed) } as EventEnvelope;
+    const dataText = canonicalJson(event.data);
+    const envelope = { ...unhashed, hash: envelopeHash(unhashed, dataText) } as EventEnvelope;
+    dataTexts.set(envelope, dataText);
     prevHash = envelope.hash;
     return envelope;
   });
+}
+
+/** canonicalJson of the data of each envelope buildEnvelopes made: computed once for the hash, reused by whoever writes the data out. */
+const dataTexts = new WeakMap<EventEnvelope, string>();
+
+/** canonicalJson(envelope.data): the text the envelope's hash covers, which the events table stores. */
+export function canonicalDataOf(envelope: EventEnvelope): string {
+  return dataTexts.get(envelope) ?? canonicalJson(envelope.data);
 }

@@ -1,7 +1,6 @@
 import type { PoolClient } from 'pg';
 import { GENESIS_HASH, type EventEnvelope } from '../domain/envelope';
-import { canonicalJson } from '../shared/canonical-json';
-import { buildEnvelopes, type AppendRequest } from './append-request';
+import { buildEnvelopes, canonicalDataOf, type AppendRequest } from './append-request';
 import { fdIdOf } from './envelope-rows';
 import { fdDirectoryChanges } from './fd-directory';
 
@@ -96,7 +95,7 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
       all.map((e) => e.type),
       all.map((e) => e.schemaVersion),
       // Canonical: the row then holds the very text the hash covers (ENVELOPE_LINE).
-      all.map((e) => canonicalJson(e.data)),
+      all.map(canonicalDataOf),
       all.map((e) => e.tenantId ?? null),
       all.map(fdIdOf),
       all.map((e) => e.actor),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HostEvent } from '../../src/domain/events';
-import { PENDING_EVENTS } from '../../src/messaging/outbox-relay';
+import { EVENTS_BY_KEY, PENDING_KEYS } from '../../src/messaging/outbox-relay';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -44,8 +44,13 @@ describe('outbox relay query plan', () => {
     await testDb?.drop();
   });
 
-  it('reads from events only the pending events, each by its key: never the whole table', async () => {
-    const [{ 'QUERY PLAN': [explained] }] = (await db.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${PENDING_EVENTS}`, [1000])) as Array<{
+  const pendingKeys = async (limit: number): Promise<[string[], number[]]> => {
+    const rows: Array<{ host_id: string; version: number }> = await db.dataSource.query(PENDING_KEYS, [limit]);
+    return [rows.map((r) => r.host_id), rows.map((r) => r.version)];
+  };
+
+  it('reads from events only the events asked for, each by its key: never the whole table', async () => {
+    const [{ 'QUERY PLAN': [explained] }] = (await db.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${EVENTS_BY_KEY}`, await pendingKeys(1000))) as Array<{
       'QUERY PLAN': Array<{ Plan: Record<string, unknown> }>;
     }>;
     const onEvents = nodes(explained!.Plan).filter((n) => n['Relation Name'] === 'events');
@@ -54,16 +59,20 @@ describe('outbox relay query plan', () => {
     assert.ok(read <= HOSTS * PENDING_PER_HOST, `${read} rows of events read for ${HOSTS * PENDING_PER_HOST} pending: ${JSON.stringify(explained!.Plan)}`);
   });
 
-  it("returns the pending events, each host's in version order", async () => {
-    const rows: Array<{ host_id: string; version: number }> = await db.dataSource.query(PENDING_EVENTS, [1000]);
-    assert.equal(rows.length, HOSTS * PENDING_PER_HOST);
-    for (let i = 1; i < rows.length; i++) {
-      const [a, b] = [rows[i - 1]!, rows[i]!];
-      if (a.host_id === b.host_id) assert.equal(b.version, a.version + 1);
-      else assert.ok(a.host_id < b.host_id);
+  it("lists the pending keys, each host's in version order, and finds the event of each", async () => {
+    const [hosts, versions] = await pendingKeys(1000);
+    assert.equal(hosts.length, HOSTS * PENDING_PER_HOST);
+    for (let i = 1; i < hosts.length; i++) {
+      if (hosts[i - 1] === hosts[i]) assert.equal(versions[i], versions[i - 1]! + 1);
+      else assert.ok(hosts[i - 1]! < hosts[i]!);
     }
-    assert.deepEqual([rows[0]!.host_id, rows[0]!.version], ['host-0', EVENTS_PER_HOST - PENDING_PER_HOST + 1]);
-    const limited: unknown[] = await db.dataSource.query(PENDING_EVENTS, [5]);
-    assert.equal(limited.length, 5);
+    assert.deepEqual([hosts[0], versions[0]], ['host-0', EVENTS_PER_HOST - PENDING_PER_HOST + 1]);
+    assert.equal((await pendingKeys(5))[0].length, 5);
+
+    const events: Array<{ host_id: string; version: number }> = await db.dataSource.query(EVENTS_BY_KEY, [hosts, versions]);
+    assert.deepEqual(
+      events.map((e) => `${e.host_id}/${e.version}`).sort(),
+      hosts.map((h, i) => `${h}/${versions[i]}`).sort(),
+    );
   });
 });
