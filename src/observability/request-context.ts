@@ -22,7 +22,8 @@ const contexts = new WeakMap<object, RequestContext>();
 
 /** Opens the context of the request that `carrier` stands for (see callKey). */
 export function openRequestContext(carrier: object, initial: RequestContext): RequestContext {
-  const context = definedOnly(initial);
+  const context: RequestContext = {};
+  copyDefined(initial, context);
   contexts.set(carrier, context);
   return context;
 }
@@ -33,7 +34,7 @@ export function requestContextOf(carrier: object): RequestContext | undefined {
 
 /** Adds what became known (the tenant after auth, the host once resolved); a no-op without a context. */
 export function addToContext(context: RequestContext | undefined, fields: RequestContext): void {
-  if (context) Object.assign(context, definedOnly(fields));
+  if (context) copyDefined(fields, context);
 }
 
 /**
@@ -49,11 +50,12 @@ export function contextOfCall(host: ArgumentsHost): RequestContext | undefined {
   return contexts.get(callKey(host));
 }
 
-function definedOnly(fields: RequestContext): RequestContext {
-  const out: RequestContext = {};
-  for (const key of ['correlationId', 'tenant', 'host', 'command'] as const) {
-    const value = fields[key];
-    if (value !== undefined && value !== '') out[key] = value;
+const FIELDS = ['correlationId', 'tenant', 'host', 'command'] as const;
+
+/** Copies the fields that hold a value (an absent or empty one changes nothing): every request does this a few times. */
+function copyDefined(from: RequestContext, to: RequestContext): void {
+  for (const key of FIELDS) {
+    const value = from[key];
+    if (value !== undefined && value !== '') to[key] = value;
   }
-  return out;
 }
