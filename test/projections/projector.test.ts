@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import { GetHardwareQuery, VerifyHostQuery } from '../../src/application/messages';
 import { OPERATOR } from '../../src/application/principal';
 import { eventOf, type EventEnvelope } from '../../src/domain/envelope';
-import { DomainError } from '../../src/domain/errors';
 import { replayHardware, type HardwareView } from '../../src/hardware';
 import { InProcessTransport } from '../../src/messaging/in-process-transport';
 import { OutboxRelay } from '../../src/messaging/outbox-relay';
@@ -15,10 +14,9 @@ import { openDatabase } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { HardwareProjectionStore } from '../../src/store/hardware-projection-store';
 import { createTenant, globalFd, registerHost, run, startApplicationContext, tenant, VF, type ApplicationContext } from '../support/application-context';
+import { isCode } from '../support/domain-errors';
 import { appendOf, fdCreated, hostRegistered, ioasidAllocated } from '../support/host-events';
 import { createTestStorage, type StorageKind, type TestStorage } from '../support/test-storage';
-
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 
 async function storedEvents(ctx: ApplicationContext, hostId: string): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GENESIS_HASH, envelopeHash, type EventEnvelope } from '../../src/domain/envelope';
-import { DomainError } from '../../src/domain/errors';
 import { IdempotencyKeyTaken } from '../../src/store/append-request';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { FdDirectory } from '../../src/store/fd-directory';
 import { HostDirectory } from '../../src/store/host-directory';
 import { IdempotencyStore } from '../../src/store/idempotency-store';
+import { isCode } from '../support/domain-errors';
 import { appendOf, fdClosed, fdCreated, hostRegistered, ioasidAllocated } from '../support/host-events';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestStorage, type TestStorage } from '../support/test-storage';
@@ -26,10 +26,6 @@ async function readAll(store: EventStore, hostId: string): Promise<EventEnvelope
   const all: EventEnvelope[] = [];
   for await (const batch of store.stream(hostId, { batchSize: 7 })) all.push(...batch);
   return all;
-}
-
-function isCode(code: string) {
-  return (e: unknown) => e instanceof DomainError && e.code === code;
 }
 
 for (const kind of ['postgres', 'pglite'] as const) {
