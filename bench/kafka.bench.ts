@@ -35,7 +35,7 @@ const TICK_MS = 10;
 
 function meta(): RequestMeta {
   const commandId = randomUUID();
-  return { principal: OPERATOR, commandId, correlationId: commandId, requestFingerprint: commandId };
+  return { principal: OPERATOR, commandId, correlationId: commandId };
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Principal } from '../application/principal';
 import type { RequestMeta } from '../application/request-meta';
 import type { RequestContext } from '../observability/request-context';
@@ -22,13 +22,13 @@ export interface CallFacts {
 
 /** The RequestMeta of a write, whatever the transport; refuses an unusable Idempotency-Key. */
 export function buildRequestMeta(call: CallFacts): RequestMeta {
-  const idempotencyKey = idempotencyKeyOf(call.idempotencyKey);
+  const key = idempotencyKeyOf(call.idempotencyKey);
   return {
     principal: call.principal,
     commandId: call.commandId,
     correlationId: call.correlationId,
-    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-    requestFingerprint: createHash('sha256').update(call.operation).update('\n').update(canonicalJson(call.payload)).digest('hex'),
+    // Only a request with a key is ever compared with another: the others skip the fingerprint.
+    ...(key === undefined ? {} : { idempotency: { key, fingerprint: hash('sha256', `${call.operation}\n${canonicalJson(call.payload)}`) } }),
     ...(call.context ? { context: call.context } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DEFAULT_QUOTAS, type Quotas } from '../domain/model';
 import { IdempotencyKeyTaken } from '../store/append-request';
@@ -9,7 +9,7 @@ import type { CommandResponse } from './request-meta';
 
 /** sha256 hex of a bearer token: what the tenants table keeps and the auth guard looks up. */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token);
 }
 
 /**

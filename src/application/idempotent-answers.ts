@@ -20,11 +20,12 @@ export class IdempotentAnswers {
    * when there is no key or no answer yet. The same key with another request is IDEMPOTENCY_KEY_REUSED.
    */
   async previous(meta: RequestMeta): Promise<CommandResponse | undefined> {
-    if (meta.idempotencyKey === undefined) return undefined;
-    const stored = await this.store.find(scopeOf(meta.principal), meta.idempotencyKey);
+    if (!meta.idempotency) return undefined;
+    const { key, fingerprint } = meta.idempotency;
+    const stored = await this.store.find(scopeOf(meta.principal), key);
     if (!stored) return undefined;
-    if (stored.fingerprint !== meta.requestFingerprint) {
-      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { idempotencyKey: meta.idempotencyKey });
+    if (stored.fingerprint !== fingerprint) {
+      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { idempotencyKey: key });
     }
     return { status: stored.status, body: stored.body };
   }
@@ -47,11 +48,11 @@ export class IdempotentAnswers {
 
   /** The record to store with the write, when the request has a key. */
   recordOf(meta: RequestMeta, response: CommandResponse): IdempotencyRecord | undefined {
-    if (meta.idempotencyKey === undefined) return undefined;
+    if (!meta.idempotency) return undefined;
     return {
       scope: scopeOf(meta.principal),
-      key: meta.idempotencyKey,
-      fingerprint: meta.requestFingerprint,
+      key: meta.idempotency.key,
+      fingerprint: meta.idempotency.fingerprint,
       status: response.status,
       body: response.body,
     };

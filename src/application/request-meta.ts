@@ -8,15 +8,20 @@ export interface RequestMeta {
   commandId: string;
   /** From the caller's `x-correlation-id` when given, else the commandId. */
   correlationId: string;
-  /** `Idempotency-Key`, at most 255 characters, scoped to the principal's tenant. */
-  idempotencyKey?: string;
-  /**
-   * Fingerprint of the request (operation + canonical body): the same key with another
-   * fingerprint is IDEMPOTENCY_KEY_REUSED.
-   */
-  requestFingerprint: string;
+  /** Present when the request has an `Idempotency-Key`. */
+  idempotency?: IdempotencyKey;
   /** The request's log context: the handler adds the command and host it resolves. */
   context?: RequestContext;
+}
+
+export interface IdempotencyKey {
+  /** `Idempotency-Key`, at most 255 characters, scoped to the principal's tenant. */
+  key: string;
+  /**
+   * Fingerprint of the request (operation + canonical body): the same key with another
+   * fingerprint is IDEMPOTENCY_KEY_REUSED. Only computed for a request with a key.
+   */
+  fingerprint: string;
 }
 
 /** A write's answer: the status and body a REST client sees (gRPC maps the same body). */

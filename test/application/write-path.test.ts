@@ -8,7 +8,6 @@ import { OPERATOR } from '../../src/application/principal';
 import type { CommandResponse } from '../../src/application/request-meta';
 import { evolveAll, initialHostState, serializeHostState, type FdView } from '../../src/domain';
 import { eventOf, type EventEnvelope } from '../../src/domain/envelope';
-import { DomainError } from '../../src/domain/errors';
 import { registry } from '../../src/observability/metrics';
 import { canonicalJson } from '../../src/shared/canonical-json';
 import { EventStore } from '../../src/store/event-store';
@@ -24,9 +23,8 @@ import {
   VF,
   type ApplicationContext,
 } from '../support/application-context';
+import { isCode } from '../support/domain-errors';
 import { createTestStorage, type StorageKind, type TestStorage } from '../support/test-storage';
-
-const isCode = (code: string) => (e: unknown) => e instanceof DomainError && e.code === code;
 
 async function allEvents(ctx: ApplicationContext, hostId: string): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];
@@ -50,7 +48,7 @@ async function fiftyAttachedIoasids(ctx: ApplicationContext, hostId: string, ten
 
 /** SetHwid as a client would send it: a VERSION_CONFLICT (another replica kept winning) is retried with the same key. */
 async function setHwid(ctx: ApplicationContext, fdId: string, tenantId: string, ioasid: number, pasid: number): Promise<number> {
-  const meta = metaOf(tenant(tenantId), { idempotencyKey: `hwid-${fdId}-${ioasid}`, requestFingerprint: `hwid-${ioasid}-${pasid}` });
+  const meta = metaOf(tenant(tenantId), { idempotency: { key: `hwid-${fdId}-${ioasid}`, fingerprint: `hwid-${ioasid}-${pasid}` } });
   for (;;) {
     try {
       const response: CommandResponse = await ctx.commands.execute(
@@ -101,7 +99,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
     });
 
     it('answers an idempotent repeat of a tenant creation with the same tenant and no token', async () => {
-      const meta = metaOf(OPERATOR, { idempotencyKey: 'tenant-d', requestFingerprint: 'create tenant-d' });
+      const meta = metaOf(OPERATOR, { idempotency: { key: 'tenant-d', fingerprint: 'create tenant-d' } });
       const first: CommandResponse = await ctx.commands.execute(new CreateTenantCommand('tenant-d', undefined, meta));
       const again: CommandResponse = await ctx.commands.execute(new CreateTenantCommand('tenant-d', undefined, { ...meta, commandId: 'other' }));
       const { token: _token, ...withoutToken } = first.body as { token: string };
@@ -148,7 +146,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       const as = tenant(tenantA);
       const alloc = (key: string, fingerprint: string, principal = as) =>
         ctx.commands.execute(
-          new RunHostCommand({ type: 'AllocIoasid', fdId, actorTenantId: principal.kind === 'tenant' ? principal.tenantId : undefined }, metaOf(principal, { idempotencyKey: key, requestFingerprint: fingerprint }), 201),
+          new RunHostCommand({ type: 'AllocIoasid', fdId, actorTenantId: principal.kind === 'tenant' ? principal.tenantId : undefined }, metaOf(principal, { idempotency: { key, fingerprint } }), 201),
         );
       const first: CommandResponse = await alloc('k1', 'alloc fd-idem');
       const head = (await allEvents(ctx, 'host-1')).length;

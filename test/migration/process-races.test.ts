@@ -26,7 +26,7 @@ import {
 
 function operatorMeta(): RequestMeta {
   const commandId = randomUUID();
-  return { principal: OPERATOR, commandId, correlationId: commandId, requestFingerprint: commandId };
+  return { principal: OPERATOR, commandId, correlationId: commandId };
 }
 
 /**

@@ -40,7 +40,7 @@ let requests = 0;
 
 export function metaOf(principal: Principal, extra: Partial<RequestMeta> = {}): RequestMeta {
   const commandId = `req-${++requests}`;
-  return { principal, commandId, correlationId: commandId, requestFingerprint: commandId, ...extra };
+  return { principal, commandId, correlationId: commandId, ...extra };
 }
 
 export const tenant = (tenantId: string): Principal => ({ kind: 'tenant', tenantId });

@@ -11,7 +11,7 @@ import type { RequestMeta } from '../request-meta';
 /**
  * Migrates an fd to another host, all or nothing. Returns CommandResponse: 201
  * `{migrationId, state: "completed", targetFdId}`, or throws the DomainError that stopped it
- * with nothing changed anywhere. Honours `meta.idempotencyKey` like every write.
+ * with nothing changed anywhere. Honours `meta.idempotency` like every write.
  */
 export class MigrateFdCommand {
   constructor(

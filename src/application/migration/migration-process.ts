@@ -196,7 +196,7 @@ export class MigrationProcess {
  * caused them) but not its Idempotency-Key: the key answers for the whole migration.
  */
 function stepMeta(meta: RequestMeta): RequestMeta {
-  const { idempotencyKey: _key, ...rest } = meta;
+  const { idempotency: _key, ...rest } = meta;
   return rest;
 }
 

@@ -83,5 +83,5 @@ export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestro
 /** The recovery acts as the operator; its events share one correlation id per migration. */
 function recoveryMeta(migrationId: string): RequestMeta {
   const commandId = randomUUID();
-  return { principal: OPERATOR, commandId, correlationId: `migration-recovery:${migrationId}`, requestFingerprint: commandId };
+  return { principal: OPERATOR, commandId, correlationId: `migration-recovery:${migrationId}` };
 }
