@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { storeProjection } from '../replay/projection-row';
 import { runScenario, ScenarioHost } from '../replay/scenario';
 import { tamper } from '../replay/tamper-sql';
 import { ioasidctl } from './run-cli';
 
 describe('ioasidctl replay --verify on a tampered database', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     const store = new EventStore(db.dataSource);
     const hosts = ['edited', 'deleted', 'swapped'].map((h) => new ScenarioHost(h, store));
     await Promise.all(hosts.map((h) => runScenario(h)));
@@ -25,7 +22,6 @@ describe('ioasidctl replay --verify on a tampered database', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   for (const [hostId, bad] of [
@@ -34,17 +30,17 @@ describe('ioasidctl replay --verify on a tampered database', () => {
     ['swapped', 3],
   ] as const) {
     it(`${hostId} row: exit 1, naming version ${bad}`, async () => {
-      const run = await ioasidctl(['replay', '--host', hostId, '--verify'], { DATABASE_URL: testDb.url });
+      const run = await ioasidctl(['replay', '--host', hostId, '--verify'], { DATABASE_URL: db.url });
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stdout, new RegExp(`^Verification: FAILED at version ${bad}: `));
       assert.match(run.stderr, new RegExp(`^ioasidctl: verification failed: first bad version ${bad}: [^\\n]+\\n$`));
 
-      const json = await ioasidctl(['replay', '--host', hostId, '--verify', '--json'], { DATABASE_URL: testDb.url });
+      const json = await ioasidctl(['replay', '--host', hostId, '--verify', '--json'], { DATABASE_URL: db.url });
       assert.equal(json.code, 1);
       const line = JSON.parse(json.stdout) as { version: number; verify: { ok: boolean; firstBadVersion: number } };
       assert.deepEqual([line.verify.ok, line.verify.firstBadVersion, line.version], [false, bad, bad - 1]);
 
-      const plain = await ioasidctl(['replay', '--host', hostId], { DATABASE_URL: testDb.url });
+      const plain = await ioasidctl(['replay', '--host', hostId], { DATABASE_URL: db.url });
       assert.equal(plain.code, 1, 'a plain replay refuses a broken log too');
       assert.match(plain.stderr, new RegExp(`broken at version ${bad}`));
     });

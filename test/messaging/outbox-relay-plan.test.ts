@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HostEvent } from '../../src/domain/events';
 import { EVENTS_BY_KEY, PENDING_KEYS } from '../../src/messaging/outbox-relay';
-import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 
 const HOSTS = 20;
 const EVENTS_PER_HOST = 400;
@@ -18,12 +17,10 @@ function nodes(plan: Record<string, unknown>): Array<Record<string, unknown>> {
 }
 
 describe('outbox relay query plan', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     // A young log whose outbox was full when its statistics were taken, and now holds only the
     // newest events of each host (the rest relayed), as under load: hashing all of events, or
     // walking it in position order, then looks cheap to the planner. Both were what it chose.
@@ -41,7 +38,6 @@ describe('outbox relay query plan', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   const pendingKeys = async (limit: number): Promise<[string[], number[]]> => {

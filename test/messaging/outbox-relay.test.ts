@@ -5,10 +5,9 @@ import type { EventEnvelope } from '../../src/domain/envelope';
 import type { HostEvent } from '../../src/domain/events';
 import { EVENTS_BY_KEY, OutboxRelay } from '../../src/messaging/outbox-relay';
 import type { EventTransport } from '../../src/messaging/transport';
-import { openDatabase, type Database } from '../../src/store/database';
 import { envelopeColumns, envelopeFromRow, type EventRow } from '../../src/store/envelope-rows';
 import { EventStore } from '../../src/store/event-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 
 const event = (ioasid: number) => ({ type: 'IoasidAllocated', data: { fdId: 'fd-1', ioasid, extra: { z: 1, a: [ioasid] } } }) as unknown as HostEvent;
 
@@ -23,16 +22,14 @@ class RecordingTransport implements EventTransport {
 
 /** The relay publishes what the outbox holds: this process's commits from memory, anyone else's read from the store. */
 describe('outbox relay', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
   let relay: OutboxRelay;
   const transport = new RecordingTransport();
   /** The keys the relay looked events up for. */
   const lookedUp: string[] = [];
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     const query = db.dataSource.query.bind(db.dataSource);
     db.dataSource.query = (async (sql: string, parameters?: unknown[]) => {
       if (sql === EVENTS_BY_KEY) {
@@ -45,7 +42,6 @@ describe('outbox relay', () => {
   after(async () => {
     await relay?.onModuleDestroy();
     await db?.close();
-    await testDb?.drop();
   });
 
   it("publishes each host's events in order, its own as committed and another writer's as stored, then empties the outbox", async () => {

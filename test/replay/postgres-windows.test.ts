@@ -7,9 +7,8 @@ import { evolve } from '../../src/domain/evolve';
 import { initialHostState } from '../../src/domain/state';
 import { PostgresReplay } from '../../src/replay/postgres-replay';
 import { replayHost } from '../../src/replay/replay';
-import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { tamper } from './tamper-sql';
 
 /** Longer than two read windows of the PostgreSQL source (1,000 versions), and not a multiple of one. */
@@ -41,14 +40,12 @@ async function longHost(store: EventStore, hostId: string): Promise<string> {
 }
 
 describe('replay from PostgreSQL across read windows', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
   let replay: PostgresReplay;
   let intactHash = '';
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     const store = new EventStore(db.dataSource);
     const hashes = await Promise.all(HOSTS.map((h) => longHost(store, h)));
     intactHash = hashes[0]!;
@@ -60,7 +57,6 @@ describe('replay from PostgreSQL across read windows', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   it('replays every version, with the hash chain checked, to the hardware the decider built', async () => {

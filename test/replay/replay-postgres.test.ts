@@ -5,23 +5,20 @@ import { PostgresReplay } from '../../src/replay/postgres-replay';
 import { replayHost } from '../../src/replay/replay';
 import { ReplayTargetError, UnknownHostError } from '../../src/replay/replay-errors';
 import { hardwareAt, type ReplayShortcuts } from '../../src/replay/state-at';
-import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { SnapshotStore } from '../../src/store/snapshot-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { runScenario, ScenarioHost } from './scenario';
 
 describe('replay from PostgreSQL', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
   let host: ScenarioHost;
   let source: PostgresEventSource;
   let shortcuts: ReplayShortcuts;
   let snapshotVersion = 0;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     const store = new EventStore(db.dataSource);
     // Commands 15 ms apart: each has its own occurredAt instant for the --at cases.
     host = new ScenarioHost('host-pg', store, 15);
@@ -32,7 +29,6 @@ describe('replay from PostgreSQL', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   it('rebuilds, at every version, the hardware the write path had at that version', async () => {

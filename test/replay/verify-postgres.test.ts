@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { PostgresReplay } from '../../src/replay/postgres-replay';
 import type { PostgresEventSource } from '../../src/replay/postgres-source';
 import { verifyHost } from '../../src/replay/verify';
-import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { HardwareProjectionStore } from '../../src/store/hardware-projection-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { storeProjection } from './projection-row';
 import { runScenario, ScenarioHost } from './scenario';
 import { tamper } from './tamper-sql';
@@ -14,15 +13,13 @@ import { tamper } from './tamper-sql';
 const HOSTS = ['intact', 'edited', 'deleted', 'swapped', 'tail-deleted', 'projection-off'] as const;
 
 describe('verify against PostgreSQL: tamper evidence', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
   let source: PostgresEventSource;
   let projections: HardwareProjectionStore;
   let length = 0;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     const store = new EventStore(db.dataSource);
     const hosts = HOSTS.map((h) => new ScenarioHost(h, store));
     await Promise.all(hosts.map((h) => runScenario(h)));
@@ -39,7 +36,6 @@ describe('verify against PostgreSQL: tamper evidence', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   const verify = async (hostId: string) => {

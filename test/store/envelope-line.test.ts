@@ -12,7 +12,7 @@ import { openDatabase, type Database } from '../../src/store/database';
 import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type EnvelopeLine, type EventRow } from '../../src/store/envelope-rows';
 import { EventReads } from '../../src/store/event-reads';
 import { EventStore } from '../../src/store/event-store';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { createTestStorage, type TestStorage } from '../support/test-storage';
 import { runScenario, ScenarioHost } from '../replay/scenario';
 
@@ -48,14 +48,12 @@ async function sourced(replay: PostgresReplay, hostId: string): Promise<SourcedE
 }
 
 describe('bulk envelope reads: each row as the text its hash covers', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
   let store: EventStore;
   let scenario: ScenarioHost;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
     store = new EventStore(db.dataSource);
     scenario = new ScenarioHost('host-line', store);
     await runScenario(scenario);
@@ -82,12 +80,11 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   for (const zone of ZONES) {
     it(`composes for every row the store wrote exactly the text its hash covers, in a session at ${zone}`, async () => {
-      const client = new Client({ connectionString: testDb.url });
+      const client = new Client({ connectionString: db.url });
       await client.connect();
       try {
         await client.query(`SET TIME ZONE '${zone}'`);
@@ -108,7 +105,7 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
 
   it('decodes hand-written rows to the column decoding; an instant no writer stores keeps its stored text', async () => {
     for (const zone of ZONES) {
-      const client = new Client({ connectionString: testDb.url });
+      const client = new Client({ connectionString: db.url });
       await client.connect();
       try {
         await client.query(`SET TIME ZONE '${zone}'`);
@@ -137,7 +134,7 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 10 }).filter((s) => !s.includes('\u0000'));
     const data = fc.dictionary(text, fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes('\\u0000')), { maxKeys: 5, noNullPrototype: true });
     let host = 0;
-    const client = new Client({ connectionString: testDb.url });
+    const client = new Client({ connectionString: db.url });
     await client.connect();
     await fc.assert(
       fc.asyncProperty(fc.array(data, { minLength: 1, maxLength: 3 }), text, text, fc.option(text, { nil: undefined }), async (datas, commandId, correlationId, tenantId) => {
@@ -201,16 +198,13 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
 });
 
 describe('upgrade: events.data from jsonb to canonical json', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let db: ScratchDatabase;
 
   before(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    db = await openScratchDatabase();
   });
   after(async () => {
     await db?.close();
-    await testDb?.drop();
   });
 
   it('replays rows written before with recomputed hashes, proves those written after, and keeps the migrations read model', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { openDatabase, type Database } from '../../src/store/database';
 
 /** The real PostgreSQL of the machine (DEVELOPERS.md); TEST_PG_URL overrides it. */
 export const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -21,6 +22,30 @@ export async function createTestDatabase(prefix = 'ioasid_test'): Promise<TestDa
     name,
     drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** A suite's own database with the product's schema, opened through the store; `close` also drops it. */
+export interface ScratchDatabase extends Database {
+  url: string;
+}
+
+export async function openScratchDatabase(): Promise<ScratchDatabase> {
+  const testDb = await createTestDatabase();
+  try {
+    const db = await openDatabase({ databaseUrl: testDb.url, dataDir: '.' });
+    return {
+      url: testDb.url,
+      dataSource: db.dataSource,
+      embedded: db.embedded,
+      close: async () => {
+        await db.close();
+        await testDb.drop();
+      },
+    };
+  } catch (e) {
+    await testDb.drop();
+    throw e;
+  }
 }
 
 async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
