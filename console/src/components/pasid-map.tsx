@@ -127,7 +127,7 @@ export function RidMap(props: {
             {entries.map(([pasid, e]) => {
               const d = diff?.entries.get(`${rid}/${pasid}`);
               return (
-                <tr key={pasid} data-rid={rid} data-pasid={pasid} data-diff={d} class={d ? `diff-${d}` : undefined}>
+                <tr key={pasid} data-rid={rid} data-pasid={pasid} data-owner-fd={e.fdId} data-diff={d} class={d ? `diff-${d}` : undefined}>
                   <EntryCells pasid={pasid} e={e} fds={fds} />
                   {diff && <td>{DIFF_WORDS[d ?? 'same']}</td>}
                 </tr>

@@ -23,9 +23,10 @@ export function Problem({ error }: { error: unknown }) {
       </div>
     );
   }
+  // fetch rejects with a TypeError when the API cannot be reached at all.
   return (
     <div class="problem" role="alert">
-      <strong>The console could not reach the API.</strong>
+      {error instanceof TypeError && <strong>The console could not reach the API.</strong>}
       <p>{error instanceof Error ? error.message : String(error)}</p>
     </div>
   );

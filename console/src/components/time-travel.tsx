@@ -59,14 +59,15 @@ export function TimeTravel(props: { hostId: string; head: number; version?: numb
             if (Number.isNaN(at.getTime())) return;
             try {
               const v = await versionAt(hostId, at, head);
-              go(Math.max(1, v));
+              if (v === 0) setTimeError(new Error(`no event of ${hostId} occurred by ${at.toISOString()}`));
+              else go(v);
             } catch (error) {
               setTimeError(error);
             }
           }}
         >
           <label for="time-input">Go to time</label>
-          <input id="time-input" type="datetime-local" step={1} value={time} onInput={(e) => setTime(e.currentTarget.value)} />
+          <input id="time-input" type="datetime-local" step={0.001} value={time} onInput={(e) => setTime(e.currentTarget.value)} />
           <button type="submit">Show</button>
         </form>
         <button type="button" disabled={version === undefined} onClick={() => onVersion(undefined)}>
