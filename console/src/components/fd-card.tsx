@@ -1,5 +1,6 @@
 import { Link } from '../route';
 import type { FdView } from '../types';
+import { TableHead } from './table-head';
 
 /** An fd as its tenant sees it: mode, split, ioasids with hwids and attachments, KVM mappings, migratable state. */
 export function FdCard({ fd, heading }: { fd: FdView; heading: 'h2' | 'h1' }) {
@@ -45,16 +46,7 @@ export function FdCard({ fd, heading }: { fd: FdView; heading: 'h2' | 'h1' }) {
       <div class="scroll">
         <table class="ioasids">
           <caption>ioasids</caption>
-          <thead>
-            <tr>
-              <th scope="col">ioasid</th>
-              <th scope="col">hwid (PASID)</th>
-              <th scope="col">Global PASID</th>
-              <th scope="col">Page table GPA</th>
-              <th scope="col">PASID table GPA</th>
-              <th scope="col">Attachments</th>
-            </tr>
-          </thead>
+          <TableHead columns={['ioasid', 'hwid (PASID)', 'Global PASID', 'Page table GPA', 'PASID table GPA', 'Attachments']} />
           <tbody>
             {fd.ioasids.length === 0 && (
               <tr>
@@ -92,12 +84,7 @@ export function FdCard({ fd, heading }: { fd: FdView; heading: 'h2' | 'h1' }) {
       </div>
       <table class="kvm">
         <caption>KVM PASID mappings</caption>
-        <thead>
-          <tr>
-            <th scope="col">Guest PASID</th>
-            <th scope="col">Host PASID</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Guest PASID', 'Host PASID']} />
         <tbody>
           {fd.kvmMappings.length === 0 && (
             <tr>

@@ -2,6 +2,7 @@ import type { EntryDiff, HardwareDiff } from '../diff';
 import type { FdFacts } from '../history';
 import { Link } from '../route';
 import type { HardwareEntry, ReservedRange, RidView } from '../types';
+import { TableHead } from './table-head';
 
 const WIDTH = 1000;
 
@@ -106,18 +107,7 @@ export function RidMap(props: {
       <div class="scroll">
         <table class="entries">
           <caption class="sr-only">Programmed PASID entries of {rid}</caption>
-          <thead>
-            <tr>
-              <th scope="col">PASID</th>
-              <th scope="col">Owner fd</th>
-              <th scope="col">Tenant</th>
-              <th scope="col">ioasid</th>
-              <th scope="col">Origin</th>
-              <th scope="col">First-stage GPA</th>
-              <th scope="col">Domain id</th>
-              {diff && <th scope="col">Compared with now</th>}
-            </tr>
-          </thead>
+          <TableHead columns={['PASID', 'Owner fd', 'Tenant', 'ioasid', 'Origin', 'First-stage GPA', 'Domain id', diff && 'Compared with now']} />
           <tbody>
             {entries.length === 0 && added.length === 0 && (
               <tr>

@@ -3,6 +3,7 @@ import { api } from '../api';
 import type { EventEnvelope } from '../types';
 import { short } from './pasid-map';
 import { Problem } from './problem';
+import { TableHead } from './table-head';
 
 const PAGE_SIZE = 100;
 
@@ -81,16 +82,7 @@ export function Timeline(props: {
       <div class="scroll events-scroll">
         <table class="events">
           <caption class="sr-only">Events</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Type</th>
-              <th scope="col">fd</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Correlation id</th>
-              <th scope="col">Time</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Version', 'Type', 'fd', 'Actor', 'Correlation id', 'Time']} />
           <tbody>
             {events.map((e) => (
               <tr key={e.eventId} data-event-version={e.version} class={selected === e.version ? 'selected' : undefined} aria-current={selected === e.version ? 'true' : undefined}>

@@ -1,5 +1,6 @@
 import type { HardwareDiff } from '../diff';
 import type { HardwareView } from '../types';
+import { TableHead } from './table-head';
 
 /** Each VM's CPU PASID translation table (guest PASID -> host PASID), as KVM programs it. */
 export function VmTables({ vms, diff }: { vms: HardwareView['vms']; diff?: HardwareDiff }) {
@@ -15,13 +16,7 @@ export function VmTables({ vms, diff }: { vms: HardwareView['vms']; diff?: Hardw
             <caption>
               VM <code>{vm}</code>
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Guest PASID</th>
-                <th scope="col">Host PASID</th>
-                {diff && <th scope="col">Compared with now</th>}
-              </tr>
-            </thead>
+            <TableHead columns={['Guest PASID', 'Host PASID', diff && 'Compared with now']} />
             <tbody>
               {rows.map(([guest, host]) => {
                 const d = diff?.vms.get(`${vm}/${guest}`);

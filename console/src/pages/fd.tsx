@@ -5,6 +5,7 @@ import { Timeline } from '../components/timeline';
 import { useLoad } from '../load';
 import { Link } from '../route';
 import type { MigrationRecord } from '../types';
+import { TableHead } from '../components/table-head';
 
 /** The migrations an fd took part in: started from it, or that imported it. */
 async function migrationsOf(fdId: string): Promise<MigrationRecord[]> {
@@ -37,17 +38,7 @@ export function FdPage({ fdId }: { fdId: string }) {
             <div class="scroll">
               <table class="migrations">
                 <caption class="sr-only">Migrations of this fd</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Migration</th>
-                    <th scope="col">State</th>
-                    <th scope="col">From</th>
-                    <th scope="col">To</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Ended</th>
-                    <th scope="col">Reason</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Migration', 'State', 'From', 'To', 'Started', 'Ended', 'Reason']} />
                 <tbody>
                   {migrations.data.map((m) => (
                     <tr key={m.migrationId} data-migration-id={m.migrationId} data-state={m.state}>

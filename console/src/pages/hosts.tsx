@@ -5,6 +5,7 @@ import { useLoad } from '../load';
 import { loadPage, type Cursor } from '../paging';
 import { Link } from '../route';
 import type { HardwareView, HostView } from '../types';
+import { TableHead } from '../components/table-head';
 
 const PAGE_SIZE = 20;
 
@@ -41,18 +42,7 @@ export function HostsPage() {
             <div class="scroll">
               <table class="hosts">
                 <caption class="sr-only">Registered hosts</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Host</th>
-                    <th scope="col">PASID bits</th>
-                    <th scope="col">ENQCMD</th>
-                    <th scope="col">Nested PASID table</th>
-                    <th scope="col">Devices</th>
-                    <th scope="col">PASIDs in use</th>
-                    <th scope="col">Allocator fill</th>
-                    <th scope="col">Version</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Host', 'PASID bits', 'ENQCMD', 'Nested PASID table', 'Devices', 'PASIDs in use', 'Allocator fill', 'Version']} />
                 <tbody>
                   {page.data.rows.map(({ host, allocator }) => {
                     const total = allocator.used + allocator.free;
