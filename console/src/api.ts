@@ -56,7 +56,7 @@ export const api = {
   events: (query: { hostId?: string; fdId?: string; type?: string; afterVersion?: number; pageSize?: number; pageToken?: string }) =>
     apiGet<EventPage>('/v1/events', query),
   allEvents: (query: { hostId?: string; fdId?: string; type?: string }) => listAll<EventEnvelope>('/v1/events', 'events', { ...query, pageSize: 1000 }),
-  fds: (hostId?: string) => listAll<FdView>('/v1/fds', 'fds', { hostId }),
+  fds: () => listAll<FdView>('/v1/fds', 'fds'),
   fd: (fdId: string) => apiGet<FdView>(`/v1/fds/${encodeURIComponent(fdId)}`),
   migration: (migrationId: string) => apiGet<MigrationRecord>(`/v1/migrations/${encodeURIComponent(migrationId)}`),
 };

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 // The console's own routing under /ui/: paths and ?version= live in the address bar so that a
@@ -37,7 +38,7 @@ export function useRoute(): Route {
 }
 
 /** A link inside the console: a real href (open in a new tab works), followed without a reload. */
-export function Link(props: { to: string; class?: string; children: preact.ComponentChildren; 'aria-label'?: string }) {
+export function Link(props: { to: string; children: ComponentChildren; 'aria-label'?: string }) {
   const { to, children, ...rest } = props;
   return (
     <a

@@ -43,11 +43,11 @@ function consoleHeaders(reply: FastifyReply, path: string): void {
  * routes, e.g. /ui/hosts/{hostId}?version=N). `/` leads to the console. Without a built
  * console (a bare `tsc`), /ui/ answers 404 like any unknown path.
  */
-export function serveConsole(fastify: FastifyInstance, root: string = CONSOLE_ROOT): void {
-  if (!existsSync(join(root, 'index.html'))) return;
+export function serveConsole(fastify: FastifyInstance): void {
+  if (!existsSync(join(CONSOLE_ROOT, 'index.html'))) return;
   fastify.register(async (scope) => {
     await scope.register(fastifyStatic, {
-      root,
+      root: CONSOLE_ROOT,
       prefix: CONSOLE_PREFIX,
       // One route per built file (the folder is fixed once built); other paths reach the fallback below.
       wildcard: false,

@@ -151,6 +151,7 @@ describe('console: a host', () => {
     await at(4);
     const envelope = b.page.locator('.envelope pre');
     assert.deepEqual(JSON.parse(await envelope.innerText()), all[3]);
+    await b.page.locator('#history-h').evaluate((h: any) => h.scrollIntoView());
     await b.screenshot('history');
   });
 

@@ -22,6 +22,8 @@ describe('console: assets, sign-in, hosts', () => {
     const deep = await fetch(`${url}/ui/hosts/some-host?version=3`);
     assert.equal(deep.status, 200, 'a console route loads the app');
     assert.equal(await deep.text(), html);
+    assert.equal(deep.headers.get('content-security-policy'), page.headers.get('content-security-policy'));
+    assert.equal(deep.headers.get('cache-control'), 'no-cache');
     assert.equal((await fetch(`${url}/ui/assets/missing.js`)).status, 404, 'a missing asset is a 404, not the page');
 
     const root = await fetch(`${url}/`, { redirect: 'manual' });
