@@ -7,24 +7,22 @@ import { HostPage } from './pages/host';
 import { HostsPage } from './pages/hosts';
 import { SignIn } from './pages/sign-in';
 import { Link, navigate, useRoute } from './route';
+import type { EventPage } from './types';
 import { currentToken, signIn, signOut, takeTokenFromFragment } from './session';
 
 type Session = { state: 'checking' } | { state: 'signed-out'; error?: unknown } | { state: 'signed-in' };
 
 /**
  * Checks a token with the API before keeping it (a wrong one answers 401 and is not kept).
- * On the start page, a token that may not read a host's hardware (a tenant's: 403) lands on
- * its fds instead of the operator's hosts.
+ * The start page is the operator's hosts when the token reads the first host's registration
+ * (an event of no tenant: a tenant reads only events of its own, each carrying its tenantId),
+ * else the fds. (Asking an operator route instead would answer a tenant 403, an error in the
+ * browser's console on every sign-in.)
  */
 async function checkToken(token: string): Promise<void> {
-  const { hosts } = await apiGet<{ hosts: Array<{ hostId: string }> }>('/v1/hosts', { pageSize: 1 }, token);
-  if (location.pathname !== '/ui/' || hosts.length === 0) return;
-  try {
-    await apiGet(`/v1/hosts/${encodeURIComponent(hosts[0].hostId)}/hardware`, { version: 1 }, token);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) navigate('/fds', { replace: true });
-    else throw e;
-  }
+  const { events } = await apiGet<EventPage>('/v1/events', { pageSize: 1 }, token);
+  const operator = events.length > 0 && events[0].tenantId === undefined;
+  if (location.pathname === '/ui/' && !operator) navigate('/fds', { replace: true });
 }
 
 export function App() {

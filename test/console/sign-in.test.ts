@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { registerHost, TEST_OPERATOR_TOKEN, unique, useTestApp } from '../support/app';
+import { createTenant, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
 import { assertCleanSession, useConsoleBrowser } from '../support/browser';
 
 /** The console's assets, sign-in and the operator's hosts list, in headless Chromium against the started service. */
 describe('console: assets, sign-in, hosts', () => {
-  const suite = useTestApp();
+  // The access log at info, to see what reaches the server (the operator token is redacted from logs anyway: a tenant's is not).
+  const logLines: string[] = [];
+  const suite = useTestApp({ env: { LOG_LEVEL: 'info' }, logOut: { write: (line: string) => logLines.push(line) } });
   const b = useConsoleBrowser(() => suite.app.url);
   const hostIds: string[] = [];
 
@@ -124,6 +126,19 @@ describe('console: assets, sign-in, hosts', () => {
     await b.page.getByLabel('Token').waitFor();
     assert.equal(await b.page.evaluate('sessionStorage.length'), 0);
     await b.screenshot('sign-in');
+  });
+
+  it("sends a tenant's token from #token= only as a header: in no URL and no server log line", async () => {
+    const tenant = await createTenant(suite.app.operator);
+    logLines.length = 0;
+    await b.open(`/ui/#token=${tenant.token}`);
+    await b.page.waitForURL('**/ui/fds');
+    await b.page.getByRole('heading', { name: 'Fds' }).waitFor();
+    assert.equal(await b.page.evaluate('location.hash'), '');
+    assert.ok(!b.requests.some((r) => r.includes(tenant.token)), 'the token is in no URL');
+    const fdsLine = logLines.find((l) => l.includes('"path":"/v1/fds"'));
+    assert.ok(fdsLine?.includes(tenant.tenantId), 'the API knew the tenant from the Authorization header');
+    assert.deepEqual(logLines.filter((l) => l.includes(tenant.token)), []);
   });
 
   it('made no request to another origin and logged no console error (but the 401 it provoked)', () => {
