@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { createTenant, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
 import { assertCleanSession, useConsoleBrowser } from '../support/browser';
+import { enqcmdHost } from './enqcmd-host';
 
 /** The console's assets, sign-in and the operator's hosts list, in headless Chromium against the started service. */
 describe('console: assets, sign-in, hosts', () => {
@@ -61,7 +62,13 @@ describe('console: assets, sign-in, hosts', () => {
   });
 
   it('signs in with the form field `token`, keeping it in sessionStorage only', async () => {
-    for (let i = 0; i < 23; i++) hostIds.push(await registerHost(suite.app.operator, { hostId: `rack1-node${String(i + 1).padStart(2, '0')}`, devices: [{ rid: '0000:01:00.0', kind: 'vf' }] }));
+    // 23 hosts (two pages): the first two run the README's ENQCMD VM, the others are idle.
+    for (let i = 0; i < 23; i++) {
+      const hostId = `rack1-node${String(i + 1).padStart(2, '0')}`;
+      if (i < 2) await enqcmdHost(suite.app.operator, hostId, `tenant-${i}`);
+      else await registerHost(suite.app.operator, { hostId, devices: [{ rid: '0000:01:00.0', kind: 'vf' }] });
+      hostIds.push(hostId);
+    }
     await b.open('/ui/');
     await b.page.locator('input[name="token"]').fill(TEST_OPERATOR_TOKEN);
     await b.page.keyboard.press('Enter');
@@ -76,11 +83,14 @@ describe('console: assets, sign-in, hosts', () => {
     const rows = b.page.locator('tr[data-host-id]');
     await rows.first().waitFor();
     assert.equal(await rows.count(), 20);
-    const first = await suite.app.operator.get(`/v1/hosts/${hostIds[0]}/hardware`);
-    const row = b.page.locator(`tr[data-host-id="${hostIds[0]}"]`);
-    const cells = await row.locator('td').allInnerTexts();
-    assert.deepEqual(cells.slice(0, 3), ['20', 'yes', 'yes']);
-    assert.equal(cells[4], String(first.body.allocator.used));
+    for (const hostId of hostIds.slice(0, 3)) {
+      const [host, hw] = await Promise.all([suite.app.operator.get(`/v1/hosts/${hostId}`), suite.app.operator.get(`/v1/hosts/${hostId}/hardware`)]);
+      const cells = await b.page.locator(`tr[data-host-id="${hostId}"] td`).allInnerTexts();
+      const yesNo = (v: boolean) => (v ? 'yes' : 'no');
+      assert.deepEqual(cells.slice(0, 3), [String(host.body.pasidBits), yesNo(host.body.enqcmd), yesNo(host.body.nestedPasidTable)]);
+      assert.equal(cells[4], String(hw.body.allocator.used));
+      assert.equal(cells[6], String(host.body.version));
+    }
     await b.screenshot('hosts');
 
     await b.page.getByRole('button', { name: 'Next page' }).click();

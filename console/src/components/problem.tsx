@@ -1,4 +1,5 @@
 import { ApiError } from '../api';
+import { Link } from '../route';
 
 /** An error as the reader should see it: the API's own status, code and message, in words. */
 export function Problem({ error }: { error: unknown }) {
@@ -20,6 +21,11 @@ export function Problem({ error }: { error: unknown }) {
           </code>{' '}
           {error.message}
         </p>
+        {error.status === 403 && (
+          <p>
+            A tenant's own fds are under <Link to="/fds">Fds</Link>.
+          </p>
+        )}
       </div>
     );
   }
