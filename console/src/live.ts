@@ -1,8 +1,8 @@
 import { api } from './api';
 import type { EventEnvelope } from './types';
 
-/** How often the host's log is asked for new events while a page follows it. */
-export const POLL_MS = 500;
+/** How often the host's log is asked for new events while a page follows it: a commit shows within a second with room for the hardware read and the render. */
+export const POLL_MS = 300;
 
 /**
  * Follows a host's events as they commit, in version order, after `afterVersion`; returns
