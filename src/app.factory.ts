@@ -8,6 +8,7 @@ import { BODY_LIMIT_BYTES, acceptJsonBodiesOnly } from './api/rest/json-body';
 import { setupOpenApi } from './api/rest/openapi';
 import { requestIds } from './api/rest/request-ids';
 import { AppModule } from './app.module';
+import { serveConsole } from './console/serve-console';
 import type { AppConfig } from './config';
 import { accessLog } from './observability/access-log';
 import { grpcDrain, httpDrain, type Drainable } from './observability/drain';
@@ -25,7 +26,7 @@ export interface StartedApp {
   close(): Promise<void>;
 }
 
-/** The application, configured but not listening: request hooks (context, access log, ids), JSON-only bodies with their limit, and OpenAPI. */
+/** The application, configured but not listening: request hooks (context, access log, ids), JSON-only bodies with their limit, OpenAPI and the web console. */
 export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -39,7 +40,10 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   accessLog(fastify, logger);
   requestIds(fastify);
   acceptJsonBodiesOnly(fastify);
-  if (config.role !== 'projector') setupOpenApi(app);
+  if (config.role !== 'projector') {
+    setupOpenApi(app);
+    serveConsole(fastify);
+  }
   return app;
 }
 

@@ -49,7 +49,7 @@ describe('deploy/Dockerfile', () => {
   it('copies from the builder only what the build produces', () => {
     const fromBuilder = inStage('runtime', 'COPY').map((i) => copyArgs(i.args)).filter((c) => c.from === 'builder');
     const copied = fromBuilder.flatMap((c) => c.sources.map((s) => s.replace(/^\/app\//, '')));
-    assert.deepEqual(copied.sort(), ['dist/migrations', 'dist/src', 'node_modules', 'package.json']);
+    assert.deepEqual(copied.sort(), ['dist/console', 'dist/migrations', 'dist/src', 'node_modules', 'package.json']);
     for (const path of copied) assert.ok(exists(path), `${path} does not exist after npm run build`);
   });
 
