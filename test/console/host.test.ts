@@ -169,7 +169,7 @@ describe('console: a host', () => {
     b.page.on('framenavigated', (f) => navigations.push(f.url()));
     const started = Date.now();
     expectStatus(await host.tenant.put(`${fd}/ioasids/2/pgtable`, { gpa: '0x7e0000' }), 200);
-    await b.page.locator(`tr[data-rid="${RIDS[0]}"][data-pasid="${globalPasid}"]`).waitFor({ timeout: 1000 });
+    await b.page.locator(`tr[data-rid="${RIDS[0]}"][data-pasid="${globalPasid}"]`).waitFor({ timeout: 10_000 });
     const latency = Date.now() - started;
     await at(15);
     assert.deepEqual(navigations, [], 'no reload');

@@ -10,8 +10,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 
-/** Where the tests put the screenshots the README shows. */
-export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'docs', 'console');
+/**
+ * Where the tests put their screenshots: a scratch folder, unless CONSOLE_SCREENSHOTS names one
+ * (`npm run screenshots` refreshes the README's, in docs/console), so a test run leaves the tree clean.
+ */
+export const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(tmpdir(), 'ioasid-console-screenshots');
 
 export interface ConsoleBrowser {
   context: BrowserContext;
