@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { deserializeHostState, evolveAll, initialHostState, serializeHostState, type HostState } from '../domain';
-import { eventOf } from '../domain/envelope';
+import { eventOf } from '../model/envelope';
 import { EventStore } from '../store/event-store';
 import { SnapshotStore } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';

@@ -1,6 +1,6 @@
-import type { EventData, HostEvent } from './events';
+import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
-import type { Released } from './model';
+import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
 import type { AttachmentState, FdState, HostState } from './state';
 

@@ -1,8 +1,3 @@
-export * from './model';
-export * from './commands';
-export * from './events';
-export * from './errors';
-export * from './envelope';
 export * from './views';
 export { initialHostState } from './state';
 export type { HostState, FdState, IoasidState, AttachmentState, TenantUsage } from './state';

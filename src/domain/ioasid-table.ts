@@ -1,5 +1,5 @@
 import type { HostHardware } from '../hardware/host-hardware';
-import type { HwidMode } from './model';
+import type { HwidMode } from '../model/values';
 import type { AttachmentState, IoasidState } from './state';
 
 export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);

@@ -1,7 +1,7 @@
 import { HostHardware } from '../hardware/host-hardware';
 import type { HardwareSnapshot, HardwareSnapshotV1 } from '../hardware/snapshot';
 import { newFd } from './evolve';
-import type { HostSpec, HwidMode } from './model';
+import type { HostSpec, HwidMode } from '../model/values';
 import { addPasidUser } from './pasid-index';
 import type { AttachmentState, HostState } from './state';
 

@@ -1,6 +1,6 @@
 import { HostHardware } from '../hardware/host-hardware';
 import type { IoasidTable } from './ioasid-table';
-import type { DeviceSpec, HostSpec, HwidMode, Rid } from './model';
+import type { DeviceSpec, HostSpec, HwidMode, Rid } from '../model/values';
 
 export interface AttachmentState {
   rid: Rid;

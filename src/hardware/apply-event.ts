@@ -1,5 +1,5 @@
-import type { EventData, HostEvent } from '../domain/events';
-import type { Released } from '../domain/model';
+import type { EventData, HostEvent } from '../model/events';
+import type { Released } from '../model/values';
 import { importFd } from './apply-import';
 import { HardwareFault } from './fault';
 import { MAX_IOASID, PasidSpace } from './pasid-space';

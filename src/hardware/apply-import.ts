@@ -1,4 +1,4 @@
-import type { EventData } from '../domain/events';
+import type { EventData } from '../model/events';
 import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-event';
 import { HardwareFault } from './fault';
 import type { HardwareTransaction } from './transaction';

@@ -1,5 +1,5 @@
-import type { HostEvent } from '../domain/events';
-import type { Rid } from '../domain/model';
+import type { HostEvent } from '../model/events';
+import type { Rid } from '../model/values';
 import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
 import { hardwareView } from './inspect';

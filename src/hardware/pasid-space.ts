@@ -1,4 +1,4 @@
-import type { PasidOrigin } from '../domain/model';
+import type { PasidOrigin } from '../model/values';
 import { PasidAllocator } from './allocator';
 
 /** The largest ioasid id the hardware can record as a PASID owner. */

@@ -1,4 +1,4 @@
-import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../model/values';
 import { HardwareFault } from './fault';
 import { PasidSpace } from './pasid-space';
 import { emptyHwFd, type HwContext, type HwRid, type HwState } from './types';

@@ -1,7 +1,7 @@
-import type { EntryRef, ProgrammedEntry, Rid } from '../domain/model';
+import type { EntryRef, ProgrammedEntry, Rid } from '../model/values';
 import { HardwareFault } from './fault';
 import { applyEvent } from './apply-event';
-import type { HostEvent } from '../domain/events';
+import type { HostEvent } from '../model/events';
 import { Journal } from './journal';
 import type { PasidSpace } from './pasid-space';
 import { pairCount, type HwFd, type HwIoasid, type HwRid, type HwState, type PairCounts } from './types';

@@ -1,5 +1,5 @@
 import type { PasidSpace } from './pasid-space';
-import type { DeviceSpec, HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+import type { DeviceSpec, HostSpec, HwidMode, PasidOrigin, Rid } from '../model/values';
 
 /** A present PASID entry of a RID's PASID table (translation type is always nested). */
 export interface HwEntry {

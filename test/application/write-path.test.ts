@@ -6,10 +6,11 @@ import { HostStates } from '../../src/application/host-states';
 import { CreateTenantCommand, GetFdQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, RunHostCommand } from '../../src/application/messages';
 import { OPERATOR } from '../../src/application/principal';
 import type { CommandResponse } from '../../src/application/request-meta';
-import { evolveAll, initialHostState, serializeHostState, type FdView } from '../../src/domain';
-import { eventOf, type EventEnvelope } from '../../src/domain/envelope';
+import type { FdView } from '../../src/model';
+import { evolveAll, initialHostState, serializeHostState } from '../../src/domain';
+import { eventOf, type EventEnvelope } from '../../src/model/envelope';
 import { registry } from '../../src/observability/metrics';
-import { canonicalJson } from '../../src/shared/canonical-json';
+import { canonicalJson } from '../../src/model/canonical-json';
 import { EventStore } from '../../src/store/event-store';
 import { TenantRepository } from '../../src/store/tenant-repository';
 import {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { DomainError, type DeviceSpec, type HostCommand, type HostEvent, type Quotas } from '../../src/model';
 import {
-  DomainError,
   decide,
   deserializeHostState,
   evolve,
@@ -10,11 +10,7 @@ import {
   exportFd,
   initialHostState,
   serializeHostState,
-  type DeviceSpec,
-  type HostCommand,
-  type HostEvent,
   type HostState,
-  type Quotas,
 } from '../../src/domain';
 import { HostHardware, parseVmViewKey, replayHardware } from '../../src/hardware';
 import { countersOf } from '../support/hardware-internals';

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deserializeHostState, fdView, serializeHostState, type HostCommand } from '../../src/domain';
+import type { HostCommand } from '../../src/model';
+import { deserializeHostState, fdView, serializeHostState } from '../../src/domain';
 import { TestHost, SIOV, VF1, VF2 } from '../support/domain-host';
 
 describe('command results (the REST bodies of API.md)', () => {

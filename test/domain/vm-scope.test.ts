@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deserializeHostState, exportFd, fdView, serializeHostState, type HostCommand } from '../../src/domain';
+import type { HostCommand } from '../../src/model';
+import { deserializeHostState, exportFd, fdView, serializeHostState } from '../../src/domain';
 import { TestHost, VF1, VF2 } from '../support/domain-host';
 
 const B_VF1 = { rid: '0000:af:00.1', kind: 'vf' as const, pasidBits: 20 };

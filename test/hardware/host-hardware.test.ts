@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEvent, ProgrammedEntry } from '../../src/domain';
+import type { HostEvent, ProgrammedEntry } from '../../src/model';
 import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1 } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEvent } from '../../src/domain';
+import type { HostEvent } from '../../src/model';
 import { renderHardware } from '../../src/cli/render-hardware';
 import { HardwareFault, HostHardware, parseVmViewKey, replayHardware } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';

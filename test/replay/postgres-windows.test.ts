@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostCommand, HostEvent } from '../../src/domain';
+import type { HostCommand, HostEvent } from '../../src/model';
 import { decide } from '../../src/domain/decide';
-import { DEFAULT_QUOTAS } from '../../src/domain/model';
+import { DEFAULT_QUOTAS } from '../../src/model/values';
 import { evolve } from '../../src/domain/evolve';
 import { initialHostState } from '../../src/domain/state';
 import { PostgresReplay } from '../../src/replay/postgres-replay';

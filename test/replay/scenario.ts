@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HostCommand } from '../../src/domain/commands';
+import type { HostCommand } from '../../src/model/commands';
 import { decide } from '../../src/domain/decide';
-import { eventOf, type Actor, type EventEnvelope } from '../../src/domain/envelope';
+import { eventOf, type Actor, type EventEnvelope } from '../../src/model/envelope';
 import { evolve } from '../../src/domain/evolve';
-import { DEFAULT_QUOTAS } from '../../src/domain/model';
+import { DEFAULT_QUOTAS } from '../../src/model/values';
 import { serializeHostState } from '../../src/domain/snapshot';
 import { initialHostState, type HostState } from '../../src/domain/state';
 import type { HardwareView } from '../../src/hardware';

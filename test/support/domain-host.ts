@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_QUOTAS,
   DomainError,
-  decide,
-  evolve,
-  commandResult,
-  initialHostState,
   type DeviceSpec,
   type ErrorCode,
   type HostCommand,
   type HostEvent,
-  type HostState,
   type Quotas,
-} from '../../src/domain';
+} from '../../src/model';
+import { decide, evolve, commandResult, initialHostState, type HostState } from '../../src/domain';
 import type { HardwareView } from '../../src/hardware';
 
 /** Distributes Omit over a union, so each command keeps its own fields. */

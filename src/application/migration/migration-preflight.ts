@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decide, exportFd, type DecideContext, type HostState } from '../../domain';
-import { DomainError } from '../../domain/errors';
-import type { Rid } from '../../domain/model';
+import { DomainError } from '../../model/errors';
+import type { Rid } from '../../model/values';
 import { FdLocations } from '../fd-locations';
 import { HostStates } from '../host-states';
 import { tenantScopeOf } from '../principal';

@@ -1,6 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { hostView, initialHostState, type HostView } from '../../domain';
-import { DomainError } from '../../domain/errors';
+import type { HostView } from '../../model';
+import { hostView, initialHostState } from '../../domain';
+import { DomainError } from '../../model/errors';
 import { HostDirectory, type HostEntry } from '../../store/host-directory';
 import { GetHostQuery, ListHostsQuery } from '../messages';
 

@@ -1,7 +1,7 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { DecideContext } from './context';
-import type { DeviceSpec, Rid } from '../model';
+import type { DeviceSpec, Rid } from '../../model/values';
 import { pasidUsers } from '../pasid-index';
 import type { FdState, HostState, IoasidState } from '../state';
 import { fail, requireDevice, requireGpa, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';

@@ -1,5 +1,5 @@
-import type { DeviceSpec, HostSpec } from '../model';
-import { DomainError, type ErrorCode } from '../errors';
+import type { DeviceSpec, HostSpec } from '../../model/values';
+import { DomainError, type ErrorCode } from '../../model/errors';
 import { deviceOf, type FdState, type HostState, type IoasidState } from '../state';
 
 export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {

@@ -1,5 +1,5 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { DecideContext } from './context';
 import { deviceOf, type HostState, type IoasidState } from '../state';
 import { pasidUsers } from '../pasid-index';

@@ -1,6 +1,6 @@
-import type { CommandOf } from '../commands';
-import type { EventData, HostEvent } from '../events';
-import type { DeviceSpec, FdImage, HostSpec, ProgrammedEntry, Quotas, Rid } from '../model';
+import type { CommandOf } from '../../model/commands';
+import type { EventData, HostEvent } from '../../model/events';
+import type { DeviceSpec, FdImage, HostSpec, ProgrammedEntry, Quotas, Rid } from '../../model/values';
 import { MAX_IOASID } from '../../hardware/pasid-space';
 import { deviceOf, type HostState } from '../state';
 import { checkNewFd } from './fd-lifecycle';

@@ -1,4 +1,4 @@
-import type { EntryRef, Released, Rid } from '../model';
+import type { EntryRef, Released, Rid } from '../../model/values';
 import type { FdState, HostState, IoasidState } from '../state';
 
 export function emptyReleased(): Released {

@@ -1,4 +1,4 @@
-import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './model';
+import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './values';
 
 /**
  * Events of a host stream: the public event contract (API.md "Events"), payload part.

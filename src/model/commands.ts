@@ -1,4 +1,4 @@
-import type { DeviceSpec, FdImage, HwidMode, Rid } from './model';
+import type { DeviceSpec, FdImage, HwidMode, Rid } from './values';
 
 /**
  * Commands of one host's decider. Every id the decider cannot choose itself purely
