@@ -5,9 +5,9 @@
  * (emulated hardware; the whole decider state beside it) and its snapshot load time.
  */
 import type { HostEvent } from '../src/model';
-import { deserializeHostState, serializeHostState, type HostState } from '../src/domain';
 import { HostHardware, PasidAllocator, replayHardware } from '../src/hardware';
 import { HostDriver, vfRid } from './support/host-driver';
+import { deserializeHostState, serializeHostState, type HostState } from '../src/composition/host-state';
 
 const SPACE = 1 << 20;
 

@@ -2,7 +2,8 @@ import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
 import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
-import type { AttachmentState, FdState, HostState } from './state';
+import type { FdState, HostState } from './state';
+import type { AttachmentState } from './ioasid-table';
 
 /**
  * Applies one event: first to the emulated hardware (which checks I1-I9 and throws a
@@ -15,7 +16,7 @@ import type { AttachmentState, FdState, HostState } from './state';
  * usual decide-then-evolve loop is safe). Nothing is decided here: every id, PASID and
  * release comes from the event.
  */
-export function evolve(state: HostState, event: HostEvent): HostState {
+export function evolve<S extends HostState>(state: S, event: HostEvent): S {
   // Freeing takes the ioasid out of the hardware: read its hwid first, for the local index.
   const freedPasid = event.type === 'IoasidFreed' ? state.fds.get(event.data.fdId)?.ioasids.get(event.data.ioasid)?.pasid : undefined;
   state.hw.apply(event);
@@ -24,7 +25,7 @@ export function evolve(state: HostState, event: HostEvent): HostState {
   return state;
 }
 
-export function evolveAll(state: HostState, events: Iterable<HostEvent>): HostState {
+export function evolveAll<S extends HostState>(state: S, events: Iterable<HostEvent>): S {
   for (const event of events) evolve(state, event);
   return state;
 }

@@ -1,8 +1,10 @@
 export * from './views';
-export { initialHostState } from './state';
-export type { HostState, FdState, IoasidState, AttachmentState, TenantUsage } from './state';
+export { emptyHostState } from './state';
+export type { HostState, FdState, TenantUsage } from './state';
+export type { IoasidState, AttachmentState } from './ioasid-table';
 export { decide } from './decide';
 export type { DecideContext } from './decide';
 export { evolve, evolveAll } from './evolve';
-export { serializeHostState, deserializeHostState } from './snapshot';
+export { hostStateSnapshot, restoreHostState } from './snapshot';
+export type { HardwarePort, HardwareReads } from './hardware-port';
 export type { HostStateSnapshot } from './snapshot';

@@ -1,6 +1,24 @@
-import type { HostHardware } from '../hardware/host-hardware';
-import type { HwidMode } from '../model/values';
-import type { AttachmentState, IoasidState } from './state';
+import type { HardwareReads } from './hardware-port';
+import type { HwidMode, Rid } from '../model/values';
+
+export interface AttachmentState {
+  rid: Rid;
+  enqcmd: boolean;
+  mdevId?: string;
+}
+
+/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details). */
+export interface IoasidState {
+  ioasid: number;
+  /** The user (guest) PASID, once the hwid is set. */
+  pasid?: number;
+  globalPasid?: number;
+  /** Local mode with siov: the host's real PASID behind the user PASID. */
+  realPasid?: number;
+  pgtableGpa?: string;
+  pasidTableGpa?: string;
+  attachments: readonly AttachmentState[];
+}
 
 export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);
 
@@ -23,7 +41,7 @@ export class IoasidTable {
   readonly details = new Map<number, IoasidDetails>();
 
   constructor(
-    private readonly hw: HostHardware,
+    private readonly hw: HardwareReads,
     private readonly fdId: string,
     /** The fd's mode, read when composing: it tells a global host PASID from a real one. */
     private readonly modeOf: () => HwidMode | null,

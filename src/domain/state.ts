@@ -1,25 +1,6 @@
-import { HostHardware } from '../hardware/host-hardware';
+import type { HardwarePort } from './hardware-port';
 import type { IoasidTable } from './ioasid-table';
 import type { DeviceSpec, HostSpec, HwidMode, Rid } from '../model/values';
-
-export interface AttachmentState {
-  rid: Rid;
-  enqcmd: boolean;
-  mdevId?: string;
-}
-
-/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details). */
-export interface IoasidState {
-  ioasid: number;
-  /** The user (guest) PASID, once the hwid is set. */
-  pasid?: number;
-  globalPasid?: number;
-  /** Local mode with siov: the host's real PASID behind the user PASID. */
-  realPasid?: number;
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  attachments: readonly AttachmentState[];
-}
 
 export interface FdState {
   fdId: string;
@@ -52,13 +33,14 @@ export interface TenantUsage {
 /**
  * The decider state of one host. PASID tables, contexts, the allocator and KVM tables are
  * read from `hw`, the emulated hardware, rather than kept twice; the rest is the logical
- * fd model that the hardware does not hold.
+ * fd model that the hardware does not hold. `H` is the hardware's concrete type for whoever
+ * composed the state (src/composition); the decider sees only the port it declares.
  */
-export interface HostState {
+export interface HostState<H extends HardwarePort = HardwarePort> {
   /** Events applied. */
   version: number;
   host: HostSpec | null;
-  hw: HostHardware;
+  hw: H;
   /** Open fds (closed and migrated-out fds are dropped). The open fd of a VM (tenant, vmId) is `hw.fdOfVm`. */
   fds: Map<string, FdState>;
   tenants: Map<string, TenantUsage>;
@@ -68,11 +50,12 @@ export interface HostState {
   barredImports: Set<string>;
 }
 
-export function initialHostState(): HostState {
+/** A host with no event applied yet, on `hw`: hardware with no event applied either. */
+export function emptyHostState<H extends HardwarePort>(hw: H): HostState<H> {
   return {
     version: 0,
     host: null,
-    hw: HostHardware.empty(),
+    hw,
     fds: new Map(),
     tenants: new Map(),
     nextDomainId: 1,

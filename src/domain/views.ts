@@ -3,7 +3,8 @@ import type { FdView, HostView, HwidView, IoasidView } from '../model/views';
 import { DomainError } from '../model/errors';
 import type { HostCommand } from '../model/commands';
 import type { HostEvent } from '../model/events';
-import type { FdState, HostState, IoasidState } from './state';
+import type { FdState, HostState } from './state';
+import type { IoasidState } from './ioasid-table';
 
 /** Read models computed from a host's decider state. */
 export function hostView(state: HostState): HostView | undefined {

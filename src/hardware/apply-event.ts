@@ -1,10 +1,11 @@
 import type { EventData, HostEvent } from '../model/events';
 import type { Released } from '../model/values';
 import { importFd } from './apply-import';
+import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
-import { MAX_IOASID, PasidSpace } from './pasid-space';
+import { PasidSpace } from './pasid-space';
 import type { HardwareTransaction } from './transaction';
-import { emptyHwFd, type HwFd, type HwRid } from './types';
+import type { HwFd, HwRid } from './types';
 
 /** Applies one event through a transaction: every change checked, nothing decided. */
 export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
@@ -106,25 +107,6 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
   tx.journal.assign(s, 'rids', rids);
 }
 
-export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
-  const s = tx.s;
-  if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
-  const fd = emptyHwFd({
-    fdId: data.fdId,
-    tenantId: data.tenantId,
-    vmId: data.vmId,
-    domainId: data.domainId,
-    slot: s.nextSlot,
-    mode: null,
-    globalMin: null,
-  });
-  tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
-  tx.journal.mapSet(s.fds, fd.fdId, fd);
-  tx.journal.mapSet(s.fdsBySlot, fd.slot, fd);
-  tx.claimVm(fd);
-  return fd;
-}
-
 function applyReleased(tx: HardwareTransaction, fd: HwFd, released: Released): void {
   for (const guestPasid of released.kvmGuestPasids) tx.kvmUnmap(fd, guestPasid);
   for (const ref of released.entries) tx.clearEntry(fd, ref);
@@ -154,17 +136,6 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
   tx.journal.mapDelete(s.fds, fdId);
   tx.journal.mapDelete(s.fdsBySlot, fd.slot);
   tx.releaseVm(fd);
-}
-
-export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
-  const fd = tx.fd(data.fdId);
-  const size = tx.space().size;
-  if (fd.mode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
-  if (fd.localToGlobal.size > 0) throw new HardwareFault('I5', `globalMin of fd ${fd.fdId} is fixed once a hwid exists`);
-  if (!Number.isInteger(data.globalMin) || data.globalMin < 1 || data.globalMin >= size) {
-    throw new HardwareFault('I5', `globalMin ${data.globalMin} is not in [1, ${size})`);
-  }
-  tx.journal.assign(fd, 'globalMin', data.globalMin);
 }
 
 function freeIoasid(tx: HardwareTransaction, data: EventData<'IoasidFreed'>): void {
@@ -204,37 +175,8 @@ function detachDevice(tx: HardwareTransaction, data: EventData<'DeviceDetached'>
   tx.detach(fd, data.ioasid, data.rid);
 }
 
-export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
-  const fd = tx.fd(data.fdId);
-  const rec = tx.ioasid(fd, data.ioasid);
-  const size = tx.space().size;
-  if (rec.localPasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.localPasid}`);
-  if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
-    throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
-  }
-  tx.journal.assign(rec, 'localPasid', data.pasid);
-  if (fd.mode === 'global') {
-    if (data.globalPasid === undefined || fd.globalMin === null) throw new HardwareFault('I5', 'a global-mode hwid needs globalMin and a global PASID');
-    if (!(data.pasid < fd.globalMin && fd.globalMin <= data.globalPasid)) {
-      throw new HardwareFault('I5', `local ${data.pasid} < globalMin ${fd.globalMin} <= global ${data.globalPasid} does not hold`);
-    }
-    tx.takePasid(fd, data.ioasid, data.globalPasid, 'global');
-  } else if (data.globalPasid !== undefined) {
-    throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
-  }
-  if (data.realPasid !== undefined) {
-    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
-  }
-}
-
 function fdOfVm(tx: HardwareTransaction, fdId: string, vmId: string): HwFd {
   const fd = tx.fd(fdId);
   if (fd.vmId !== vmId) throw new HardwareFault('I6', `fd ${fdId} belongs to VM ${fd.vmId}, not ${vmId}`);
   return fd;
-}
-
-/** ioasid ids are positive 31-bit integers (the PASID owner table stores them in an Int32Array). */
-export function checkIoasidId(ioasid: number): void {
-  if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('ioasid', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
 }

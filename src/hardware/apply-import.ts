@@ -1,5 +1,5 @@
 import type { EventData } from '../model/events';
-import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-event';
+import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
 import type { HardwareTransaction } from './transaction';
 

@@ -1,6 +1,5 @@
 export { PasidAllocator } from './allocator';
 export { HardwareFault } from './fault';
-export { MAX_IOASID } from './pasid-space';
 export { HostHardware, replayHardware } from './host-hardware';
 export type { HardwareSnapshot, HardwareSnapshotV1 } from './snapshot';
 export { parseVmViewKey } from './vm-key';

@@ -1,7 +1,7 @@
-import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../model/values';
+import type { HostSpec, HwidMode, PasidOrigin, Rid, RidContext } from '../model/values';
 import { HardwareFault } from './fault';
 import { PasidSpace } from './pasid-space';
-import { emptyHwFd, type HwContext, type HwRid, type HwState } from './types';
+import { emptyHwFd, type HwRid, type HwState } from './types';
 
 /**
  * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
@@ -32,7 +32,7 @@ export interface HardwareSnapshot {
   pasids: number[];
   rids: Array<{
     rid: Rid;
-    context: HwContext;
+    context: RidContext;
     /** [pasid, fdId, ioasid, origin, firstStageGpa, domainId] */
     entries: Array<[number, string, number, PasidOrigin, string, number]>;
     vfOwner: { fdId: string; attachments: number } | null;

@@ -1,7 +1,5 @@
 import type { EntryRef, ProgrammedEntry, Rid } from '../model/values';
 import { HardwareFault } from './fault';
-import { applyEvent } from './apply-event';
-import type { HostEvent } from '../model/events';
 import { Journal } from './journal';
 import type { PasidSpace } from './pasid-space';
 import { pairCount, type HwFd, type HwIoasid, type HwRid, type HwState, type PairCounts } from './types';
@@ -15,17 +13,6 @@ export class HardwareTransaction {
   readonly journal = new Journal();
 
   constructor(readonly s: HwState) {}
-
-  /** Applies one event all or nothing. */
-  apply(event: HostEvent): void {
-    try {
-      applyEvent(this, event);
-      this.journal.commit();
-    } catch (e) {
-      this.journal.rollback();
-      throw e;
-    }
-  }
 
   space(): PasidSpace {
     if (!this.s.space) throw new HardwareFault('host', 'the host is not registered');

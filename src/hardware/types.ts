@@ -1,22 +1,12 @@
 import type { PasidSpace } from './pasid-space';
-import type { DeviceSpec, HostSpec, HwidMode, PasidOrigin, Rid } from '../model/values';
+import type { DeviceSpec, HostSpec, HwidMode, PasidEntry, PasidOrigin, Rid, RidContext } from '../model/values';
 
-/** A present PASID entry of a RID's PASID table (translation type is always nested). */
-export interface HwEntry {
-  fdId: string;
-  ioasid: number;
-  origin: PasidOrigin;
-  firstStageGpa: string;
-  domainId: number;
-}
-
-/** A RID's IOMMU context: the host-managed PASID table, or a guest-owned one at a GPA. */
-export type HwContext = { table: 'host' } | { table: 'guest'; gpa: string; fdId: string; ioasid: number };
 
 export interface HwRid {
   spec: DeviceSpec;
-  context: HwContext;
-  pasids: Map<number, HwEntry>;
+  context: RidContext;
+  /** PASID -> its entry (translation type is always nested). */
+  pasids: Map<number, PasidEntry>;
   /** vf: the one fd it is attached to, and to how many of that fd's ioasids. */
   vfOwner: { fdId: string; attachments: number } | null;
   /** siov: the mdevs carved out of this parent RID. */

@@ -2,6 +2,15 @@
 
 /** A PCI requester ID, e.g. "0000:3b:00.1". */
 export type Rid = string;
+
+/** The largest ioasid id: ioasid ids are positive 31-bit integers (the hardware records PASID owners in an Int32Array). */
+export const MAX_IOASID = 0x7fffffff;
+
+/**
+ * A vmId never contains it (API id pattern, checked again by the decider): the hardware view
+ * names a vmId that several tenants use on a host `<tenantId>/<vmId>` (src/hardware/vm-key.ts).
+ */
+export const VM_KEY_SEPARATOR = '/';
 export type DeviceKind = 'vf' | 'siov';
 export type HwidMode = 'local' | 'global';
 /** Where a programmed PASID comes from: guest-chosen (local), host-allocated global, or the host's real PASID behind a virtual siov one. */
@@ -45,6 +54,12 @@ export interface ProgrammedEntry {
   /** Second stage: the VM's domain on this host. */
   domainId: number;
 }
+
+/** A present entry of a RID's PASID table: a programmed entry without its address (RID, PASID). */
+export type PasidEntry = Omit<ProgrammedEntry, 'rid' | 'pasid'>;
+
+/** A RID's IOMMU context: the host-managed PASID table, or a guest-owned one at a GPA. */
+export type RidContext = { table: 'host' } | { table: 'guest'; gpa: string; fdId: string; ioasid: number };
 
 export interface EntryRef {
   rid: Rid;

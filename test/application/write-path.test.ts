@@ -7,7 +7,7 @@ import { CreateTenantCommand, GetFdQuery, GetHostQuery, ListEventsQuery, ListFds
 import { OPERATOR } from '../../src/application/principal';
 import type { CommandResponse } from '../../src/application/request-meta';
 import type { FdView } from '../../src/model';
-import { evolveAll, initialHostState, serializeHostState } from '../../src/domain';
+import { evolveAll } from '../../src/domain';
 import { eventOf, type EventEnvelope } from '../../src/model/envelope';
 import { registry } from '../../src/observability/metrics';
 import { canonicalJson } from '../../src/model/canonical-json';
@@ -26,6 +26,7 @@ import {
 } from '../support/application-context';
 import { isCode } from '../support/domain-errors';
 import { createTestStorage, type StorageKind, type TestStorage } from '../support/test-storage';
+import { initialHostState, serializeHostState } from '../../src/composition/host-state';
 
 async function allEvents(ctx: ApplicationContext, hostId: string): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];

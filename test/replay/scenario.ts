@@ -4,11 +4,10 @@ import { decide } from '../../src/domain/decide';
 import { eventOf, type Actor, type EventEnvelope } from '../../src/model/envelope';
 import { evolve } from '../../src/domain/evolve';
 import { DEFAULT_QUOTAS } from '../../src/model/values';
-import { serializeHostState } from '../../src/domain/snapshot';
-import { initialHostState, type HostState } from '../../src/domain/state';
 import type { HardwareView } from '../../src/hardware';
 import type { EventStore } from '../../src/store/event-store';
 import type { SnapshotStore } from '../../src/store/snapshot-store';
+import { serializeHostState, initialHostState, type HostState } from '../../src/composition/host-state';
 
 /** The hardware as the write path saw it right after each version (index = version - 1). */
 export interface VersionRecord {

@@ -8,8 +8,9 @@ import {
   type HostEvent,
   type Quotas,
 } from '../../src/model';
-import { decide, evolve, commandResult, initialHostState, type HostState } from '../../src/domain';
+import { decide, evolve, commandResult } from '../../src/domain';
 import type { HardwareView } from '../../src/hardware';
+import { initialHostState, type HostState } from '../../src/composition/host-state';
 
 /** Distributes Omit over a union, so each command keeps its own fields. */
 type WithoutFd<T> = T extends unknown ? Omit<T, 'fdId'> : never;

@@ -1,9 +1,10 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { HostView } from '../../model';
-import { hostView, initialHostState } from '../../domain';
+import { hostView } from '../../domain';
 import { DomainError } from '../../model/errors';
 import { HostDirectory, type HostEntry } from '../../store/host-directory';
 import { GetHostQuery, ListHostsQuery } from '../messages';
+import { initialHostState } from '../../composition/host-state';
 
 /** Hosts are answered from the directory (registration + head version): no stream is loaded. */
 function viewOf(entry: HostEntry): HostView {
