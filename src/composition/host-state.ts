@@ -1,7 +1,7 @@
 import { emptyHostState, type HostState as DeciderState } from '../domain/state';
 import { hostStateSnapshot, restoreHostState, type HostStateSnapshot } from '../domain/snapshot';
 import { HostHardware } from '../hardware/host-hardware';
-import type { HardwareSnapshot, HardwareSnapshotV1 } from '../hardware/snapshot';
+import type { HardwareSnapshot, LoadableHardwareSnapshot } from '../hardware/snapshot';
 
 /**
  * Where the decider meets the emulated hardware: the domain declares the hardware port it
@@ -20,5 +20,5 @@ export function serializeHostState(state: HostState): HostStateSnapshot<Hardware
 }
 
 export function deserializeHostState(json: unknown): HostState {
-  return restoreHostState(json, (hardware) => HostHardware.fromSnapshot(hardware as HardwareSnapshot | HardwareSnapshotV1));
+  return restoreHostState(json, (hardware) => HostHardware.fromSnapshot(hardware as LoadableHardwareSnapshot));
 }

@@ -3,7 +3,7 @@ import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
 import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
 import type { FdState, HostState } from './state';
-import type { AttachmentState } from './ioasid-table';
+import type { AttachmentView, FdIdentity } from '../model/views';
 
 /**
  * Applies one event: first to the emulated hardware (which checks I1-I9 and throws a
@@ -113,7 +113,7 @@ function fd(state: HostState, fdId: string): FdState {
   return state.fds.get(fdId)!;
 }
 
-export function newFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+export function newFd(state: HostState, data: FdIdentity): FdState {
   const f: FdState = {
     fdId: data.fdId,
     tenantId: data.tenantId,
@@ -132,7 +132,7 @@ export function newFd(state: HostState, data: { fdId: string; tenantId: string; 
   return f;
 }
 
-function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+function addFd(state: HostState, data: FdIdentity): FdState {
   const f = newFd(state, data);
   state.fds.set(f.fdId, f);
   usage(state, f.tenantId).fds++;
@@ -166,7 +166,7 @@ function countHostPasids(state: HostState, f: FdState, delta: number): void {
 
 function attach(state: HostState, data: EventData<'DeviceAttached'>): void {
   const f = fd(state, data.fdId);
-  const attachment: AttachmentState = { rid: data.rid, enqcmd: data.enqcmd };
+  const attachment: AttachmentView = { rid: data.rid, enqcmd: data.enqcmd };
   if (data.mdevId !== undefined) {
     attachment.mdevId = data.mdevId;
     state.nextMdev = Math.max(state.nextMdev, mdevNumber(data.mdevId) + 1);

@@ -3,7 +3,7 @@ import type { PasidEntry, Rid, RidContext } from '../model/values';
 
 /** An ioasid as the hardware holds it: its user PASID and the host PASID it holds, 0 when unset. */
 export interface HardwareIoasid {
-  readonly localPasid: number;
+  readonly pasid: number;
   readonly hostPasid: number;
 }
 

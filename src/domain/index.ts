@@ -1,7 +1,7 @@
 export * from './views';
 export { emptyHostState } from './state';
 export type { HostState, FdState, TenantUsage } from './state';
-export type { IoasidState, AttachmentState } from './ioasid-table';
+export type { IoasidState } from './ioasid-table';
 export { decide } from './decide';
 export type { DecideContext } from './decide';
 export { evolve, evolveAll } from './evolve';

@@ -1,34 +1,14 @@
 import type { HardwareReads } from './hardware-port';
-import type { HwidMode, Rid } from '../model/values';
+import type { HwidMode } from '../model/values';
+import type { AttachmentView, IoasidRecord } from '../model/views';
 
-export interface AttachmentState {
-  rid: Rid;
-  enqcmd: boolean;
-  mdevId?: string;
-}
+/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details); its attachments are shared, never changed in place. */
+export type IoasidState = Omit<IoasidRecord, 'attachments'> & { attachments: readonly AttachmentView[] };
 
-/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details). */
-export interface IoasidState {
-  ioasid: number;
-  /** The user (guest) PASID, once the hwid is set. */
-  pasid?: number;
-  globalPasid?: number;
-  /** Local mode with siov: the host's real PASID behind the user PASID. */
-  realPasid?: number;
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  attachments: readonly AttachmentState[];
-}
-
-export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);
+export const NO_ATTACHMENTS: readonly AttachmentView[] = Object.freeze([]);
 
 /** What the hardware does not hold about an ioasid: kept only for ioasids that have some. */
-export interface IoasidDetails {
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  /** Replaced, never changed in place. */
-  attachments: readonly AttachmentState[];
-}
+export type IoasidDetails = Pick<IoasidState, 'pgtableGpa' | 'pasidTableGpa' | 'attachments'>;
 
 /**
  * An fd's ioasids, read through: existence, user PASID and host PASID come from the
@@ -57,7 +37,7 @@ export class IoasidTable {
 
   get(ioasid: number): IoasidState | undefined {
     const rec = this.records()?.get(ioasid);
-    return rec ? this.compose(ioasid, rec.localPasid, rec.hostPasid) : undefined;
+    return rec ? this.compose(ioasid, rec.pasid, rec.hostPasid) : undefined;
   }
 
   *keys(): IterableIterator<number> {
@@ -65,7 +45,7 @@ export class IoasidTable {
   }
 
   *values(): IterableIterator<IoasidState> {
-    for (const [ioasid, rec] of this.records() ?? []) yield this.compose(ioasid, rec.localPasid, rec.hostPasid);
+    for (const [ioasid, rec] of this.records() ?? []) yield this.compose(ioasid, rec.pasid, rec.hostPasid);
   }
 
   /** The ioasids with attachments or GPAs (a cheap subset to scan). */

@@ -1,9 +1,9 @@
 import { newFd } from './evolve';
-import type { HostSpec, HwidMode } from '../model/values';
+import type { HostSpec } from '../model/values';
 import { addPasidUser } from './pasid-index';
 import type { HardwarePort } from './hardware-port';
-import type { HostState } from './state';
-import type { AttachmentState } from './ioasid-table';
+import type { FdState, HostState } from './state';
+import type { AttachmentView } from '../model/views';
 
 /**
  * A JSON-able image of a host's decider state, to load a long stream without replaying it.
@@ -18,21 +18,13 @@ export interface HostStateSnapshot<HardwareSnapshot = unknown> {
   host: HostSpec | null;
   nextDomainId: number;
   nextMdev: number;
-  fds: Array<{
-    fdId: string;
-    tenantId: string;
-    vmId: string;
-    domainId: number;
-    hwidMode: HwidMode | null;
-    globalMin: number | null;
-    migratable: boolean;
-    migratableReason?: string;
-    migration?: { migrationId: string; targetHostId: string };
-    /** Absent in snapshots older than the import fence, and for fds not created by an import. */
-    importedBy?: string;
-    /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
-    details: Array<[number, string | null, string | null, AttachmentState[]]>;
-  }>;
+  /** `importedBy` is absent in snapshots older than the import fence, and for fds not created by an import. */
+  fds: Array<
+    Pick<FdState, 'fdId' | 'tenantId' | 'vmId' | 'domainId' | 'hwidMode' | 'globalMin' | 'migratable' | 'migratableReason' | 'migration' | 'importedBy'> & {
+      /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
+      details: Array<[number, string | null, string | null, AttachmentView[]]>;
+    }
+  >;
   /** Absent when none (and in snapshots older than the import fence): still format 3. */
   barredImports?: string[];
   hardware: HardwareSnapshot;
@@ -95,7 +87,7 @@ export function restoreHostState<H extends HardwarePort>(json: unknown, loadHard
       fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a })) });
     }
     for (const [ioasid, rec] of state.hw.ioasidsOf(fd.fdId) ?? []) {
-      if (rec.localPasid) addPasidUser(fd, rec.localPasid, ioasid);
+      if (rec.pasid) addPasidUser(fd, rec.pasid, ioasid);
       if (rec.hostPasid) fd.hostPasids++;
     }
     state.fds.set(fd.fdId, fd);

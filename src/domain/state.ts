@@ -1,17 +1,11 @@
 import type { HardwarePort } from './hardware-port';
 import type { IoasidTable } from './ioasid-table';
-import type { DeviceSpec, HostSpec, HwidMode, Rid } from '../model/values';
+import type { DeviceSpec, HostSpec, Rid } from '../model/values';
+import type { FdIdentity, FdMode, FdView } from '../model/views';
 
-export interface FdState {
-  fdId: string;
-  tenantId: string;
-  vmId: string;
-  domainId: number;
-  hwidMode: HwidMode | null;
-  globalMin: number | null;
-  migratable: boolean;
-  migratableReason?: string;
-  /** Set while a migration holds the fd frozen. */
+/** An open fd as the decider keeps it: the fd view's facts under its names, plus what the view derives from. */
+export interface FdState extends FdIdentity, FdMode, Pick<FdView, 'migratable' | 'migratableReason'> {
+  /** Set while a migration holds the fd frozen (the view shows its target as `migratingTo`). */
   migration?: { migrationId: string; targetHostId: string };
   /** The migration whose import created this fd: while it is open, that migration's import cannot be barred. */
   importedBy?: string;

@@ -1,5 +1,4 @@
-import type { FdImage } from '../model/values';
-import type { FdView, HostView, HwidView, IoasidView } from '../model/views';
+import type { FdImage, FdView, HostView, HwidView, IoasidView } from '../model/views';
 import { DomainError } from '../model/errors';
 import type { HostCommand } from '../model/commands';
 import type { HostEvent } from '../model/events';

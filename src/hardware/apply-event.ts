@@ -21,8 +21,8 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       return closeFd(tx, event.data.fdId, event.data.released);
     case 'HwidModeSet': {
       const fd = tx.fd(event.data.fdId);
-      if (fd.mode !== null) throw new HardwareFault('mode', `fd ${fd.fdId} already has hwid mode ${fd.mode}`);
-      tx.journal.assign(fd, 'mode', event.data.mode);
+      if (fd.hwidMode !== null) throw new HardwareFault('mode', `fd ${fd.fdId} already has hwid mode ${fd.hwidMode}`);
+      tx.journal.assign(fd, 'hwidMode', event.data.mode);
       return;
     }
     case 'GlobalMinSet':
@@ -31,7 +31,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       const fd = tx.fd(event.data.fdId);
       checkIoasidId(event.data.ioasid);
       if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('ioasid', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
-      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { localPasid: 0, hostPasid: 0 });
+      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { pasid: 0, hostPasid: 0 });
       return;
     }
     case 'IoasidFreed':
@@ -152,8 +152,8 @@ function attachDevice(tx: HardwareTransaction, data: EventData<'DeviceAttached'>
   const fd = tx.fd(data.fdId);
   tx.attach(fd, data.ioasid, data.rid, data.enqcmd, data.mdevId);
   if (data.realPasid !== undefined) {
-    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    if (tx.ioasid(fd, data.ioasid).localPasid === 0) throw new HardwareFault('entry', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
+    if (fd.hwidMode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
+    if (tx.ioasid(fd, data.ioasid).pasid === 0) throw new HardwareFault('entry', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
     tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
   }
   for (const entry of data.programmed) {

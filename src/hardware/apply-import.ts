@@ -6,7 +6,7 @@ import type { HardwareTransaction } from './transaction';
 /** A migrated fd arrives whole: created, attached, its PASIDs taken and programmed, its KVM mappings set, in one event. */
 export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>): void {
   const fd = createFd(tx, data);
-  tx.journal.assign(fd, 'mode', data.hwidMode);
+  tx.journal.assign(fd, 'hwidMode', data.hwidMode);
   if (data.globalMin !== null) {
     if (data.hwidMode !== 'global') throw new HardwareFault('I5', 'globalMin without global mode');
     setGlobalMin(tx, { fdId: fd.fdId, globalMin: data.globalMin });
@@ -15,7 +15,7 @@ export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>)
   for (const io of data.ioasids) {
     checkIoasidId(io.ioasid);
     if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('ioasid', `ioasid ${io.ioasid} imported twice`);
-    tx.journal.mapSet(fd.ioasids, io.ioasid, { localPasid: 0, hostPasid: 0 });
+    tx.journal.mapSet(fd.ioasids, io.ioasid, { pasid: 0, hostPasid: 0 });
     for (const a of io.attachments) tx.attach(fd, io.ioasid, a.rid, a.enqcmd, a.mdevId);
     if (io.pasid !== undefined) {
       setHwid(tx, { fdId: fd.fdId, ioasid: io.ioasid, pasid: io.pasid, globalPasid: io.globalPasid, realPasid: io.realPasid });

@@ -15,7 +15,7 @@ export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId
     vmId: data.vmId,
     domainId: data.domainId,
     slot: s.nextSlot,
-    mode: null,
+    hwidMode: null,
     globalMin: null,
   });
   tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
@@ -28,7 +28,7 @@ export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId
 export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
   const fd = tx.fd(data.fdId);
   const size = tx.space().size;
-  if (fd.mode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
+  if (fd.hwidMode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
   if (fd.localToGlobal.size > 0) throw new HardwareFault('I5', `globalMin of fd ${fd.fdId} is fixed once a hwid exists`);
   if (!Number.isInteger(data.globalMin) || data.globalMin < 1 || data.globalMin >= size) {
     throw new HardwareFault('I5', `globalMin ${data.globalMin} is not in [1, ${size})`);
@@ -40,12 +40,12 @@ export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): vo
   const fd = tx.fd(data.fdId);
   const rec = tx.ioasid(fd, data.ioasid);
   const size = tx.space().size;
-  if (rec.localPasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.localPasid}`);
+  if (rec.pasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.pasid}`);
   if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
     throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
   }
-  tx.journal.assign(rec, 'localPasid', data.pasid);
-  if (fd.mode === 'global') {
+  tx.journal.assign(rec, 'pasid', data.pasid);
+  if (fd.hwidMode === 'global') {
     if (data.globalPasid === undefined || fd.globalMin === null) throw new HardwareFault('I5', 'a global-mode hwid needs globalMin and a global PASID');
     if (!(data.pasid < fd.globalMin && fd.globalMin <= data.globalPasid)) {
       throw new HardwareFault('I5', `local ${data.pasid} < globalMin ${fd.globalMin} <= global ${data.globalPasid} does not hold`);
@@ -55,7 +55,7 @@ export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): vo
     throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
   }
   if (data.realPasid !== undefined) {
-    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
+    if (fd.hwidMode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
     tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
   }
 }

@@ -5,7 +5,7 @@ import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
 import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
-import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot, type HardwareSnapshotV1 } from './snapshot';
+import { emptyHwState, fromSnapshot, toSnapshot, type LoadableHardwareSnapshot, type HardwareSnapshot } from './snapshot';
 import { HardwareTransaction } from './transaction';
 import type { HardwareView, HwIoasid, HwState } from './types';
 
@@ -26,8 +26,8 @@ export class HostHardware {
     return new HostHardware(emptyHwState());
   }
 
-  /** Loads either format: a snapshot written before VM ids were scoped per tenant (format 1) too. */
-  static fromSnapshot(snapshot: HardwareSnapshot | HardwareSnapshotV1): HostHardware {
+  /** Loads every format this release reads (snapshot.ts): those of earlier releases too. */
+  static fromSnapshot(snapshot: LoadableHardwareSnapshot): HostHardware {
     return new HostHardware(fromSnapshot(snapshot));
   }
 

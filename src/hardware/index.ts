@@ -1,6 +1,6 @@
 export { PasidAllocator } from './allocator';
 export { HardwareFault } from './fault';
 export { HostHardware, replayHardware } from './host-hardware';
-export type { HardwareSnapshot, HardwareSnapshotV1 } from './snapshot';
+export type { HardwareSnapshot, HardwareSnapshotV1, HardwareSnapshotV2, LoadableHardwareSnapshot } from './snapshot';
 export { parseVmViewKey } from './vm-key';
 export type { HardwareView, EntryView } from './types';

@@ -53,10 +53,10 @@ export class HardwareTransaction {
     this.journal.assign(rec, 'hostPasid', pasid);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids + 1);
     if (origin === 'global') {
-      if (fd.localToGlobal.has(rec.localPasid)) {
-        throw new HardwareFault('I5', `local PASID ${rec.localPasid} of fd ${fd.fdId} already has a global PASID`);
+      if (fd.localToGlobal.has(rec.pasid)) {
+        throw new HardwareFault('I5', `local PASID ${rec.pasid} of fd ${fd.fdId} already has a global PASID`);
       }
-      this.journal.mapSet(fd.localToGlobal, rec.localPasid, pasid);
+      this.journal.mapSet(fd.localToGlobal, rec.pasid, pasid);
     }
   }
 
@@ -75,7 +75,7 @@ export class HardwareTransaction {
     this.journal.record(space, pasid, owner);
     this.journal.assign(rec, 'hostPasid', 0);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids - 1);
-    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.localPasid);
+    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.pasid);
   }
 
   programEntry(fd: HwFd, e: ProgrammedEntry): void {
@@ -124,7 +124,7 @@ export class HardwareTransaction {
   attach(fd: HwFd, ioasid: number, ridId: Rid, enqcmd: boolean, mdevId: string | undefined): void {
     const rid = this.rid(ridId);
     this.ioasid(fd, ioasid);
-    if (enqcmd && (fd.mode !== 'global' || !this.s.host?.enqcmd)) {
+    if (enqcmd && (fd.hwidMode !== 'global' || !this.s.host?.enqcmd)) {
       throw new HardwareFault('I7', `enqcmd attachment of ${ridId} needs global mode on an enqcmd host`);
     }
     if (rid.context.table === 'guest') {
@@ -200,7 +200,7 @@ export class HardwareTransaction {
   /** I6: a VM's CPU translation points only at a global PASID its fd holds for that guest PASID. */
   kvmMap(fd: HwFd, guestPasid: number, hostPasid: number): void {
     if (!this.s.host?.enqcmd) throw new HardwareFault('I7', 'KVM PASID translation needs an enqcmd host');
-    if (fd.mode !== 'global') throw new HardwareFault('I6', `fd ${fd.fdId} is not in global mode`);
+    if (fd.hwidMode !== 'global') throw new HardwareFault('I6', `fd ${fd.fdId} is not in global mode`);
     if (fd.localToGlobal.get(guestPasid) !== hostPasid) {
       throw new HardwareFault('I6', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`);
     }
@@ -264,10 +264,10 @@ export class HardwareTransaction {
   private checkOrigin(fd: HwFd, rec: HwIoasid, rid: HwRid, e: ProgrammedEntry): void {
     if (e.origin === 'local') {
       if (rid.spec.kind !== 'vf') throw new HardwareFault('I3', `guest PASID ${e.pasid} programmed on siov RID ${e.rid}`);
-      if (e.pasid !== rec.localPasid) {
-        throw new HardwareFault('entry', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.localPasid}`);
+      if (e.pasid !== rec.pasid) {
+        throw new HardwareFault('entry', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.pasid}`);
       }
-      if (fd.mode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
+      if (fd.hwidMode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
         throw new HardwareFault('I5', `local PASID ${e.pasid} is not below globalMin ${fd.globalMin}`);
       }
       return;

@@ -79,26 +79,3 @@ export interface Released {
   /** mdevs destroyed. */
   mdevs: string[];
 }
-
-/**
- * The guest-visible state of an fd: what migrates (DOMAIN.md op 12).
- * Host PASIDs are deliberately absent: the target re-allocates them.
- */
-export interface FdImage {
-  vmId: string;
-  hwidMode: HwidMode | null;
-  globalMin: number | null;
-  ioasids: Array<{
-    ioasid: number;
-    pasid?: number;
-    pgtableGpa?: string;
-    pasidTableGpa?: string;
-    /**
-     * Attachments by source RID; the migration's device map turns them into target RIDs.
-     * `kind` (added, optional): the source device's kind, which the target device must match.
-     */
-    attachments: Array<{ rid: Rid; enqcmd: boolean; kind?: DeviceKind }>;
-  }>;
-  /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
-  kvmGuestPasids: number[];
-}

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostEvent, ProgrammedEntry } from '../../src/model';
-import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1 } from '../../src/hardware';
+import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1, type HardwareSnapshotV2 } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';
 
@@ -46,6 +46,15 @@ const FORMAT_1_SNAPSHOT: HardwareSnapshotV1 = {
   ],
   vms: [['vm-1', [[5, 64]]]],
 };
+
+/** setup()'s state exactly as release 0.1.0 wrote it (hardware snapshot format 2: the fd's hwid mode as `mode`). */
+const FORMAT_2_SNAPSHOT: HardwareSnapshotV2 = JSON.parse(
+  '{"format":2,"version":10,"host":{"hostId":"h","pasidBits":8,"enqcmd":true,"nestedPasidTable":true,"devices":[{"rid":"0000:3b:00.1","kind":"vf","pasidBits":8},{"rid":"0000:3b:00.2","kind":"vf","pasidBits":6},{"rid":"0000:5e:00.0","kind":"siov","pasidBits":8}]},' +
+    '"nextSlot":2,"fds":[{"fdId":"fd-1","tenantId":"t","vmId":"vm-1","domainId":1,"slot":1,"mode":"global","globalMin":64,"ioasids":[1,5,64],"attached":[[1,"0000:3b:00.1",1],[1,"0000:5e:00.0",1]]}],"pasids":[64,1,1,0],' +
+    '"rids":[{"rid":"0000:3b:00.1","context":{"table":"host"},"entries":[[5,"fd-1",1,"local","0x1000",1],[64,"fd-1",1,"global","0x1000",1]],"vfOwner":{"fdId":"fd-1","attachments":1},"mdevs":[]},' +
+    '{"rid":"0000:3b:00.2","context":{"table":"host"},"entries":[],"vfOwner":null,"mdevs":[]},{"rid":"0000:5e:00.0","context":{"table":"host"},"entries":[[64,"fd-1",1,"global","0x1000",1]],"vfOwner":null,"mdevs":[["mdev-1","fd-1",1]]}],' +
+    '"kvm":[["fd-1",[[5,64]]]]}',
+);
 
 function faults(hw: HostHardware, event: HostEvent, invariant: string | RegExp): void {
   // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
@@ -190,21 +199,33 @@ describe('HostHardware', () => {
     assert.equal(replayHardware(setup().slice(0, -1)).hash(), '299799939001f45dbeb64005a35481869c09913742442f14c7e7d4d02ffe1ae8');
   });
 
-  it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 2', () => {
+  it('loads a format 2 snapshot (release 0.1.0, `mode`) into the same state, and writes format 3 (`hwidMode`)', () => {
+    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_2_SNAPSHOT)));
+    const replayed = replayHardware(setup());
+    assert.equal(loaded.hash(), replayed.hash());
+    assert.deepEqual(loaded.view(), replayed.view());
+    assert.deepEqual(countersOf(loaded), countersOf(replayed));
+    assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
+    assert.equal(loaded.toSnapshot().format, 3);
+    assert.deepEqual(loaded.toSnapshot().fds.map((f) => [f.fdId, f.hwidMode]), [['fd-1', 'global']]);
+    assert.equal(stateOf(loaded).fds.get('fd-1')!.hwidMode, 'global');
+  });
+
+  it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 3', () => {
     const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_1_SNAPSHOT)));
     const replayed = replayHardware(setup());
     assert.equal(loaded.hash(), replayed.hash());
     assert.deepEqual(loaded.view(), replayed.view());
     assert.deepEqual(countersOf(loaded), countersOf(replayed));
     assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
-    assert.equal(loaded.toSnapshot().format, 2);
+    assert.equal(loaded.toSnapshot().format, 3);
     assert.deepEqual(loaded.kvmMappingsOf('fd-1'), new Map([[5, 64]]));
     // It keeps working: the KVM mapping it loaded is released like one applied live.
     const close: HostEvent = { type: 'FdClosed', data: { fdId: 'fd-1', released: { pasids: [64], entries: [{ rid: VF, pasid: 5 }, { rid: VF, pasid: 64 }, { rid: SIOV, pasid: 64 }], contexts: [], kvmGuestPasids: [5], mdevs: ['mdev-1'] } } };
     loaded.apply(close);
     replayed.apply(close);
     assert.equal(loaded.hash(), replayed.hash());
-    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 3 } as never), (e) => e instanceof HardwareFault && e.invariant === 'snapshot');
+    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 4 } as never), (e) => e instanceof HardwareFault && e.invariant === 'snapshot');
   });
 
   it('refuses a second registration and events before one', () => {

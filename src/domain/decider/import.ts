@@ -1,6 +1,7 @@
 import type { CommandOf } from '../../model/commands';
 import type { EventData, HostEvent } from '../../model/events';
-import type { DeviceSpec, FdImage, HostSpec, ProgrammedEntry, Quotas, Rid } from '../../model/values';
+import type { DeviceSpec, HostSpec, ProgrammedEntry, Quotas, Rid } from '../../model/values';
+import type { FdImage } from '../../model/views';
 import { MAX_IOASID } from '../../model/values';
 import { deviceOf, type HostState } from '../state';
 import { checkNewFd } from './fd-lifecycle';
