@@ -64,7 +64,10 @@ export function decide(command: HostCommand, state: HostState, ctx: DecideContex
     case 'ImportFd':
       requireImportNotBarred(state, command.migrationId);
       return importFd(command, state, ctx.quotasFor(command.tenantId));
-    default:
-      return fail('VALIDATION_FAILED', `unknown command ${(command as { type?: unknown }).type}`);
+    default: {
+      // A command type added to HostCommand without a case here does not compile.
+      const _: never = command;
+      return fail('VALIDATION_FAILED', `unknown command ${(_ as { type?: unknown }).type}`);
+    }
   }
 }

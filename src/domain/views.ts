@@ -137,6 +137,11 @@ export function commandResult(command: HostCommand, events: HostEvent[], stateAf
     case 'UnbindPgtable':
     case 'UnsetKvmPasidMapping':
       return null;
+    default: {
+      // A type added to HostCommand without a case here does not compile.
+      const _: never = command;
+      return undefined;
+    }
   }
 }
 
