@@ -21,7 +21,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       return closeFd(tx, event.data.fdId, event.data.released);
     case 'HwidModeSet': {
       const fd = tx.fd(event.data.fdId);
-      if (fd.hwidMode !== null) throw new HardwareFault('mode', `fd ${fd.fdId} already has hwid mode ${fd.hwidMode}`);
+      if (fd.hwidMode !== null) throw new HardwareFault('conflict', `fd ${fd.fdId} already has hwid mode ${fd.hwidMode}`);
       tx.journal.assign(fd, 'hwidMode', event.data.mode);
       return;
     }
@@ -30,7 +30,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
     case 'IoasidAllocated': {
       const fd = tx.fd(event.data.fdId);
       checkIoasidId(event.data.ioasid);
-      if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('ioasid', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
+      if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('conflict', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
       tx.journal.mapSet(fd.ioasids, event.data.ioasid, { pasid: 0, hostPasid: 0 });
       return;
     }
@@ -58,7 +58,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       const fd = tx.fd(event.data.fdId);
       tx.ioasid(fd, event.data.ioasid);
       for (const entry of event.data.programmed) {
-        if (entry.ioasid !== event.data.ioasid) throw new HardwareFault('entry', `entry of ioasid ${entry.ioasid} in a bind of ${event.data.ioasid}`);
+        if (entry.ioasid !== event.data.ioasid) throw new HardwareFault('malformed-event', `entry of ioasid ${entry.ioasid} in a bind of ${event.data.ioasid}`);
         tx.programEntry(fd, entry);
       }
       return;
@@ -97,17 +97,17 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
 
 function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>): void {
   const s = tx.s;
-  if (s.host) throw new HardwareFault('host', `host ${s.host.hostId} is already registered`);
+  if (s.host) throw new HardwareFault('conflict', `host ${s.host.hostId} is already registered`);
   if (!Number.isInteger(data.pasidBits) || data.pasidBits < 1 || data.pasidBits > 20) {
-    throw new HardwareFault('host', `host pasidBits ${data.pasidBits} is not in 1..20`);
+    throw new HardwareFault('malformed-event', `host pasidBits ${data.pasidBits} is not in 1..20`);
   }
   const rids = new Map<string, HwRid>();
   for (const d of data.devices) {
-    if (rids.has(d.rid)) throw new HardwareFault('host', `RID ${d.rid} is listed twice`);
+    if (rids.has(d.rid)) throw new HardwareFault('malformed-event', `RID ${d.rid} is listed twice`);
     if (!Number.isInteger(d.pasidBits) || d.pasidBits < 1 || d.pasidBits > data.pasidBits) {
       throw new HardwareFault('I4', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${data.pasidBits}`);
     }
-    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('host', `device ${d.rid} has unknown kind ${String(d.kind)}`);
+    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
     rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
   }
   tx.journal.assign(s, 'host', { ...data, devices: data.devices.map((d) => ({ ...d })) });
@@ -161,12 +161,12 @@ function attachDevice(tx: HardwareTransaction, data: EventData<'DeviceAttached'>
   tx.attach(fd, data.ioasid, data.rid, data.enqcmd, data.mdevId);
   if (data.realPasid !== undefined) {
     if (fd.hwidMode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    if (tx.ioasid(fd, data.ioasid).pasid === 0) throw new HardwareFault('entry', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
+    if (tx.ioasid(fd, data.ioasid).pasid === 0) throw new HardwareFault('malformed-event', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
     tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
   }
   for (const entry of data.programmed) {
     if (entry.rid !== data.rid || entry.ioasid !== data.ioasid) {
-      throw new HardwareFault('entry', `attach of ${data.rid} programs ${entry.rid} ioasid ${entry.ioasid}`);
+      throw new HardwareFault('malformed-event', `attach of ${data.rid} programs ${entry.rid} ioasid ${entry.ioasid}`);
     }
     tx.programEntry(fd, entry);
   }

@@ -8,7 +8,7 @@ import { emptyHwFd, type HwFd } from './types';
 
 export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
   const s = tx.s;
-  if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
+  if (s.fds.has(data.fdId)) throw new HardwareFault('conflict', `fd ${data.fdId} is already open`);
   const fd = emptyHwFd({
     fdId: data.fdId,
     tenantId: data.tenantId,
@@ -40,7 +40,7 @@ export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): vo
   const fd = tx.fd(data.fdId);
   const rec = tx.ioasid(fd, data.ioasid);
   const size = tx.space().size;
-  if (rec.pasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.pasid}`);
+  if (rec.pasid !== 0) throw new HardwareFault('conflict', `ioasid ${data.ioasid} already has hwid ${rec.pasid}`);
   if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
     throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
   }
@@ -62,5 +62,5 @@ export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): vo
 
 /** ioasid ids are positive 31-bit integers (the PASID owner table stores them in an Int32Array). */
 export function checkIoasidId(ioasid: number): void {
-  if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('ioasid', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
+  if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('malformed-event', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
 }

@@ -43,7 +43,7 @@ export class HostHardware {
     } catch (e) {
       this.tx.journal.rollback();
       if (e instanceof HardwareFault) throw e;
-      throw new HardwareFault('event', `${event.type} could not be applied: ${e instanceof Error ? e.message : String(e)}`);
+      throw new HardwareFault('malformed-event', `${event.type} could not be applied: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.s.version++;
   }

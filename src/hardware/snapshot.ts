@@ -103,7 +103,7 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
 }
 
 export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
-  if (snap.format !== 1 && snap.format !== 2 && snap.format !== 3) throw new HardwareFault('snapshot', `unknown hardware snapshot format ${String((snap as { format?: unknown }).format)}`);
+  if (snap.format !== 1 && snap.format !== 2 && snap.format !== 3) throw new HardwareFault('malformed-snapshot', `unknown hardware snapshot format ${String((snap as { format?: unknown }).format)}`);
   const s = emptyHwState();
   s.version = snap.version;
   s.host = snap.host;
@@ -169,7 +169,7 @@ export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
 /** Format 1: the one fd of a vmId (vmIds were host-wide when it was written). */
 function onlyFdOf(s: HwState, vmId: string): string {
   const fds = [...(s.fdsOfVmId.get(vmId)?.values() ?? [])];
-  if (fds.length !== 1) throw new HardwareFault('snapshot', `format 1 snapshot: VM ${vmId} has ${fds.length} fds, not one`);
+  if (fds.length !== 1) throw new HardwareFault('malformed-snapshot', `format 1 snapshot: VM ${vmId} has ${fds.length} fds, not one`);
   return fds[0]!;
 }
 

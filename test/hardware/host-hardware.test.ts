@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostEvent, ProgrammedEntry } from '../../src/model';
-import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1, type HardwareSnapshotV2 } from '../../src/hardware';
+import { HardwareFault, HostHardware, replayHardware, type HardwareInvariant, type HardwareSnapshotV1, type HardwareSnapshotV2, type StructuralFault } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';
 
@@ -56,12 +56,12 @@ const FORMAT_2_SNAPSHOT: HardwareSnapshotV2 = JSON.parse(
     '"kvm":[["fd-1",[[5,64]]]]}',
 );
 
-function faults(hw: HostHardware, event: HostEvent, invariant: string | RegExp): void {
+function faults(hw: HostHardware, event: HostEvent, rule: HardwareInvariant | StructuralFault | RegExp): void {
   // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
   const before = { hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) };
   assert.throws(
     () => hw.apply(event),
-    (e) => e instanceof HardwareFault && (typeof invariant === 'string' ? e.invariant === invariant : invariant.test(e.message)),
+    (e) => e instanceof HardwareFault && (typeof rule === 'string' ? (e.invariant ?? e.structural) === rule : rule.test(e.message)),
   );
   assert.deepEqual({ hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) }, before, 'a fault leaves the hardware unchanged');
 }
@@ -117,7 +117,7 @@ describe('HostHardware', () => {
     faults(hw, { type: 'DeviceAttached', data: { fdId: 'fd-3', ioasid: 1, rid: SIOV, enqcmd: true, mdevId: 'mdev-7', programmed: [] } }, 'I7');
     // An mdev id used twice; an unknown fd.
     faults(hw, { type: 'DeviceAttached', data: { fdId: 'fd-3', ioasid: 1, rid: SIOV, enqcmd: false, mdevId: 'mdev-1', programmed: [] } }, 'I3');
-    faults(hw, { type: 'IoasidAllocated', data: { fdId: 'fd-404', ioasid: 1 } }, 'fd');
+    faults(hw, { type: 'IoasidAllocated', data: { fdId: 'fd-404', ioasid: 1 } }, 'unknown-fd');
     // The PASID is still mapped by KVM: releasing it must fault (I6), and so must freeing with devices attached (I9).
     faults(hw, { type: 'IoasidFreed', data: { fdId: 'fd-1', ioasid: 1, released: { ...NONE, pasids: [64] } } }, /I6|I9/);
   });
@@ -185,7 +185,7 @@ describe('HostHardware', () => {
     hw.apply({ type: 'HwidModeSet', data: { fdId: 'fd-1', mode: 'local' } });
     hw.apply({ type: 'IoasidAllocated', data: { fdId: 'fd-1', ioasid: 1 } });
     hw.apply({ type: 'DeviceAttached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, enqcmd: false, programmed: [] } });
-    faults(hw, { type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [SIOV] } }, 'context');
+    faults(hw, { type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [SIOV] } }, 'I3');
     hw.apply({ type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [VF] } });
     assert.deepEqual(hw.view().rids[VF]!.context, { table: 'guest', gpa: '0x9000' });
     faults(hw, { type: 'DeviceDetached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, released: NONE } }, 'I9');
@@ -225,13 +225,13 @@ describe('HostHardware', () => {
     loaded.apply(close);
     replayed.apply(close);
     assert.equal(loaded.hash(), replayed.hash());
-    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 4 } as never), (e) => e instanceof HardwareFault && e.invariant === 'snapshot');
+    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 4 } as never), (e) => e instanceof HardwareFault && e.structural === 'malformed-snapshot' && e.invariant === undefined);
   });
 
   it('refuses a second registration and events before one', () => {
     const hw = HostHardware.empty();
-    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-1', tenantId: 't', vmId: 'vm', domainId: 1 } }, 'host');
+    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-1', tenantId: 't', vmId: 'vm', domainId: 1 } }, 'unknown-host');
     hw.apply(setup()[0]!);
-    faults(hw, setup()[0]!, 'host');
+    faults(hw, setup()[0]!, 'conflict');
   });
 });
