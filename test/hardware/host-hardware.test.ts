@@ -56,6 +56,18 @@ const FORMAT_2_SNAPSHOT: HardwareSnapshotV2 = JSON.parse(
     '"kvm":[["fd-1",[[5,64]]]]}',
 );
 
+/** Loads an older release's snapshot of setup() and checks it is the replayed state, written back in the current format. */
+function loadsAsReplayed(snapshot: HardwareSnapshotV1 | HardwareSnapshotV2): { loaded: HostHardware; replayed: HostHardware } {
+  const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(snapshot)));
+  const replayed = replayHardware(setup());
+  assert.equal(loaded.hash(), replayed.hash());
+  assert.deepEqual(loaded.view(), replayed.view());
+  assert.deepEqual(countersOf(loaded), countersOf(replayed));
+  assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
+  assert.equal(loaded.toSnapshot().format, 3);
+  return { loaded, replayed };
+}
+
 function faults(hw: HostHardware, event: HostEvent, rule: HardwareInvariant | StructuralFault | RegExp): void {
   // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
   const before = { hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) };
@@ -200,25 +212,13 @@ describe('HostHardware', () => {
   });
 
   it('loads a format 2 snapshot (release 0.1.0, `mode`) into the same state, and writes format 3 (`hwidMode`)', () => {
-    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_2_SNAPSHOT)));
-    const replayed = replayHardware(setup());
-    assert.equal(loaded.hash(), replayed.hash());
-    assert.deepEqual(loaded.view(), replayed.view());
-    assert.deepEqual(countersOf(loaded), countersOf(replayed));
-    assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
-    assert.equal(loaded.toSnapshot().format, 3);
+    const { loaded } = loadsAsReplayed(FORMAT_2_SNAPSHOT);
     assert.deepEqual(loaded.toSnapshot().fds.map((f) => [f.fdId, f.hwidMode]), [['fd-1', 'global']]);
     assert.equal(stateOf(loaded).fds.get('fd-1')!.hwidMode, 'global');
   });
 
   it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 3', () => {
-    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_1_SNAPSHOT)));
-    const replayed = replayHardware(setup());
-    assert.equal(loaded.hash(), replayed.hash());
-    assert.deepEqual(loaded.view(), replayed.view());
-    assert.deepEqual(countersOf(loaded), countersOf(replayed));
-    assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
-    assert.equal(loaded.toSnapshot().format, 3);
+    const { loaded, replayed } = loadsAsReplayed(FORMAT_1_SNAPSHOT);
     assert.deepEqual(loaded.kvmMappingsOf('fd-1'), new Map([[5, 64]]));
     // It keeps working: the KVM mapping it loaded is released like one applied live.
     const close: HostEvent = { type: 'FdClosed', data: { fdId: 'fd-1', released: { pasids: [64], entries: [{ rid: VF, pasid: 5 }, { rid: VF, pasid: 64 }, { rid: SIOV, pasid: 64 }], contexts: [], kvmGuestPasids: [5], mdevs: ['mdev-1'] } } };
