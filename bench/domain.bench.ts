@@ -4,9 +4,10 @@
  * hardware replay speed of a 1,000,000-event log, the heap of a host holding 1M PASIDs
  * (emulated hardware; the whole decider state beside it) and its snapshot load time.
  */
-import { deserializeHostState, serializeHostState, type HostEvent, type HostState } from '../src/domain';
+import type { HostEvent } from '../src/model';
 import { HostHardware, PasidAllocator, replayHardware } from '../src/hardware';
 import { HostDriver, vfRid } from './support/host-driver';
+import { deserializeHostState, serializeHostState, type HostState } from '../src/composition/host-state';
 
 const SPACE = 1 << 20;
 

@@ -20,7 +20,7 @@ import { CreateTenantCommand, RunHostCommand, VerifyHostQuery } from '../src/app
 import { OPERATOR } from '../src/application/principal';
 import type { CommandResponse, RequestMeta } from '../src/application/request-meta';
 import { loadConfig } from '../src/config';
-import type { HostCommand } from '../src/domain/commands';
+import type { HostCommand } from '../src/model/commands';
 import { HardwareProjector } from '../src/projections/hardware.projector';
 import { hostEventChain } from '../test/support/kafka-envelopes';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';

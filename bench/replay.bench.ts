@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliContext } from '../src/cli/cli-context';
 import { exportCommand } from '../src/cli/commands/export';
-import { decide, evolve, initialHostState, serializeHostState, type HostCommand, type HostEvent } from '../src/domain';
+import type { HostCommand, HostEvent } from '../src/model';
+import { decide, evolve } from '../src/domain';
 import { KafkaTransport } from '../src/messaging/kafka/kafka-transport';
 import type { EventSource } from '../src/replay/event-source';
 import { NdjsonFileSource } from '../src/replay/file-source';
@@ -27,6 +28,7 @@ import { EventReads } from '../src/store/event-reads';
 import { EventStore } from '../src/store/event-store';
 import { SnapshotStore } from '../src/store/snapshot-store';
 import { createTestDatabase } from '../test/support/postgres';
+import { initialHostState, serializeHostState } from '../src/composition/host-state';
 
 const EVENTS = Number(process.env.REPLAY_BENCH_EVENTS ?? 1_000_000);
 const HOST = 'bench-replay';

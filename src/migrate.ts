@@ -1,6 +1,6 @@
 import { MIGRATIONS } from '../migrations';
 import { loadConfig } from './config';
-import { isDomainError } from './domain/errors';
+import { isDomainError } from './model/errors';
 import { createLogger, JsonLogger } from './observability/logger';
 import { openDatabase } from './store/database';
 

@@ -1,4 +1,6 @@
-import { decide, evolve, initialHostState, type HostCommand, type HostEvent, type HostState } from '../../src/domain';
+import type { HostCommand, HostEvent } from '../../src/model';
+import { decide, evolve } from '../../src/domain';
+import { initialHostState, type HostState } from '../../src/composition/host-state';
 
 const UNLIMITED = { quotasFor: () => ({ maxFds: Number.MAX_SAFE_INTEGER, maxHostPasids: Number.MAX_SAFE_INTEGER }) };
 

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { Principal } from '../application/principal';
 import type { RequestMeta } from '../application/request-meta';
 import type { RequestContext } from '../observability/request-context';
-import { canonicalJson } from '../shared/canonical-json';
+import { canonicalJson } from '../model/canonical-json';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './dto/formats';
 import { validationFailed } from './validation/validation-failed';
 

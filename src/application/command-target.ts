@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { HostCommand } from '../domain/commands';
-import { DomainError } from '../domain/errors';
+import type { HostCommand } from '../model/commands';
+import { DomainError } from '../model/errors';
 import { FdLocations } from './fd-locations';
 import { TenantQuotas } from './tenant-quotas';
 

@@ -1,6 +1,6 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DEFAULT_QUOTAS, type Quotas } from '../domain/model';
+import { DEFAULT_QUOTAS, type Quotas } from '../model/values';
 import { IdempotencyKeyTaken } from '../store/append-request';
 import { TenantRepository } from '../store/tenant-repository';
 import { IdempotentAnswers } from './idempotent-answers';

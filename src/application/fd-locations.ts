@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { eventOf, type EventEnvelope } from '../domain/envelope';
-import { DomainError } from '../domain/errors';
+import { eventOf, type EventEnvelope } from '../model/envelope';
+import { DomainError } from '../model/errors';
 import { EventStore } from '../store/event-store';
 import { FdDirectory, fdDirectoryChanges, type FdLocation } from '../store/fd-directory';
 

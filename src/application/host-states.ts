@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config';
-import { deserializeHostState, evolveAll, initialHostState, serializeHostState, type HostState } from '../domain';
-import { eventOf } from '../domain/envelope';
+import { evolveAll } from '../domain';
+import { eventOf } from '../model/envelope';
 import { EventStore } from '../store/event-store';
 import { SnapshotStore } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';
+import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../composition/host-state';
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor } from '../domain/envelope';
-import { DomainError } from '../domain/errors';
+import type { Actor } from '../model/envelope';
+import { DomainError } from '../model/errors';
 import { IdempotencyKeyTaken, type IdempotencyRecord } from '../store/append-request';
 import { EventStore } from '../store/event-store';
 import { IdempotencyStore } from '../store/idempotency-store';

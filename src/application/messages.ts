@@ -1,5 +1,5 @@
-import type { HostCommand } from '../domain/commands';
-import type { Quotas } from '../domain/model';
+import type { HostCommand } from '../model/commands';
+import type { Quotas } from '../model/values';
 import type { Principal } from './principal';
 import type { CommandResponse, RequestMeta } from './request-meta';
 

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { commandResult, decide, evolveAll } from '../domain';
-import { isDomainError } from '../domain/errors';
+import { isDomainError } from '../model/errors';
 import { commandDuration, commandRetries, versionConflicts } from '../observability/metrics';
 import { addToContext } from '../observability/request-context';
 import { IdempotencyKeyTaken } from '../store/append-request';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../domain/errors';
-import type { Quotas } from '../domain/model';
+import { DomainError } from '../model/errors';
+import type { Quotas } from '../model/values';
 import { TenantRepository } from '../store/tenant-repository';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Metadata } from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../domain/errors';
+import { DomainError } from '../model/errors';
 import { addToContext, contextOfCall } from '../observability/request-context';
 import { ACCESS_KEY, type Access } from './access.decorators';
 import { bearerToken } from './bearer-token';

@@ -1,4 +1,4 @@
-import type { HostEventType } from '../domain/events';
+import type { HostEventType } from '../model/events';
 
 // A record, not a list: the compiler refuses it until every event type is here, and no other.
 const KNOWN: Record<HostEventType, true> = {
@@ -25,5 +25,5 @@ const KNOWN: Record<HostEventType, true> = {
   MigrationImportBarred: true,
 };
 
-/** Every event type of the host stream (src/domain/events.ts), for `audit --type`. */
+/** Every event type of the host stream (src/model/events.ts), for `audit --type`. */
 export const EVENT_TYPES = Object.keys(KNOWN) as HostEventType[];

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { isDomainError } from '../domain/errors';
+import { isDomainError } from '../model/errors';
 import { MalformedSourceError } from '../replay/event-source';
 import { SourceFileMissingError } from '../replay/file-source';
 import { SourceUnavailableError } from '../replay/kafka-source';

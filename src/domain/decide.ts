@@ -1,4 +1,4 @@
-import type { HostCommand } from './commands';
+import type { HostCommand } from '../model/commands';
 import { abortMigration, completeMigration, startMigration } from './decider/migration';
 import { barMigrationImport, requireImportNotBarred } from './decider/migration-fence';
 import { attachDevice, detachDevice, setPasidTable } from './decider/attachments';
@@ -9,7 +9,7 @@ import { getHwid, setHwid } from './decider/hwid';
 import { importFd } from './decider/import';
 import { setKvmPasidMapping, unsetKvmPasidMapping } from './decider/kvm';
 import { bindPgtable, unbindPgtable } from './decider/pgtable';
-import type { HostEvent } from './events';
+import type { HostEvent } from '../model/events';
 import type { DecideContext } from './decider/context';
 import type { HostState } from './state';
 
@@ -64,7 +64,10 @@ export function decide(command: HostCommand, state: HostState, ctx: DecideContex
     case 'ImportFd':
       requireImportNotBarred(state, command.migrationId);
       return importFd(command, state, ctx.quotasFor(command.tenantId));
-    default:
-      return fail('VALIDATION_FAILED', `unknown command ${(command as { type?: unknown }).type}`);
+    default: {
+      // A command type added to HostCommand without a case here does not compile.
+      const _: never = command;
+      return fail('VALIDATION_FAILED', `unknown command ${(_ as { type?: unknown }).type}`);
+    }
   }
 }

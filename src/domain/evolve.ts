@@ -1,8 +1,9 @@
-import type { EventData, HostEvent } from './events';
+import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
-import type { Released } from './model';
+import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
-import type { AttachmentState, FdState, HostState } from './state';
+import type { FdState, HostState } from './state';
+import type { AttachmentView, FdIdentity } from '../model/views';
 
 /**
  * Applies one event: first to the emulated hardware (which checks I1-I9 and throws a
@@ -15,7 +16,7 @@ import type { AttachmentState, FdState, HostState } from './state';
  * usual decide-then-evolve loop is safe). Nothing is decided here: every id, PASID and
  * release comes from the event.
  */
-export function evolve(state: HostState, event: HostEvent): HostState {
+export function evolve<S extends HostState>(state: S, event: HostEvent): S {
   // Freeing takes the ioasid out of the hardware: read its hwid first, for the local index.
   const freedPasid = event.type === 'IoasidFreed' ? state.fds.get(event.data.fdId)?.ioasids.get(event.data.ioasid)?.pasid : undefined;
   state.hw.apply(event);
@@ -24,7 +25,7 @@ export function evolve(state: HostState, event: HostEvent): HostState {
   return state;
 }
 
-export function evolveAll(state: HostState, events: Iterable<HostEvent>): HostState {
+export function evolveAll<S extends HostState>(state: S, events: Iterable<HostEvent>): S {
   for (const event of events) evolve(state, event);
   return state;
 }
@@ -105,6 +106,11 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
     case 'MigrationImportBarred':
       state.barredImports.add(event.data.migrationId);
       return;
+    default: {
+      // A type added to HostEvent without a case here does not compile; at run time an unknown type changes nothing, as before.
+      const _: never = event;
+      return;
+    }
   }
 }
 
@@ -112,7 +118,7 @@ function fd(state: HostState, fdId: string): FdState {
   return state.fds.get(fdId)!;
 }
 
-export function newFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+export function newFd(state: HostState, data: FdIdentity): FdState {
   const f: FdState = {
     fdId: data.fdId,
     tenantId: data.tenantId,
@@ -131,7 +137,7 @@ export function newFd(state: HostState, data: { fdId: string; tenantId: string; 
   return f;
 }
 
-function addFd(state: HostState, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): FdState {
+function addFd(state: HostState, data: FdIdentity): FdState {
   const f = newFd(state, data);
   state.fds.set(f.fdId, f);
   usage(state, f.tenantId).fds++;
@@ -165,7 +171,7 @@ function countHostPasids(state: HostState, f: FdState, delta: number): void {
 
 function attach(state: HostState, data: EventData<'DeviceAttached'>): void {
   const f = fd(state, data.fdId);
-  const attachment: AttachmentState = { rid: data.rid, enqcmd: data.enqcmd };
+  const attachment: AttachmentView = { rid: data.rid, enqcmd: data.enqcmd };
   if (data.mdevId !== undefined) {
     attachment.mdevId = data.mdevId;
     state.nextMdev = Math.max(state.nextMdev, mdevNumber(data.mdevId) + 1);

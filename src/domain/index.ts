@@ -1,13 +1,10 @@
-export * from './model';
-export * from './commands';
-export * from './events';
-export * from './errors';
-export * from './envelope';
 export * from './views';
-export { initialHostState } from './state';
-export type { HostState, FdState, IoasidState, AttachmentState, TenantUsage } from './state';
+export { emptyHostState } from './state';
+export type { HostState, FdState, TenantUsage } from './state';
+export type { IoasidState } from './ioasid-table';
 export { decide } from './decide';
 export type { DecideContext } from './decide';
 export { evolve, evolveAll } from './evolve';
-export { serializeHostState, deserializeHostState } from './snapshot';
+export { hostStateSnapshot, restoreHostState } from './snapshot';
+export type { HardwarePort, HardwareReads } from './hardware-port';
 export type { HostStateSnapshot } from './snapshot';

@@ -1,16 +1,14 @@
-import type { HostHardware } from '../hardware/host-hardware';
-import type { HwidMode } from './model';
-import type { AttachmentState, IoasidState } from './state';
+import type { HardwareReads } from './hardware-port';
+import type { HwidMode } from '../model/values';
+import type { AttachmentView, IoasidRecord } from '../model/views';
 
-export const NO_ATTACHMENTS: readonly AttachmentState[] = Object.freeze([]);
+/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details); its attachments are shared, never changed in place. */
+export type IoasidState = Omit<IoasidRecord, 'attachments'> & { attachments: readonly AttachmentView[] };
+
+export const NO_ATTACHMENTS: readonly AttachmentView[] = Object.freeze([]);
 
 /** What the hardware does not hold about an ioasid: kept only for ioasids that have some. */
-export interface IoasidDetails {
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  /** Replaced, never changed in place. */
-  attachments: readonly AttachmentState[];
-}
+export type IoasidDetails = Pick<IoasidState, 'pgtableGpa' | 'pasidTableGpa' | 'attachments'>;
 
 /**
  * An fd's ioasids, read through: existence, user PASID and host PASID come from the
@@ -23,7 +21,7 @@ export class IoasidTable {
   readonly details = new Map<number, IoasidDetails>();
 
   constructor(
-    private readonly hw: HostHardware,
+    private readonly hw: HardwareReads,
     private readonly fdId: string,
     /** The fd's mode, read when composing: it tells a global host PASID from a real one. */
     private readonly modeOf: () => HwidMode | null,
@@ -39,7 +37,7 @@ export class IoasidTable {
 
   get(ioasid: number): IoasidState | undefined {
     const rec = this.records()?.get(ioasid);
-    return rec ? this.compose(ioasid, rec.localPasid, rec.hostPasid) : undefined;
+    return rec ? this.compose(ioasid, rec.pasid, rec.hostPasid) : undefined;
   }
 
   *keys(): IterableIterator<number> {
@@ -47,7 +45,7 @@ export class IoasidTable {
   }
 
   *values(): IterableIterator<IoasidState> {
-    for (const [ioasid, rec] of this.records() ?? []) yield this.compose(ioasid, rec.localPasid, rec.hostPasid);
+    for (const [ioasid, rec] of this.records() ?? []) yield this.compose(ioasid, rec.pasid, rec.hostPasid);
   }
 
   /** The ioasids with attachments or GPAs (a cheap subset to scan). */

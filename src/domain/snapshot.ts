@@ -1,44 +1,37 @@
-import { HostHardware } from '../hardware/host-hardware';
-import type { HardwareSnapshot, HardwareSnapshotV1 } from '../hardware/snapshot';
 import { newFd } from './evolve';
-import type { HostSpec, HwidMode } from './model';
+import type { HostSpec } from '../model/values';
 import { addPasidUser } from './pasid-index';
-import type { AttachmentState, HostState } from './state';
+import type { HardwarePort } from './hardware-port';
+import type { FdState, HostState } from './state';
+import type { AttachmentView } from '../model/views';
 
 /**
  * A JSON-able image of a host's decider state, to load a long stream without replaying it.
  * The ioasids' PASIDs are in the hardware snapshot; the fds add only what the hardware does
  * not hold (GPAs and attachments, for the ioasids that have some). Indexes and per-tenant
  * counts are rebuilt on load rather than stored, so the image holds each fact once.
+ * `hardware` is the hardware's own snapshot, opaque here: the composer writes and loads it.
  */
-export interface HostStateSnapshot {
+export interface HostStateSnapshot<HardwareSnapshot = unknown> {
   format: 3;
   version: number;
   host: HostSpec | null;
   nextDomainId: number;
   nextMdev: number;
-  fds: Array<{
-    fdId: string;
-    tenantId: string;
-    vmId: string;
-    domainId: number;
-    hwidMode: HwidMode | null;
-    globalMin: number | null;
-    migratable: boolean;
-    migratableReason?: string;
-    migration?: { migrationId: string; targetHostId: string };
-    /** Absent in snapshots older than the import fence, and for fds not created by an import. */
-    importedBy?: string;
-    /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
-    details: Array<[number, string | null, string | null, AttachmentState[]]>;
-  }>;
+  /** `importedBy` is absent in snapshots older than the import fence, and for fds not created by an import. */
+  fds: Array<
+    Pick<FdState, 'fdId' | 'tenantId' | 'vmId' | 'domainId' | 'hwidMode' | 'globalMin' | 'migratable' | 'migratableReason' | 'migration' | 'importedBy'> & {
+      /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
+      details: Array<[number, string | null, string | null, AttachmentView[]]>;
+    }
+  >;
   /** Absent when none (and in snapshots older than the import fence): still format 3. */
   barredImports?: string[];
-  /** Its own format: 2 since VM ids are scoped per tenant; a format 1 one (older snapshots) still loads. */
-  hardware: HardwareSnapshot | HardwareSnapshotV1;
+  hardware: HardwareSnapshot;
 }
 
-export function serializeHostState(state: HostState): HostStateSnapshot {
+/** The image of `state`, with `hardware`, the snapshot of its hardware. */
+export function hostStateSnapshot<S>(state: HostState, hardware: S): HostStateSnapshot<S> {
   return {
     format: 3,
     version: state.version,
@@ -64,17 +57,18 @@ export function serializeHostState(state: HostState): HostStateSnapshot {
       ]),
     })),
     ...(state.barredImports.size > 0 ? { barredImports: [...state.barredImports] } : {}),
-    hardware: state.hw.toSnapshot(),
+    hardware,
   };
 }
 
-export function deserializeHostState(json: unknown): HostState {
+/** A state from its image; `loadHardware` restores the hardware from the image's `hardware`. */
+export function restoreHostState<H extends HardwarePort>(json: unknown, loadHardware: (hardware: unknown) => H): HostState<H> {
   const snap = json as HostStateSnapshot;
   if (!snap || snap.format !== 3) throw new TypeError('not a host state snapshot (format 3)');
-  const state: HostState = {
+  const state: HostState<H> = {
     version: snap.version,
     host: snap.host,
-    hw: HostHardware.fromSnapshot(snap.hardware),
+    hw: loadHardware(snap.hardware),
     fds: new Map(),
     tenants: new Map(),
     nextDomainId: snap.nextDomainId,
@@ -93,7 +87,7 @@ export function deserializeHostState(json: unknown): HostState {
       fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a })) });
     }
     for (const [ioasid, rec] of state.hw.ioasidsOf(fd.fdId) ?? []) {
-      if (rec.localPasid) addPasidUser(fd, rec.localPasid, ioasid);
+      if (rec.pasid) addPasidUser(fd, rec.pasid, ioasid);
       if (rec.hostPasid) fd.hostPasids++;
     }
     state.fds.set(fd.fdId, fd);

@@ -1,36 +1,11 @@
-import { HostHardware } from '../hardware/host-hardware';
+import type { HardwarePort } from './hardware-port';
 import type { IoasidTable } from './ioasid-table';
-import type { DeviceSpec, HostSpec, HwidMode, Rid } from './model';
+import type { DeviceSpec, HostSpec, Rid } from '../model/values';
+import type { FdIdentity, FdMode, FdView } from '../model/views';
 
-export interface AttachmentState {
-  rid: Rid;
-  enqcmd: boolean;
-  mdevId?: string;
-}
-
-/** An ioasid as the decider reads it (composed by IoasidTable from the hardware and the fd's details). */
-export interface IoasidState {
-  ioasid: number;
-  /** The user (guest) PASID, once the hwid is set. */
-  pasid?: number;
-  globalPasid?: number;
-  /** Local mode with siov: the host's real PASID behind the user PASID. */
-  realPasid?: number;
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  attachments: readonly AttachmentState[];
-}
-
-export interface FdState {
-  fdId: string;
-  tenantId: string;
-  vmId: string;
-  domainId: number;
-  hwidMode: HwidMode | null;
-  globalMin: number | null;
-  migratable: boolean;
-  migratableReason?: string;
-  /** Set while a migration holds the fd frozen. */
+/** An open fd as the decider keeps it: the fd view's facts under its names, plus what the view derives from. */
+export interface FdState extends FdIdentity, FdMode, Pick<FdView, 'migratable' | 'migratableReason'> {
+  /** Set while a migration holds the fd frozen (the view shows its target as `migratingTo`). */
   migration?: { migrationId: string; targetHostId: string };
   /** The migration whose import created this fd: while it is open, that migration's import cannot be barred. */
   importedBy?: string;
@@ -52,13 +27,14 @@ export interface TenantUsage {
 /**
  * The decider state of one host. PASID tables, contexts, the allocator and KVM tables are
  * read from `hw`, the emulated hardware, rather than kept twice; the rest is the logical
- * fd model that the hardware does not hold.
+ * fd model that the hardware does not hold. `H` is the hardware's concrete type for whoever
+ * composed the state (src/composition); the decider sees only the port it declares.
  */
-export interface HostState {
+export interface HostState<H extends HardwarePort = HardwarePort> {
   /** Events applied. */
   version: number;
   host: HostSpec | null;
-  hw: HostHardware;
+  hw: H;
   /** Open fds (closed and migrated-out fds are dropped). The open fd of a VM (tenant, vmId) is `hw.fdOfVm`. */
   fds: Map<string, FdState>;
   tenants: Map<string, TenantUsage>;
@@ -68,11 +44,12 @@ export interface HostState {
   barredImports: Set<string>;
 }
 
-export function initialHostState(): HostState {
+/** A host with no event applied yet, on `hw`: hardware with no event applied either. */
+export function emptyHostState<H extends HardwarePort>(hw: H): HostState<H> {
   return {
     version: 0,
     host: null,
-    hw: HostHardware.empty(),
+    hw,
     fds: new Map(),
     tenants: new Map(),
     nextDomainId: 1,

@@ -1,54 +1,11 @@
-import type { DeviceKind, FdImage, HwidMode, Rid } from './model';
-import { DomainError } from './errors';
-import type { HostCommand } from './commands';
-import type { HostEvent } from './events';
-import type { FdState, HostState, IoasidState } from './state';
+import type { FdImage, FdView, HostView, HwidView, IoasidView } from '../model/views';
+import { DomainError } from '../model/errors';
+import type { HostCommand } from '../model/commands';
+import type { HostEvent } from '../model/events';
+import type { FdState, HostState } from './state';
+import type { IoasidState } from './ioasid-table';
 
-/** Read shapes of API.md, computed from a host's decider state. */
-
-export interface HostView {
-  hostId: string;
-  pasidBits: number;
-  enqcmd: boolean;
-  nestedPasidTable: boolean;
-  devices: Array<{ rid: Rid; kind: DeviceKind; pasidBits: number }>;
-  version: number;
-}
-
-export interface IoasidView {
-  ioasid: number;
-  pasid?: number;
-  globalPasid?: number;
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  attachments: Array<{ rid: Rid; enqcmd: boolean; mdevId?: string }>;
-}
-
-export interface FdView {
-  fdId: string;
-  tenantId: string;
-  hostId: string;
-  vmId: string;
-  hwidMode: HwidMode | null;
-  globalMin: number | null;
-  migratable: boolean;
-  migratableReason?: string;
-  /** Set while a migration holds the fd frozen. */
-  migratingTo?: string;
-  ioasids: IoasidView[];
-  kvmMappings: Array<{ guestPasid: number; hostPasid: number }>;
-  /** The host stream version this view was read at. */
-  version: number;
-}
-
-export interface HwidView {
-  ioasid: number;
-  pasid: number;
-  hostPasid: number;
-}
-
-// ---- Read models computed from a host's decider state (added beside the shapes above). ----
-
+/** Read models computed from a host's decider state. */
 export function hostView(state: HostState): HostView | undefined {
   if (!state.host) return undefined;
   const h = state.host;
@@ -180,6 +137,11 @@ export function commandResult(command: HostCommand, events: HostEvent[], stateAf
     case 'UnbindPgtable':
     case 'UnsetKvmPasidMapping':
       return null;
+    default: {
+      // A type added to HostCommand without a case here does not compile.
+      const _: never = command;
+      return undefined;
+    }
   }
 }
 

@@ -1,10 +1,11 @@
-import type { EventData, HostEvent } from '../domain/events';
-import type { Released } from '../domain/model';
+import type { EventData, HostEvent } from '../model/events';
+import type { Released } from '../model/values';
 import { importFd } from './apply-import';
+import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
-import { MAX_IOASID, PasidSpace } from './pasid-space';
+import { PasidSpace } from './pasid-space';
 import type { HardwareTransaction } from './transaction';
-import { emptyHwFd, type HwFd, type HwRid } from './types';
+import type { HwFd, HwRid } from './types';
 
 /** Applies one event through a transaction: every change checked, nothing decided. */
 export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
@@ -20,8 +21,8 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       return closeFd(tx, event.data.fdId, event.data.released);
     case 'HwidModeSet': {
       const fd = tx.fd(event.data.fdId);
-      if (fd.mode !== null) throw new HardwareFault('mode', `fd ${fd.fdId} already has hwid mode ${fd.mode}`);
-      tx.journal.assign(fd, 'mode', event.data.mode);
+      if (fd.hwidMode !== null) throw new HardwareFault('conflict', `fd ${fd.fdId} already has hwid mode ${fd.hwidMode}`);
+      tx.journal.assign(fd, 'hwidMode', event.data.mode);
       return;
     }
     case 'GlobalMinSet':
@@ -29,8 +30,8 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
     case 'IoasidAllocated': {
       const fd = tx.fd(event.data.fdId);
       checkIoasidId(event.data.ioasid);
-      if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('ioasid', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
-      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { localPasid: 0, hostPasid: 0 });
+      if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('conflict', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
+      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { pasid: 0, hostPasid: 0 });
       return;
     }
     case 'IoasidFreed':
@@ -57,7 +58,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       const fd = tx.fd(event.data.fdId);
       tx.ioasid(fd, event.data.ioasid);
       for (const entry of event.data.programmed) {
-        if (entry.ioasid !== event.data.ioasid) throw new HardwareFault('entry', `entry of ioasid ${entry.ioasid} in a bind of ${event.data.ioasid}`);
+        if (entry.ioasid !== event.data.ioasid) throw new HardwareFault('malformed-event', `entry of ioasid ${entry.ioasid} in a bind of ${event.data.ioasid}`);
         tx.programEntry(fd, entry);
       }
       return;
@@ -83,46 +84,35 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       return;
     case 'FdImported':
       return importFd(tx, event.data);
+    case 'MigrationImportBarred':
+      // The target's decider keeps the bar; the hardware has nothing of it.
+      return;
+    default: {
+      // A type added to HostEvent without a case here does not compile; at run time an unknown type changes nothing, as before.
+      const _: never = event;
+      return;
+    }
   }
 }
 
 function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>): void {
   const s = tx.s;
-  if (s.host) throw new HardwareFault('host', `host ${s.host.hostId} is already registered`);
+  if (s.host) throw new HardwareFault('conflict', `host ${s.host.hostId} is already registered`);
   if (!Number.isInteger(data.pasidBits) || data.pasidBits < 1 || data.pasidBits > 20) {
-    throw new HardwareFault('host', `host pasidBits ${data.pasidBits} is not in 1..20`);
+    throw new HardwareFault('malformed-event', `host pasidBits ${data.pasidBits} is not in 1..20`);
   }
   const rids = new Map<string, HwRid>();
   for (const d of data.devices) {
-    if (rids.has(d.rid)) throw new HardwareFault('host', `RID ${d.rid} is listed twice`);
+    if (rids.has(d.rid)) throw new HardwareFault('malformed-event', `RID ${d.rid} is listed twice`);
     if (!Number.isInteger(d.pasidBits) || d.pasidBits < 1 || d.pasidBits > data.pasidBits) {
       throw new HardwareFault('I4', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${data.pasidBits}`);
     }
-    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('host', `device ${d.rid} has unknown kind ${String(d.kind)}`);
+    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
     rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
   }
   tx.journal.assign(s, 'host', { ...data, devices: data.devices.map((d) => ({ ...d })) });
   tx.journal.assign(s, 'space', new PasidSpace(data.pasidBits));
   tx.journal.assign(s, 'rids', rids);
-}
-
-export function createFd(tx: HardwareTransaction, data: { fdId: string; tenantId: string; vmId: string; domainId: number }): HwFd {
-  const s = tx.s;
-  if (s.fds.has(data.fdId)) throw new HardwareFault('fd', `fd ${data.fdId} is already open`);
-  const fd = emptyHwFd({
-    fdId: data.fdId,
-    tenantId: data.tenantId,
-    vmId: data.vmId,
-    domainId: data.domainId,
-    slot: s.nextSlot,
-    mode: null,
-    globalMin: null,
-  });
-  tx.journal.assign(s, 'nextSlot', s.nextSlot + 1);
-  tx.journal.mapSet(s.fds, fd.fdId, fd);
-  tx.journal.mapSet(s.fdsBySlot, fd.slot, fd);
-  tx.claimVm(fd);
-  return fd;
 }
 
 function applyReleased(tx: HardwareTransaction, fd: HwFd, released: Released): void {
@@ -156,17 +146,6 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
   tx.releaseVm(fd);
 }
 
-export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMinSet'>): void {
-  const fd = tx.fd(data.fdId);
-  const size = tx.space().size;
-  if (fd.mode !== 'global') throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
-  if (fd.localToGlobal.size > 0) throw new HardwareFault('I5', `globalMin of fd ${fd.fdId} is fixed once a hwid exists`);
-  if (!Number.isInteger(data.globalMin) || data.globalMin < 1 || data.globalMin >= size) {
-    throw new HardwareFault('I5', `globalMin ${data.globalMin} is not in [1, ${size})`);
-  }
-  tx.journal.assign(fd, 'globalMin', data.globalMin);
-}
-
 function freeIoasid(tx: HardwareTransaction, data: EventData<'IoasidFreed'>): void {
   const fd = tx.fd(data.fdId);
   const rec = tx.ioasid(fd, data.ioasid);
@@ -181,13 +160,13 @@ function attachDevice(tx: HardwareTransaction, data: EventData<'DeviceAttached'>
   const fd = tx.fd(data.fdId);
   tx.attach(fd, data.ioasid, data.rid, data.enqcmd, data.mdevId);
   if (data.realPasid !== undefined) {
-    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    if (tx.ioasid(fd, data.ioasid).localPasid === 0) throw new HardwareFault('entry', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
+    if (fd.hwidMode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
+    if (tx.ioasid(fd, data.ioasid).pasid === 0) throw new HardwareFault('malformed-event', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
     tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
   }
   for (const entry of data.programmed) {
     if (entry.rid !== data.rid || entry.ioasid !== data.ioasid) {
-      throw new HardwareFault('entry', `attach of ${data.rid} programs ${entry.rid} ioasid ${entry.ioasid}`);
+      throw new HardwareFault('malformed-event', `attach of ${data.rid} programs ${entry.rid} ioasid ${entry.ioasid}`);
     }
     tx.programEntry(fd, entry);
   }
@@ -204,37 +183,8 @@ function detachDevice(tx: HardwareTransaction, data: EventData<'DeviceDetached'>
   tx.detach(fd, data.ioasid, data.rid);
 }
 
-export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
-  const fd = tx.fd(data.fdId);
-  const rec = tx.ioasid(fd, data.ioasid);
-  const size = tx.space().size;
-  if (rec.localPasid !== 0) throw new HardwareFault('hwid', `ioasid ${data.ioasid} already has hwid ${rec.localPasid}`);
-  if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
-    throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
-  }
-  tx.journal.assign(rec, 'localPasid', data.pasid);
-  if (fd.mode === 'global') {
-    if (data.globalPasid === undefined || fd.globalMin === null) throw new HardwareFault('I5', 'a global-mode hwid needs globalMin and a global PASID');
-    if (!(data.pasid < fd.globalMin && fd.globalMin <= data.globalPasid)) {
-      throw new HardwareFault('I5', `local ${data.pasid} < globalMin ${fd.globalMin} <= global ${data.globalPasid} does not hold`);
-    }
-    tx.takePasid(fd, data.ioasid, data.globalPasid, 'global');
-  } else if (data.globalPasid !== undefined) {
-    throw new HardwareFault('I5', `fd ${fd.fdId} is not in global mode`);
-  }
-  if (data.realPasid !== undefined) {
-    if (fd.mode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
-  }
-}
-
 function fdOfVm(tx: HardwareTransaction, fdId: string, vmId: string): HwFd {
   const fd = tx.fd(fdId);
   if (fd.vmId !== vmId) throw new HardwareFault('I6', `fd ${fdId} belongs to VM ${fd.vmId}, not ${vmId}`);
   return fd;
-}
-
-/** ioasid ids are positive 31-bit integers (the PASID owner table stores them in an Int32Array). */
-export function checkIoasidId(ioasid: number): void {
-  if (!Number.isInteger(ioasid) || ioasid < 1 || ioasid > MAX_IOASID) throw new HardwareFault('ioasid', `ioasid ${ioasid} is not in [1, ${MAX_IOASID}]`);
 }

@@ -1,12 +1,12 @@
-import type { EventData } from '../domain/events';
-import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-event';
+import type { EventData } from '../model/events';
+import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
 import type { HardwareTransaction } from './transaction';
 
 /** A migrated fd arrives whole: created, attached, its PASIDs taken and programmed, its KVM mappings set, in one event. */
 export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>): void {
   const fd = createFd(tx, data);
-  tx.journal.assign(fd, 'mode', data.hwidMode);
+  tx.journal.assign(fd, 'hwidMode', data.hwidMode);
   if (data.globalMin !== null) {
     if (data.hwidMode !== 'global') throw new HardwareFault('I5', 'globalMin without global mode');
     setGlobalMin(tx, { fdId: fd.fdId, globalMin: data.globalMin });
@@ -14,13 +14,13 @@ export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>)
   const taken: number[] = [];
   for (const io of data.ioasids) {
     checkIoasidId(io.ioasid);
-    if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('ioasid', `ioasid ${io.ioasid} imported twice`);
-    tx.journal.mapSet(fd.ioasids, io.ioasid, { localPasid: 0, hostPasid: 0 });
+    if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('malformed-event', `ioasid ${io.ioasid} imported twice`);
+    tx.journal.mapSet(fd.ioasids, io.ioasid, { pasid: 0, hostPasid: 0 });
     for (const a of io.attachments) tx.attach(fd, io.ioasid, a.rid, a.enqcmd, a.mdevId);
     if (io.pasid !== undefined) {
       setHwid(tx, { fdId: fd.fdId, ioasid: io.ioasid, pasid: io.pasid, globalPasid: io.globalPasid, realPasid: io.realPasid });
     } else if (io.globalPasid !== undefined || io.realPasid !== undefined) {
-      throw new HardwareFault('hwid', `ioasid ${io.ioasid} holds a host PASID without a hwid`);
+      throw new HardwareFault('malformed-event', `ioasid ${io.ioasid} holds a host PASID without a hwid`);
     }
     if (io.globalPasid !== undefined) taken.push(io.globalPasid);
     if (io.realPasid !== undefined) taken.push(io.realPasid);
@@ -33,7 +33,7 @@ export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>)
   for (const entry of data.programmed) tx.programEntry(fd, entry);
   for (const ctx of data.guestContexts) {
     const io = data.ioasids.find((i) => i.pasidTableGpa === ctx.gpa && i.attachments.some((a) => a.rid === ctx.rid));
-    if (!io) throw new HardwareFault('context', `guest context of ${ctx.rid} names no imported PASID table`);
+    if (!io) throw new HardwareFault('malformed-event', `guest context of ${ctx.rid} names no imported PASID table`);
     tx.setGuestContext(fd, io.ioasid, ctx.rid, ctx.gpa);
   }
   for (const m of data.kvmMappings) tx.kvmMap(fd, m.guestPasid, m.hostPasid);

@@ -66,10 +66,10 @@ function writeState(s: HwState, out: (text: string) => void): void {
   out('],"fds":[');
   [...s.fds.keys()].sort().forEach((fdId, i) => {
     const fd = s.fds.get(fdId)!;
-    out(`${i ? ',' : ''}[${q(fdId)},${q(fd.tenantId)},${q(fd.vmId)},${fd.domainId},${q(fd.mode)},${q(fd.globalMin)},[`);
+    out(`${i ? ',' : ''}[${q(fdId)},${q(fd.tenantId)},${q(fd.vmId)},${fd.domainId},${q(fd.hwidMode)},${q(fd.globalMin)},[`);
     sortedNumbers(fd.ioasids.keys()).forEach((id, j) => {
       const io = fd.ioasids.get(id)!;
-      out(`${j ? ',' : ''}[${id},${io.localPasid},${io.hostPasid}]`);
+      out(`${j ? ',' : ''}[${id},${io.pasid},${io.hostPasid}]`);
     });
     out('],[');
     sortedNumbers(fd.attached.keys()).forEach((id, j) => {

@@ -1,12 +1,13 @@
-import type { HostEvent } from '../domain/events';
-import type { Rid } from '../domain/model';
+import type { HostEvent } from '../model/events';
+import type { PasidEntry, Rid, RidContext } from '../model/values';
+import { applyEvent } from './apply-event';
 import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
 import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
-import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot, type HardwareSnapshotV1 } from './snapshot';
+import { emptyHwState, fromSnapshot, toSnapshot, type LoadableHardwareSnapshot, type HardwareSnapshot } from './snapshot';
 import { HardwareTransaction } from './transaction';
-import type { HardwareView, HwEntry, HwIoasid, HwRid, HwState } from './types';
+import type { HardwareView, HwIoasid, HwState } from './types';
 
 /**
  * The emulated hardware of one host (DOMAIN.md "The emulated hardware layer"). It only
@@ -25,8 +26,8 @@ export class HostHardware {
     return new HostHardware(emptyHwState());
   }
 
-  /** Loads either format: a snapshot written before VM ids were scoped per tenant (format 1) too. */
-  static fromSnapshot(snapshot: HardwareSnapshot | HardwareSnapshotV1): HostHardware {
+  /** Loads every format this release reads (snapshot.ts): those of earlier releases too. */
+  static fromSnapshot(snapshot: LoadableHardwareSnapshot): HostHardware {
     return new HostHardware(fromSnapshot(snapshot));
   }
 
@@ -37,10 +38,12 @@ export class HostHardware {
 
   apply(event: HostEvent): void {
     try {
-      this.tx.apply(event);
+      applyEvent(this.tx, event);
+      this.tx.journal.commit();
     } catch (e) {
+      this.tx.journal.rollback();
       if (e instanceof HardwareFault) throw e;
-      throw new HardwareFault('event', `${event.type} could not be applied: ${e instanceof Error ? e.message : String(e)}`);
+      throw new HardwareFault('malformed-event', `${event.type} could not be applied: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.s.version++;
   }
@@ -62,7 +65,8 @@ export class HostHardware {
     return toSnapshot(this.s);
   }
 
-  // Read access for the decider: it reads the allocator and PASID tables here instead of
+  // Read access for the decider (the HardwarePort that src/domain declares; src/composition
+  // injects this class there): it reads the allocator and PASID tables here instead of
   // keeping a twin of them. Callers must not mutate what they get.
 
   /** The host allocator; null before the host is registered. Read it, never alloc on it. */
@@ -70,11 +74,11 @@ export class HostHardware {
     return this.s.space?.allocator ?? null;
   }
 
-  entryAt(rid: Rid, pasid: number): HwEntry | undefined {
+  entryAt(rid: Rid, pasid: number): PasidEntry | undefined {
     return this.s.rids.get(rid)?.pasids.get(pasid);
   }
 
-  contextOf(rid: Rid): HwRid['context'] | undefined {
+  contextOf(rid: Rid): RidContext | undefined {
     return this.s.rids.get(rid)?.context;
   }
 

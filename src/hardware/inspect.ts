@@ -1,7 +1,8 @@
-import type { EntryView, HardwareView, HwEntry, HwState } from './types';
+import type { PasidEntry } from '../model/values';
+import type { EntryView, HardwareView, HwState } from './types';
 import { kvmTablesByViewKey } from './vm-key';
 
-function entryView(e: HwEntry): EntryView {
+function entryView(e: PasidEntry): EntryView {
   return { fdId: e.fdId, ioasid: e.ioasid, origin: e.origin, pgtt: 'nested', firstStageGpa: e.firstStageGpa, domainId: e.domainId };
 }
 

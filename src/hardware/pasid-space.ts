@@ -1,8 +1,5 @@
-import type { PasidOrigin } from '../domain/model';
+import type { PasidOrigin } from '../model/values';
 import { PasidAllocator } from './allocator';
-
-/** The largest ioasid id the hardware can record as a PASID owner. */
-export const MAX_IOASID = 0x7fffffff;
 
 const ORIGIN_CODES: Record<PasidOrigin, number> = { local: 0, global: 1, real: 2 };
 const ORIGINS: PasidOrigin[] = ['local', 'global', 'real'];

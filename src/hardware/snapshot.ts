@@ -1,38 +1,33 @@
-import type { HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+import type { HostSpec, HwidMode, PasidOrigin, Rid, RidContext } from '../model/values';
 import { HardwareFault } from './fault';
 import { PasidSpace } from './pasid-space';
-import { emptyHwFd, type HwContext, type HwRid, type HwState } from './types';
+import { emptyHwFd, type HwFdIdentity, type HwRid, type HwState } from './types';
 
 /**
  * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
  * the counters (entries, held PASIDs, contexts, mdevs per fd) are not stored but recounted
  * on load, so a snapshot cannot carry a counter that disagrees with its data.
- * Format 2 keys the VMs' CPU PASID tables by fdId (`kvm`), since a vmId alone no longer names
- * one VM on a host; format 1 (`vms` by vmId, written when vmIds were host-wide) still loads.
+ * Format 3 names an fd's mode `hwidMode`, as everywhere else; format 2 (`mode`) and format 1
+ * (also `vms` by vmId, written when vmIds were host-wide) still load.
  */
 export interface HardwareSnapshot {
-  format: 2;
+  format: 3;
   version: number;
   host: HostSpec | null;
   nextSlot: number;
-  fds: Array<{
-    fdId: string;
-    tenantId: string;
-    vmId: string;
-    domainId: number;
-    slot: number;
-    mode: HwidMode | null;
-    globalMin: number | null;
-    /** ioasid, localPasid, hostPasid repeated. */
-    ioasids: number[];
-    /** [ioasid, rid, attachments] */
-    attached: Array<[number, Rid, number]>;
-  }>;
+  fds: Array<
+    HwFdIdentity & {
+      /** ioasid, pasid, hostPasid repeated. */
+      ioasids: number[];
+      /** [ioasid, rid, attachments] */
+      attached: Array<[number, Rid, number]>;
+    }
+  >;
   /** pasid, slot, ioasid, origin (0 global, 1 real) repeated. */
   pasids: number[];
   rids: Array<{
     rid: Rid;
-    context: HwContext;
+    context: RidContext;
     /** [pasid, fdId, ioasid, origin, firstStageGpa, domainId] */
     entries: Array<[number, string, number, PasidOrigin, string, number]>;
     vfOwner: { fdId: string; attachments: number } | null;
@@ -42,12 +37,21 @@ export interface HardwareSnapshot {
   kvm: Array<[string, Array<[number, number]>]>;
 }
 
+/** The format written by release 0.1.0: the fd's hwid mode was stored as `mode`. */
+export type HardwareSnapshotV2 = Omit<HardwareSnapshot, 'format' | 'fds'> & {
+  format: 2;
+  fds: Array<Omit<HardwareSnapshot['fds'][number], 'hwidMode'> & { mode: HwidMode | null }>;
+};
+
 /** The format written before VM ids were scoped per tenant: one VM per vmId on a host. */
-export type HardwareSnapshotV1 = Omit<HardwareSnapshot, 'format' | 'kvm'> & {
+export type HardwareSnapshotV1 = Omit<HardwareSnapshotV2, 'format' | 'kvm'> & {
   format: 1;
   /** [vmId, pairs]: unique per host then, so the vmId names the fd. */
   vms: Array<[string, Array<[number, number]>]>;
 };
+
+/** Every format this release loads. */
+export type LoadableHardwareSnapshot = HardwareSnapshot | HardwareSnapshotV2 | HardwareSnapshotV1;
 
 export function emptyHwState(): HwState {
   return {
@@ -71,7 +75,7 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
     s.space.forEachOwned((p, slot, ioasid, origin) => pasids.push(p, slot, ioasid, origin === 'global' ? 0 : 1));
   }
   return {
-    format: 2,
+    format: 3,
     version: s.version,
     host: s.host,
     nextSlot: s.nextSlot,
@@ -81,9 +85,9 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
       vmId: fd.vmId,
       domainId: fd.domainId,
       slot: fd.slot,
-      mode: fd.mode,
+      hwidMode: fd.hwidMode,
       globalMin: fd.globalMin,
-      ioasids: [...fd.ioasids].flatMap(([id, io]) => [id, io.localPasid, io.hostPasid]),
+      ioasids: [...fd.ioasids].flatMap(([id, io]) => [id, io.pasid, io.hostPasid]),
       attached: [...fd.attached].flatMap(([ioasid, perRid]) => [...perRid].map(([rid, n]): [number, Rid, number] => [ioasid, rid, n])),
     })),
     pasids,
@@ -98,8 +102,8 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
   };
 }
 
-export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwState {
-  if (snap.format !== 1 && snap.format !== 2) throw new HardwareFault('snapshot', `unknown hardware snapshot format ${String((snap as { format?: unknown }).format)}`);
+export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
+  if (snap.format !== 1 && snap.format !== 2 && snap.format !== 3) throw new HardwareFault('malformed-snapshot', `unknown hardware snapshot format ${String((snap as { format?: unknown }).format)}`);
   const s = emptyHwState();
   s.version = snap.version;
   s.host = snap.host;
@@ -112,11 +116,11 @@ export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwSta
       vmId: f.vmId,
       domainId: f.domainId,
       slot: f.slot,
-      mode: f.mode,
+      hwidMode: 'hwidMode' in f ? f.hwidMode : f.mode,
       globalMin: f.globalMin,
     });
     for (let i = 0; i < f.ioasids.length; i += 3) {
-      fd.ioasids.set(f.ioasids[i]!, { localPasid: f.ioasids[i + 1]!, hostPasid: f.ioasids[i + 2]! });
+      fd.ioasids.set(f.ioasids[i]!, { pasid: f.ioasids[i + 1]!, hostPasid: f.ioasids[i + 2]! });
     }
     for (const [ioasid, rid, count] of f.attached) addPair(fd.attached, ioasid, rid, count);
     s.fds.set(fd.fdId, fd);
@@ -130,7 +134,7 @@ export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwSta
     const fd = s.fdsBySlot.get(slot)!;
     s.space!.take(pasid, { slot, ioasid, origin: origin === 0 ? 'global' : 'real' });
     fd.heldPasids++;
-    if (origin === 0) fd.localToGlobal.set(fd.ioasids.get(ioasid)!.localPasid, pasid);
+    if (origin === 0) fd.localToGlobal.set(fd.ioasids.get(ioasid)!.pasid, pasid);
   }
   const devices = new Map((snap.host?.devices ?? []).map((d) => [d.rid, d]));
   for (const r of snap.rids) {
@@ -154,7 +158,7 @@ export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwSta
     }
     s.rids.set(r.rid, rid);
   }
-  const tables = snap.format === 2 ? snap.kvm : snap.vms.map(([vmId, pairs]): [string, Array<[number, number]>] => [onlyFdOf(s, vmId), pairs]);
+  const tables = snap.format !== 1 ? snap.kvm : snap.vms.map(([vmId, pairs]): [string, Array<[number, number]>] => [onlyFdOf(s, vmId), pairs]);
   for (const [fdId, pairs] of tables) {
     s.kvm.set(fdId, new Map(pairs));
     s.kvmByHostPasid.set(fdId, new Map(pairs.map(([g, h]) => [h, g])));
@@ -165,7 +169,7 @@ export function fromSnapshot(snap: HardwareSnapshot | HardwareSnapshotV1): HwSta
 /** Format 1: the one fd of a vmId (vmIds were host-wide when it was written). */
 function onlyFdOf(s: HwState, vmId: string): string {
   const fds = [...(s.fdsOfVmId.get(vmId)?.values() ?? [])];
-  if (fds.length !== 1) throw new HardwareFault('snapshot', `format 1 snapshot: VM ${vmId} has ${fds.length} fds, not one`);
+  if (fds.length !== 1) throw new HardwareFault('malformed-snapshot', `format 1 snapshot: VM ${vmId} has ${fds.length} fds, not one`);
   return fds[0]!;
 }
 

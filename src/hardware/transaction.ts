@@ -1,7 +1,5 @@
-import type { EntryRef, ProgrammedEntry, Rid } from '../domain/model';
+import type { EntryRef, ProgrammedEntry, Rid } from '../model/values';
 import { HardwareFault } from './fault';
-import { applyEvent } from './apply-event';
-import type { HostEvent } from '../domain/events';
 import { Journal } from './journal';
 import type { PasidSpace } from './pasid-space';
 import { pairCount, type HwFd, type HwIoasid, type HwRid, type HwState, type PairCounts } from './types';
@@ -16,37 +14,26 @@ export class HardwareTransaction {
 
   constructor(readonly s: HwState) {}
 
-  /** Applies one event all or nothing. */
-  apply(event: HostEvent): void {
-    try {
-      applyEvent(this, event);
-      this.journal.commit();
-    } catch (e) {
-      this.journal.rollback();
-      throw e;
-    }
-  }
-
   space(): PasidSpace {
-    if (!this.s.space) throw new HardwareFault('host', 'the host is not registered');
+    if (!this.s.space) throw new HardwareFault('unknown-host', 'the host is not registered');
     return this.s.space;
   }
 
   fd(fdId: string): HwFd {
     const fd = this.s.fds.get(fdId);
-    if (!fd) throw new HardwareFault('fd', `fd ${fdId} is not open on this host`);
+    if (!fd) throw new HardwareFault('unknown-fd', `fd ${fdId} is not open on this host`);
     return fd;
   }
 
   ioasid(fd: HwFd, ioasid: number): HwIoasid {
     const rec = fd.ioasids.get(ioasid);
-    if (!rec) throw new HardwareFault('ioasid', `fd ${fd.fdId} has no ioasid ${ioasid}`);
+    if (!rec) throw new HardwareFault('unknown-ioasid', `fd ${fd.fdId} has no ioasid ${ioasid}`);
     return rec;
   }
 
   rid(rid: Rid): HwRid {
     const rec = this.s.rids.get(rid);
-    if (!rec) throw new HardwareFault('device', `RID ${rid} is not a device of this host`);
+    if (!rec) throw new HardwareFault('unknown-rid', `RID ${rid} is not a device of this host`);
     return rec;
   }
 
@@ -66,10 +53,10 @@ export class HardwareTransaction {
     this.journal.assign(rec, 'hostPasid', pasid);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids + 1);
     if (origin === 'global') {
-      if (fd.localToGlobal.has(rec.localPasid)) {
-        throw new HardwareFault('I5', `local PASID ${rec.localPasid} of fd ${fd.fdId} already has a global PASID`);
+      if (fd.localToGlobal.has(rec.pasid)) {
+        throw new HardwareFault('I5', `local PASID ${rec.pasid} of fd ${fd.fdId} already has a global PASID`);
       }
-      this.journal.mapSet(fd.localToGlobal, rec.localPasid, pasid);
+      this.journal.mapSet(fd.localToGlobal, rec.pasid, pasid);
     }
   }
 
@@ -88,20 +75,20 @@ export class HardwareTransaction {
     this.journal.record(space, pasid, owner);
     this.journal.assign(rec, 'hostPasid', 0);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids - 1);
-    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.localPasid);
+    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.pasid);
   }
 
   programEntry(fd: HwFd, e: ProgrammedEntry): void {
     const rid = this.rid(e.rid);
     const rec = this.ioasid(fd, e.ioasid);
     if (e.fdId !== fd.fdId || e.domainId !== fd.domainId) {
-      throw new HardwareFault('entry', `entry on ${e.rid} PASID ${e.pasid} names fd ${e.fdId}/domain ${e.domainId}, not fd ${fd.fdId}/domain ${fd.domainId}`);
+      throw new HardwareFault('malformed-event', `entry on ${e.rid} PASID ${e.pasid} names fd ${e.fdId}/domain ${e.domainId}, not fd ${fd.fdId}/domain ${fd.domainId}`);
     }
     if (pairCount(fd.attached, e.ioasid, e.rid) === 0) {
-      throw new HardwareFault('entry', `fd ${fd.fdId} ioasid ${e.ioasid} programs RID ${e.rid}, which is not attached to it`);
+      throw new HardwareFault('malformed-event', `fd ${fd.fdId} ioasid ${e.ioasid} programs RID ${e.rid}, which is not attached to it`);
     }
     if (rid.context.table !== 'host') {
-      throw new HardwareFault('context', `RID ${e.rid} uses a guest PASID table: no per-PASID entry may be programmed on it`);
+      throw new HardwareFault('I2', `RID ${e.rid} uses a guest PASID table: no per-PASID entry may be programmed on it`);
     }
     if (!Number.isInteger(e.pasid) || e.pasid < 1 || e.pasid >= 2 ** rid.spec.pasidBits) {
       throw new HardwareFault('I4', `PASID ${e.pasid} is over the ${rid.spec.pasidBits}-bit width of ${e.rid}`);
@@ -137,11 +124,11 @@ export class HardwareTransaction {
   attach(fd: HwFd, ioasid: number, ridId: Rid, enqcmd: boolean, mdevId: string | undefined): void {
     const rid = this.rid(ridId);
     this.ioasid(fd, ioasid);
-    if (enqcmd && (fd.mode !== 'global' || !this.s.host?.enqcmd)) {
+    if (enqcmd && (fd.hwidMode !== 'global' || !this.s.host?.enqcmd)) {
       throw new HardwareFault('I7', `enqcmd attachment of ${ridId} needs global mode on an enqcmd host`);
     }
     if (rid.context.table === 'guest') {
-      throw new HardwareFault('context', `RID ${ridId} uses the guest PASID table of ioasid ${rid.context.ioasid}: it cannot serve another ioasid`);
+      throw new HardwareFault('I2', `RID ${ridId} uses the guest PASID table of ioasid ${rid.context.ioasid}: it cannot serve another ioasid`);
     }
     if (rid.spec.kind === 'vf') {
       if (mdevId !== undefined) throw new HardwareFault('I3', `vf RID ${ridId} cannot carry an mdev`);
@@ -193,10 +180,10 @@ export class HardwareTransaction {
   setGuestContext(fd: HwFd, ioasid: number, ridId: Rid, gpa: string): void {
     const rid = this.rid(ridId);
     this.ioasid(fd, ioasid);
-    if (rid.spec.kind !== 'vf') throw new HardwareFault('context', `siov RID ${ridId} needs its PASID table in host memory`);
-    if (pairCount(fd.attached, ioasid, ridId) === 0) throw new HardwareFault('context', `RID ${ridId} is not attached to ioasid ${ioasid} of fd ${fd.fdId}`);
-    if (rid.context.table !== 'host') throw new HardwareFault('context', `RID ${ridId} already uses a guest PASID table`);
-    if (rid.pasids.size > 0) throw new HardwareFault('context', `RID ${ridId} still has ${rid.pasids.size} PASID entries`);
+    if (rid.spec.kind !== 'vf') throw new HardwareFault('I3', `siov RID ${ridId} needs its PASID table in host memory`);
+    if (pairCount(fd.attached, ioasid, ridId) === 0) throw new HardwareFault('malformed-event', `RID ${ridId} is not attached to ioasid ${ioasid} of fd ${fd.fdId}`);
+    if (rid.context.table !== 'host') throw new HardwareFault('I2', `RID ${ridId} already uses a guest PASID table`);
+    if (rid.pasids.size > 0) throw new HardwareFault('I2', `RID ${ridId} still has ${rid.pasids.size} PASID entries`);
     this.journal.assign(rid, 'context', { table: 'guest', gpa, fdId: fd.fdId, ioasid });
     this.journal.assign(fd, 'guestContexts', fd.guestContexts + 1);
   }
@@ -213,7 +200,7 @@ export class HardwareTransaction {
   /** I6: a VM's CPU translation points only at a global PASID its fd holds for that guest PASID. */
   kvmMap(fd: HwFd, guestPasid: number, hostPasid: number): void {
     if (!this.s.host?.enqcmd) throw new HardwareFault('I7', 'KVM PASID translation needs an enqcmd host');
-    if (fd.mode !== 'global') throw new HardwareFault('I6', `fd ${fd.fdId} is not in global mode`);
+    if (fd.hwidMode !== 'global') throw new HardwareFault('I6', `fd ${fd.fdId} is not in global mode`);
     if (fd.localToGlobal.get(guestPasid) !== hostPasid) {
       throw new HardwareFault('I6', `fd ${fd.fdId} holds no global PASID ${hostPasid} for guest PASID ${guestPasid}`);
     }
@@ -236,7 +223,7 @@ export class HardwareTransaction {
   /** One open fd per VM on a host, a VM being (tenant, vmId): another tenant's VM of the same vmId is another VM. */
   claimVm(fd: HwFd): void {
     const other = this.s.fdsOfVmId.get(fd.vmId)?.get(fd.tenantId);
-    if (other !== undefined) throw new HardwareFault('fd', `VM ${fd.vmId} of tenant ${fd.tenantId} already has fd ${other} on this host`);
+    if (other !== undefined) throw new HardwareFault('conflict', `VM ${fd.vmId} of tenant ${fd.tenantId} already has fd ${other} on this host`);
     this.journal.mapSet(this.innerMap(this.s.fdsOfVmId, fd.vmId), fd.tenantId, fd.fdId);
   }
 
@@ -277,10 +264,10 @@ export class HardwareTransaction {
   private checkOrigin(fd: HwFd, rec: HwIoasid, rid: HwRid, e: ProgrammedEntry): void {
     if (e.origin === 'local') {
       if (rid.spec.kind !== 'vf') throw new HardwareFault('I3', `guest PASID ${e.pasid} programmed on siov RID ${e.rid}`);
-      if (e.pasid !== rec.localPasid) {
-        throw new HardwareFault('entry', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.localPasid}`);
+      if (e.pasid !== rec.pasid) {
+        throw new HardwareFault('malformed-event', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.pasid}`);
       }
-      if (fd.mode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
+      if (fd.hwidMode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
         throw new HardwareFault('I5', `local PASID ${e.pasid} is not below globalMin ${fd.globalMin}`);
       }
       return;

@@ -1,22 +1,13 @@
 import type { PasidSpace } from './pasid-space';
-import type { DeviceSpec, HostSpec, HwidMode, PasidOrigin, Rid } from '../domain/model';
+import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, Rid, RidContext } from '../model/values';
+import type { FdIdentity, FdMode } from '../model/views';
 
-/** A present PASID entry of a RID's PASID table (translation type is always nested). */
-export interface HwEntry {
-  fdId: string;
-  ioasid: number;
-  origin: PasidOrigin;
-  firstStageGpa: string;
-  domainId: number;
-}
-
-/** A RID's IOMMU context: the host-managed PASID table, or a guest-owned one at a GPA. */
-export type HwContext = { table: 'host' } | { table: 'guest'; gpa: string; fdId: string; ioasid: number };
 
 export interface HwRid {
   spec: DeviceSpec;
-  context: HwContext;
-  pasids: Map<number, HwEntry>;
+  context: RidContext;
+  /** PASID -> its entry (translation type is always nested). */
+  pasids: Map<number, PasidEntry>;
   /** vf: the one fd it is attached to, and to how many of that fd's ioasids. */
   vfOwner: { fdId: string; attachments: number } | null;
   /** siov: the mdevs carved out of this parent RID. */
@@ -25,8 +16,8 @@ export interface HwRid {
 
 /** An ioasid as the hardware knows it; its attachments and entries are counted in HwFd.attached / entriesOn. */
 export interface HwIoasid {
-  /** The user (guest) PASID once the hwid is set; 0 before. */
-  localPasid: number;
+  /** The user (guest) PASID once the hwid is set; 0 before (the fd view's `pasid`). */
+  pasid: number;
   /** The host-allocated PASID (global or real) held by this ioasid; 0 when none. */
   hostPasid: number;
 }
@@ -38,15 +29,10 @@ export function pairCount(counts: PairCounts, ioasid: number, rid: Rid): number 
   return counts.get(ioasid)?.get(rid) ?? 0;
 }
 
-export interface HwFd {
-  fdId: string;
-  tenantId: string;
-  vmId: string;
-  domainId: number;
+/** An open fd as the hardware holds it: the fd's identity and mode under the fd view's names, and what it holds. */
+export interface HwFd extends FdIdentity, FdMode {
   /** Small integer naming the fd in the PASID ownership arrays. */
   slot: number;
-  mode: HwidMode | null;
-  globalMin: number | null;
   ioasids: Map<number, HwIoasid>;
   /** Attachments per (ioasid, RID) pair (a siov RID may carry several mdevs of one ioasid). Kept per fd, and only for pairs that have some, so that a bare ioasid costs a few numbers. */
   attached: PairCounts;
@@ -61,7 +47,7 @@ export interface HwFd {
 }
 
 /** The identity of an fd in the hardware: what it is opened (or restored from a snapshot) with. */
-export type HwFdIdentity = Pick<HwFd, 'fdId' | 'tenantId' | 'vmId' | 'domainId' | 'slot' | 'mode' | 'globalMin'>;
+export type HwFdIdentity = FdIdentity & FdMode & Pick<HwFd, 'slot'>;
 
 /** An fd with nothing attached, held or programmed yet. */
 export function emptyHwFd(identity: HwFdIdentity): HwFd {
@@ -104,14 +90,8 @@ export interface HwState {
   kvmByHostPasid: Map<string, Map<number, number>>;
 }
 
-export interface EntryView {
-  fdId: string;
-  ioasid: number;
-  origin: PasidOrigin;
-  pgtt: 'nested';
-  firstStageGpa: string;
-  domainId: number;
-}
+/** An entry as the hardware view shows it (translation type always nested). */
+export type EntryView = PasidEntry & { pgtt: 'nested' };
 
 /** API.md's hardware view. */
 export interface HardwareView {

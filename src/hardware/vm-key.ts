@@ -1,3 +1,4 @@
+import { VM_KEY_SEPARATOR } from '../model/values';
 import type { HwFd, HwState } from './types';
 
 /**
@@ -5,11 +6,9 @@ import type { HwFd, HwState } from './types';
  * the same vmId on one host. The view keeps API.md's key, the bare vmId, whenever one tenant
  * alone uses that vmId on the host (so every view and hash of such a host is what it always
  * was); only the VMs whose vmId several tenants use here are named `<tenantId>/<vmId>`.
- * Unambiguous because a vmId never contains the separator (API ID pattern, checked again by
+ * Unambiguous because a vmId never contains VM_KEY_SEPARATOR (API ID pattern, checked again by
  * the decider), so a key with one is always tenant-qualified and splits at its last one.
  */
-export const VM_KEY_SEPARATOR = '/';
-
 export function vmViewKey(s: HwState, fd: HwFd): string {
   const tenants = s.fdsOfVmId.get(fd.vmId)?.size ?? 0;
   return tenants > 1 ? `${fd.tenantId}${VM_KEY_SEPARATOR}${fd.vmId}` : fd.vmId;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import type { EventTransport } from './transport';
 
 /** Events handed to a subscriber at once, at most (batches are not split below one publish). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import { outboxLag } from '../observability/metrics';
 import { canonicalDataOf } from '../store/append-request';
 import { envelopeColumns, envelopeFromRow, type EventRow } from '../store/envelope-rows';

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 
 /**
  * How committed events leave the outbox and reach projections. Two implementations:

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { setImmediate } from 'node:timers/promises';
-import { eventOf, type EventEnvelope } from '../domain/envelope';
+import { eventOf, type EventEnvelope } from '../model/envelope';
 import { HostHardware } from '../hardware';
 import { EVENT_TRANSPORT, type EventTransport } from '../messaging/transport';
 import { pasidsInUse, projectionLag } from '../observability/metrics';

@@ -1,5 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { envelopeHash, hashOfCanonicalText, type EventEnvelope } from '../domain/envelope';
+import { envelopeHash, hashOfCanonicalText, type EventEnvelope } from '../model/envelope';
 
 /** True when `envelope.hash` is the SHA-256 its writer computed over `prevHash` and the canonical JSON of every other field. */
 export function hasValidHash(envelope: EventEnvelope): boolean {

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 
 /** An envelope as a source read it. */
 export interface SourcedEvent {

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import { BatchQueue } from './batch-queue';
 import { MalformedSourceError, type EventSource, type SourcedEvent } from './event-source';
 import type { ReaderCredit, ReaderData, ReaderMessage } from './ndjson-worker';

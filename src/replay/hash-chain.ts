@@ -1,4 +1,4 @@
-import { GENESIS_HASH, type EventEnvelope } from '../domain/envelope';
+import { GENESIS_HASH, type EventEnvelope } from '../model/envelope';
 import { hasValidHash } from './envelope-check';
 import type { SourcedEvent } from './event-source';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type EachBatchPayload } from 'kafkajs';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import { fromKafkaMessage, MalformedEventMessage } from '../messaging/kafka/envelope-codec';
 import { BatchQueue } from './batch-queue';
 import { MalformedSourceError, type EventSource, type SourcedEvent } from './event-source';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { HostHardware, type HardwareSnapshot } from '../hardware';
+import { HostHardware, type LoadableHardwareSnapshot } from '../hardware';
 import type { EventStore } from '../store/event-store';
 import { SnapshotStore } from '../store/snapshot-store';
 import type { ReplayStart } from './replay';
@@ -26,6 +26,6 @@ export class PostgresSnapshots {
     // The chain goes on from the hash of the snapshot's last event.
     const [last] = await this.events.read(hostId, snapshot.version - 1, snapshot.version);
     if (!last) return undefined;
-    return { hardware: HostHardware.fromSnapshot(snapshot.hardware as HardwareSnapshot), position: { version: snapshot.version, hash: last.hash } };
+    return { hardware: HostHardware.fromSnapshot(snapshot.hardware as LoadableHardwareSnapshot), position: { version: snapshot.version, hash: last.hash } };
   }
 }

@@ -1,4 +1,4 @@
-import { eventOf } from '../domain/envelope';
+import { eventOf } from '../model/envelope';
 import { HardwareFault, HostHardware } from '../hardware';
 import type { EventSource } from './event-source';
 import { CHAIN_START, HashChainCheck, type ChainPosition } from './hash-chain';

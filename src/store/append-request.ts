@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { envelopeHash, type Actor, type EventEnvelope } from '../domain/envelope';
-import { EVENT_SCHEMA_VERSION, type HostEvent } from '../domain/events';
-import { canonicalJson } from '../shared/canonical-json';
+import { envelopeHash, type Actor, type EventEnvelope } from '../model/envelope';
+import { EVENT_SCHEMA_VERSION, type HostEvent } from '../model/events';
+import { canonicalJson } from '../model/canonical-json';
 
 /** The stored answer of a write, replayed for a repeat of the same Idempotency-Key. */
 export interface IdempotencyRecord {

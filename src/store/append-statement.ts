@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { GENESIS_HASH, type EventEnvelope } from '../domain/envelope';
+import { GENESIS_HASH, type EventEnvelope } from '../model/envelope';
 import { buildEnvelopes, canonicalDataOf, type AppendRequest } from './append-request';
 import { fdIdOf } from './envelope-rows';
 import { fdDirectoryChanges } from './fd-directory';

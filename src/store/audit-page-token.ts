@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors';
+import { DomainError } from '../model/errors';
 
 /**
  * Audit pages are keyed by the global event position; the token hides that so clients

@@ -1,4 +1,4 @@
-import type { Actor, EventEnvelope } from '../domain/envelope';
+import type { Actor, EventEnvelope } from '../model/envelope';
 
 const COLUMNS = [
   'position', 'host_id', 'version', 'event_id', 'type', 'schema_version', 'data',

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import { decodePageToken, encodePageToken } from './audit-page-token';
 import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type EnvelopeLine, type EventRow } from './envelope-rows';
 import { storeCall } from './store-errors';

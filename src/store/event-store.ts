@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventEnvelope } from '../domain/envelope';
+import type { EventEnvelope } from '../model/envelope';
 import type { AppendRequest } from './append-request';
 import type { EnvelopeLine } from './envelope-rows';
 import { EventReads, type AuditFilter, type AuditPage } from './event-reads';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { HostEvent } from '../domain/events';
+import type { HostEvent } from '../model/events';
 import { storeCall } from './store-errors';
 
 /** Where an fd lives and who owns it: enough to route an fd-scoped command without loading streams. */

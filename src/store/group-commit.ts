@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { DomainError } from '../domain/errors';
-import type { EventEnvelope } from '../domain/envelope';
+import { DomainError } from '../model/errors';
+import type { EventEnvelope } from '../model/envelope';
 import { IdempotencyKeyTaken, type AppendRequest } from './append-request';
 import { appendBatch, readHeadHashes } from './append-statement';
 import { DEADLOCK_DETECTED, SERIALIZATION_FAILURE, UNIQUE_VIOLATION, sqlState, toStoreError } from './store-errors';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { HardwareSnapshot, HardwareView } from '../hardware';
+import type { HardwareView, LoadableHardwareSnapshot } from '../hardware';
 import { storeCall } from './store-errors';
 
 /** The projector's name in projection_checkpoints. */
@@ -13,7 +13,7 @@ export interface HardwareProjectionRow {
   hash: string;
   pasidsInUse: number;
   view: HardwareView;
-  snapshot: HardwareSnapshot;
+  snapshot: LoadableHardwareSnapshot;
 }
 
 /** The version of a host's stream the projector has applied; `hash` only when a snapshot at that version goes with it. */
@@ -35,7 +35,7 @@ export class HardwareProjectionStore {
 
   /** The latest stored snapshot of the host's projection. */
   async get(hostId: string): Promise<HardwareProjectionRow | undefined> {
-    const rows: Array<{ version: number; hash: string; pasids_in_use: number; view: HardwareView; snapshot: HardwareSnapshot }> =
+    const rows: Array<{ version: number; hash: string; pasids_in_use: number; view: HardwareView; snapshot: LoadableHardwareSnapshot }> =
       await storeCall(() =>
         this.dataSource.query('SELECT version, hash, pasids_in_use, view, snapshot FROM hardware_projection WHERE host_id = $1', [hostId]),
       );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventData } from '../domain/events';
+import type { EventData } from '../model/events';
 import { storeCall } from './store-errors';
 
 /** A registered host as the directory knows it: its registration and its stream's head. */

@@ -1,4 +1,4 @@
-import { DomainError, isDomainError } from '../domain/errors';
+import { DomainError, isDomainError } from '../model/errors';
 
 /** SQLSTATE classes and codes that mean "the database is not there right now", not "the request is wrong". */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '3D000']);

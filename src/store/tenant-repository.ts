@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DomainError } from '../domain/errors';
-import type { Quotas } from '../domain/model';
+import { DomainError } from '../model/errors';
+import type { Quotas } from '../model/values';
 import { IdempotencyKeyTaken, type IdempotencyRecord } from './append-request';
 import { claimKey } from './idempotency-store';
 import { UNIQUE_VIOLATION, sqlState, storeCall } from './store-errors';

@@ -6,7 +6,7 @@ import { lastValueFrom, type Observable } from 'rxjs';
 import { toApiError } from '../../src/api/errors/api-error';
 import { ApiExceptionFilter } from '../../src/api/errors/api-exception.filter';
 import { ERROR_STATUS } from '../../src/api/errors/error-table';
-import { DomainError, ERROR_CODES } from '../../src/domain/errors';
+import { DomainError, ERROR_CODES } from '../../src/model/errors';
 
 /** API.md "Errors", restated: each code's HTTP status and gRPC status. */
 const API_TABLE: Record<string, [number, GrpcStatus]> = {

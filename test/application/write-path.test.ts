@@ -6,10 +6,11 @@ import { HostStates } from '../../src/application/host-states';
 import { CreateTenantCommand, GetFdQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, RunHostCommand } from '../../src/application/messages';
 import { OPERATOR } from '../../src/application/principal';
 import type { CommandResponse } from '../../src/application/request-meta';
-import { evolveAll, initialHostState, serializeHostState, type FdView } from '../../src/domain';
-import { eventOf, type EventEnvelope } from '../../src/domain/envelope';
+import type { FdView } from '../../src/model';
+import { evolveAll } from '../../src/domain';
+import { eventOf, type EventEnvelope } from '../../src/model/envelope';
 import { registry } from '../../src/observability/metrics';
-import { canonicalJson } from '../../src/shared/canonical-json';
+import { canonicalJson } from '../../src/model/canonical-json';
 import { EventStore } from '../../src/store/event-store';
 import { TenantRepository } from '../../src/store/tenant-repository';
 import {
@@ -25,6 +26,7 @@ import {
 } from '../support/application-context';
 import { isCode } from '../support/domain-errors';
 import { createTestStorage, type StorageKind, type TestStorage } from '../support/test-storage';
+import { initialHostState, serializeHostState } from '../../src/composition/host-state';
 
 async function allEvents(ctx: ApplicationContext, hostId: string): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];

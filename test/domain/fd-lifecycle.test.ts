@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fdIdsOf, fdView, hostView, hwidView, DomainError } from '../../src/domain';
+import { DomainError } from '../../src/model';
+import { fdIdsOf, fdView, hostView, hwidView } from '../../src/domain';
 import { TestHost, SIOV, VF1, VF2 } from '../support/domain-host';
 
 describe('hosts and fds', () => {

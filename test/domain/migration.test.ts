@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DomainError, deserializeHostState, evolveAll, exportFd, fdView, initialHostState, serializeHostState, type FdImage, type HostCommand } from '../../src/domain';
+import { DomainError, type FdImage, type HostCommand } from '../../src/model';
+import { evolveAll, exportFd, fdView } from '../../src/domain';
 import { TestHost, SIOV, VF1, VF2 } from '../support/domain-host';
+import { deserializeHostState, initialHostState, serializeHostState } from '../../src/composition/host-state';
 
 const B_VF1 = { rid: '0000:af:00.1', kind: 'vf' as const, pasidBits: 20 };
 const B_VF2 = { rid: '0000:af:00.2', kind: 'vf' as const, pasidBits: 20 };

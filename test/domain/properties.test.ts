@@ -1,23 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  DomainError,
-  decide,
-  deserializeHostState,
-  evolve,
-  evolveAll,
-  exportFd,
-  initialHostState,
-  serializeHostState,
-  type DeviceSpec,
-  type HostCommand,
-  type HostEvent,
-  type HostState,
-  type Quotas,
-} from '../../src/domain';
+import { DomainError, type DeviceSpec, type HostCommand, type HostEvent, type Quotas } from '../../src/model';
+import { decide, evolve, evolveAll, exportFd } from '../../src/domain';
 import { HostHardware, parseVmViewKey, replayHardware } from '../../src/hardware';
 import { countersOf } from '../support/hardware-internals';
+import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../../src/composition/host-state';
 
 const HOSTS = ['host-a', 'host-b'] as const;
 const FDS = ['fd-0', 'fd-1', 'fd-2', 'fd-3', 'fd-4'];

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deserializeHostState, fdView, serializeHostState, type HostCommand } from '../../src/domain';
+import type { HostCommand } from '../../src/model';
+import { fdView } from '../../src/domain';
 import { TestHost, SIOV, VF1, VF2 } from '../support/domain-host';
+import { deserializeHostState, serializeHostState } from '../../src/composition/host-state';
 
 describe('command results (the REST bodies of API.md)', () => {
   it('answers every command with its documented body', () => {

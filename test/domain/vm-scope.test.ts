@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deserializeHostState, exportFd, fdView, serializeHostState, type HostCommand } from '../../src/domain';
+import type { HostCommand } from '../../src/model';
+import { exportFd, fdView } from '../../src/domain';
 import { TestHost, VF1, VF2 } from '../support/domain-host';
+import { deserializeHostState, serializeHostState } from '../../src/composition/host-state';
 
 const B_VF1 = { rid: '0000:af:00.1', kind: 'vf' as const, pasidBits: 20 };
 const B_VF2 = { rid: '0000:af:00.2', kind: 'vf' as const, pasidBits: 20 };

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEvent, ProgrammedEntry } from '../../src/domain';
-import { HardwareFault, HostHardware, replayHardware, type HardwareSnapshotV1 } from '../../src/hardware';
+import type { HostEvent, ProgrammedEntry } from '../../src/model';
+import { HardwareFault, HostHardware, replayHardware, type HardwareInvariant, type HardwareSnapshotV1, type HardwareSnapshotV2, type StructuralFault } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';
 
@@ -47,12 +47,33 @@ const FORMAT_1_SNAPSHOT: HardwareSnapshotV1 = {
   vms: [['vm-1', [[5, 64]]]],
 };
 
-function faults(hw: HostHardware, event: HostEvent, invariant: string | RegExp): void {
+/** setup()'s state exactly as release 0.1.0 wrote it (hardware snapshot format 2: the fd's hwid mode as `mode`). */
+const FORMAT_2_SNAPSHOT: HardwareSnapshotV2 = JSON.parse(
+  '{"format":2,"version":10,"host":{"hostId":"h","pasidBits":8,"enqcmd":true,"nestedPasidTable":true,"devices":[{"rid":"0000:3b:00.1","kind":"vf","pasidBits":8},{"rid":"0000:3b:00.2","kind":"vf","pasidBits":6},{"rid":"0000:5e:00.0","kind":"siov","pasidBits":8}]},' +
+    '"nextSlot":2,"fds":[{"fdId":"fd-1","tenantId":"t","vmId":"vm-1","domainId":1,"slot":1,"mode":"global","globalMin":64,"ioasids":[1,5,64],"attached":[[1,"0000:3b:00.1",1],[1,"0000:5e:00.0",1]]}],"pasids":[64,1,1,0],' +
+    '"rids":[{"rid":"0000:3b:00.1","context":{"table":"host"},"entries":[[5,"fd-1",1,"local","0x1000",1],[64,"fd-1",1,"global","0x1000",1]],"vfOwner":{"fdId":"fd-1","attachments":1},"mdevs":[]},' +
+    '{"rid":"0000:3b:00.2","context":{"table":"host"},"entries":[],"vfOwner":null,"mdevs":[]},{"rid":"0000:5e:00.0","context":{"table":"host"},"entries":[[64,"fd-1",1,"global","0x1000",1]],"vfOwner":null,"mdevs":[["mdev-1","fd-1",1]]}],' +
+    '"kvm":[["fd-1",[[5,64]]]]}',
+);
+
+/** Loads an older release's snapshot of setup() and checks it is the replayed state, written back in the current format. */
+function loadsAsReplayed(snapshot: HardwareSnapshotV1 | HardwareSnapshotV2): { loaded: HostHardware; replayed: HostHardware } {
+  const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(snapshot)));
+  const replayed = replayHardware(setup());
+  assert.equal(loaded.hash(), replayed.hash());
+  assert.deepEqual(loaded.view(), replayed.view());
+  assert.deepEqual(countersOf(loaded), countersOf(replayed));
+  assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
+  assert.equal(loaded.toSnapshot().format, 3);
+  return { loaded, replayed };
+}
+
+function faults(hw: HostHardware, event: HostEvent, rule: HardwareInvariant | StructuralFault | RegExp): void {
   // The hash covers the whole state (owners, mdevs, KVM tables); the counters kept beside it are compared too.
   const before = { hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) };
   assert.throws(
     () => hw.apply(event),
-    (e) => e instanceof HardwareFault && (typeof invariant === 'string' ? e.invariant === invariant : invariant.test(e.message)),
+    (e) => e instanceof HardwareFault && (typeof rule === 'string' ? (e.invariant ?? e.structural) === rule : rule.test(e.message)),
   );
   assert.deepEqual({ hash: hw.hash(), version: hw.version, view: hw.view(), counters: countersOf(hw) }, before, 'a fault leaves the hardware unchanged');
 }
@@ -108,7 +129,7 @@ describe('HostHardware', () => {
     faults(hw, { type: 'DeviceAttached', data: { fdId: 'fd-3', ioasid: 1, rid: SIOV, enqcmd: true, mdevId: 'mdev-7', programmed: [] } }, 'I7');
     // An mdev id used twice; an unknown fd.
     faults(hw, { type: 'DeviceAttached', data: { fdId: 'fd-3', ioasid: 1, rid: SIOV, enqcmd: false, mdevId: 'mdev-1', programmed: [] } }, 'I3');
-    faults(hw, { type: 'IoasidAllocated', data: { fdId: 'fd-404', ioasid: 1 } }, 'fd');
+    faults(hw, { type: 'IoasidAllocated', data: { fdId: 'fd-404', ioasid: 1 } }, 'unknown-fd');
     // The PASID is still mapped by KVM: releasing it must fault (I6), and so must freeing with devices attached (I9).
     faults(hw, { type: 'IoasidFreed', data: { fdId: 'fd-1', ioasid: 1, released: { ...NONE, pasids: [64] } } }, /I6|I9/);
   });
@@ -176,7 +197,7 @@ describe('HostHardware', () => {
     hw.apply({ type: 'HwidModeSet', data: { fdId: 'fd-1', mode: 'local' } });
     hw.apply({ type: 'IoasidAllocated', data: { fdId: 'fd-1', ioasid: 1 } });
     hw.apply({ type: 'DeviceAttached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, enqcmd: false, programmed: [] } });
-    faults(hw, { type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [SIOV] } }, 'context');
+    faults(hw, { type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [SIOV] } }, 'I3');
     hw.apply({ type: 'PasidTableSet', data: { fdId: 'fd-1', ioasid: 1, gpa: '0x9000', contexts: [VF] } });
     assert.deepEqual(hw.view().rids[VF]!.context, { table: 'guest', gpa: '0x9000' });
     faults(hw, { type: 'DeviceDetached', data: { fdId: 'fd-1', ioasid: 1, rid: VF, released: NONE } }, 'I9');
@@ -190,27 +211,27 @@ describe('HostHardware', () => {
     assert.equal(replayHardware(setup().slice(0, -1)).hash(), '299799939001f45dbeb64005a35481869c09913742442f14c7e7d4d02ffe1ae8');
   });
 
-  it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 2', () => {
-    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(FORMAT_1_SNAPSHOT)));
-    const replayed = replayHardware(setup());
-    assert.equal(loaded.hash(), replayed.hash());
-    assert.deepEqual(loaded.view(), replayed.view());
-    assert.deepEqual(countersOf(loaded), countersOf(replayed));
-    assert.deepEqual(loaded.toSnapshot(), replayed.toSnapshot());
-    assert.equal(loaded.toSnapshot().format, 2);
+  it('loads a format 2 snapshot (release 0.1.0, `mode`) into the same state, and writes format 3 (`hwidMode`)', () => {
+    const { loaded } = loadsAsReplayed(FORMAT_2_SNAPSHOT);
+    assert.deepEqual(loaded.toSnapshot().fds.map((f) => [f.fdId, f.hwidMode]), [['fd-1', 'global']]);
+    assert.equal(stateOf(loaded).fds.get('fd-1')!.hwidMode, 'global');
+  });
+
+  it('loads a format 1 snapshot (VM tables by vmId) into the same state, and writes format 3', () => {
+    const { loaded, replayed } = loadsAsReplayed(FORMAT_1_SNAPSHOT);
     assert.deepEqual(loaded.kvmMappingsOf('fd-1'), new Map([[5, 64]]));
     // It keeps working: the KVM mapping it loaded is released like one applied live.
     const close: HostEvent = { type: 'FdClosed', data: { fdId: 'fd-1', released: { pasids: [64], entries: [{ rid: VF, pasid: 5 }, { rid: VF, pasid: 64 }, { rid: SIOV, pasid: 64 }], contexts: [], kvmGuestPasids: [5], mdevs: ['mdev-1'] } } };
     loaded.apply(close);
     replayed.apply(close);
     assert.equal(loaded.hash(), replayed.hash());
-    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 3 } as never), (e) => e instanceof HardwareFault && e.invariant === 'snapshot');
+    assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 4 } as never), (e) => e instanceof HardwareFault && e.structural === 'malformed-snapshot' && e.invariant === undefined);
   });
 
   it('refuses a second registration and events before one', () => {
     const hw = HostHardware.empty();
-    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-1', tenantId: 't', vmId: 'vm', domainId: 1 } }, 'host');
+    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-1', tenantId: 't', vmId: 'vm', domainId: 1 } }, 'unknown-host');
     hw.apply(setup()[0]!);
-    faults(hw, setup()[0]!, 'host');
+    faults(hw, setup()[0]!, 'conflict');
   });
 });

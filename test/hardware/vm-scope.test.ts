@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEvent } from '../../src/domain';
+import type { HostEvent } from '../../src/model';
 import { renderHardware } from '../../src/cli/render-hardware';
-import { HardwareFault, HostHardware, parseVmViewKey, replayHardware } from '../../src/hardware';
+import { HardwareFault, HostHardware, parseVmViewKey, replayHardware, type HardwareInvariant, type StructuralFault } from '../../src/hardware';
 import { canonicalText } from '../../src/hardware/canonical-form';
 import { countersOf, stateOf } from '../support/hardware-internals';
 
@@ -35,9 +35,9 @@ function twins(): HostEvent[] {
   return [host, ...enqcmdVm('fd-a', 'ta', 'vm-1', 1, VF_A, 64), ...enqcmdVm('fd-b', 'tb', 'vm-1', 2, VF_B, 65)];
 }
 
-function faults(hw: HostHardware, event: HostEvent, invariant: string): void {
+function faults(hw: HostHardware, event: HostEvent, rule: HardwareInvariant | StructuralFault): void {
   const before = { hash: hw.hash(), view: hw.view(), counters: countersOf(hw) };
-  assert.throws(() => hw.apply(event), (e) => e instanceof HardwareFault && e.invariant === invariant);
+  assert.throws(() => hw.apply(event), (e) => e instanceof HardwareFault && (e.invariant ?? e.structural) === rule);
   assert.deepEqual({ hash: hw.hash(), view: hw.view(), counters: countersOf(hw) }, before, 'a fault changes nothing');
 }
 
@@ -58,7 +58,7 @@ describe('VMs are per tenant: two tenants may use one vmId on a host', () => {
 
   it("refuses a second fd for the same tenant's VM, and lets no fd reach another tenant's table", () => {
     const hw = replayHardware(twins());
-    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-c', tenantId: 'ta', vmId: 'vm-1', domainId: 3 } }, 'fd');
+    faults(hw, { type: 'FdCreated', data: { fdId: 'fd-c', tenantId: 'ta', vmId: 'vm-1', domainId: 3 } }, 'conflict');
     // fd-b maps only to what fd-b holds, into fd-b's table: A's global PASID 64 is not B's to point at.
     faults(hw, { type: 'KvmPasidMapped', data: { fdId: 'fd-b', vmId: 'vm-1', guestPasid: 5, hostPasid: 64 } }, 'I6');
     faults(hw, { type: 'KvmPasidUnmapped', data: { fdId: 'fd-b', vmId: 'vm-1', guestPasid: 7 } }, 'I9');

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 import { KafkaUnavailableError } from '../../src/messaging/kafka/kafka-publisher';
 import { KafkaTransport } from '../../src/messaging/kafka/kafka-transport';
 import { DeliveryLog, waitUntil } from '../support/kafka-delivery-log';

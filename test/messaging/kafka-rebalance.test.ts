@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 import { KafkaTransport } from '../../src/messaging/kafka/kafka-transport';
 import type { KafkaTransportOptions } from '../../src/messaging/kafka/kafka-options';
 import { DeliveryLog, waitUntil } from '../support/kafka-delivery-log';

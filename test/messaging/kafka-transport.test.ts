@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 import { KafkaTransport } from '../../src/messaging/kafka/kafka-transport';
 import { DeliveryLog, waitUntil } from '../support/kafka-delivery-log';
 import { hostEventChain, inBatches } from '../support/kafka-envelopes';

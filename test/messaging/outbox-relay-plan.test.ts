@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostEvent } from '../../src/domain/events';
+import type { HostEvent } from '../../src/model/events';
 import { EVENTS_BY_KEY, PENDING_KEYS } from '../../src/messaging/outbox-relay';
 import { EventStore } from '../../src/store/event-store';
 import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';

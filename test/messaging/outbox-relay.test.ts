@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AppConfig } from '../../src/config';
-import type { EventEnvelope } from '../../src/domain/envelope';
-import type { HostEvent } from '../../src/domain/events';
+import type { EventEnvelope } from '../../src/model/envelope';
+import type { HostEvent } from '../../src/model/events';
 import { EVENTS_BY_KEY, OutboxRelay } from '../../src/messaging/outbox-relay';
 import type { EventTransport } from '../../src/messaging/transport';
 import { envelopeColumns, envelopeFromRow, type EventRow } from '../../src/store/envelope-rows';

@@ -10,7 +10,7 @@ import { OPERATOR } from '../../src/application/principal';
 import type { CommandResponse, RequestMeta } from '../../src/application/request-meta';
 import { RunHostCommandHandler } from '../../src/application/run-host-command.handler';
 import { HardwareProjector } from '../../src/projections/hardware.projector';
-import { DomainError } from '../../src/domain/errors';
+import { DomainError } from '../../src/model/errors';
 import { createTenant, expectError, expectStatus, postgresBackend, startTestApp, unique, type TenantHandle, type TestApp, type TestBackend } from '../support/app';
 import {
   DEVICE_MAP,

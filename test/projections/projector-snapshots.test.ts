@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventOf } from '../../src/domain/envelope';
+import { eventOf } from '../../src/model/envelope';
 import { replayHardware } from '../../src/hardware';
 import { InProcessTransport } from '../../src/messaging/in-process-transport';
 import { HardwareProjector } from '../../src/projections/hardware.projector';

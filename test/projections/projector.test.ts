@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { GetHardwareQuery, VerifyHostQuery } from '../../src/application/messages';
 import { OPERATOR } from '../../src/application/principal';
-import { eventOf, type EventEnvelope } from '../../src/domain/envelope';
+import { eventOf, type EventEnvelope } from '../../src/model/envelope';
 import { replayHardware, type HardwareView } from '../../src/hardware';
 import { InProcessTransport } from '../../src/messaging/in-process-transport';
 import { OutboxRelay } from '../../src/messaging/outbox-relay';

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, type EventEnvelope } from '../../src/domain/envelope';
+import { GENESIS_HASH, type EventEnvelope } from '../../src/model/envelope';
 import { buildEnvelopes, type AppendRequest } from '../../src/store/append-request';
 import type { EventSource, SourcedEvent } from '../../src/replay/event-source';
 import type { EventStore } from '../../src/store/event-store';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostCommand, HostEvent } from '../../src/domain';
+import type { HostCommand, HostEvent } from '../../src/model';
 import { decide } from '../../src/domain/decide';
-import { DEFAULT_QUOTAS } from '../../src/domain/model';
+import { DEFAULT_QUOTAS } from '../../src/model/values';
 import { evolve } from '../../src/domain/evolve';
-import { initialHostState } from '../../src/domain/state';
 import { PostgresReplay } from '../../src/replay/postgres-replay';
 import { replayHost } from '../../src/replay/replay';
 import { EventStore } from '../../src/store/event-store';
 import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 import { tamper } from './tamper-sql';
+import { initialHostState } from '../../src/composition/host-state';
 
 /** Longer than two read windows of the PostgreSQL source (1,000 versions), and not a multiple of one. */
 const LENGTH = 2_600;

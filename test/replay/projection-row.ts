@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { HostState } from '../../src/domain/state';
+import type { HostState } from '../../src/composition/host-state';
 
 /** Stores a host's hardware as the projector would (hardware_projection): the live state verify compares with. */
 export async function storeProjection(dataSource: DataSource, hostId: string, state: HostState): Promise<void> {

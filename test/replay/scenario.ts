@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HostCommand } from '../../src/domain/commands';
+import type { HostCommand } from '../../src/model/commands';
 import { decide } from '../../src/domain/decide';
-import { eventOf, type Actor, type EventEnvelope } from '../../src/domain/envelope';
+import { eventOf, type Actor, type EventEnvelope } from '../../src/model/envelope';
 import { evolve } from '../../src/domain/evolve';
-import { DEFAULT_QUOTAS } from '../../src/domain/model';
-import { serializeHostState } from '../../src/domain/snapshot';
-import { initialHostState, type HostState } from '../../src/domain/state';
+import { DEFAULT_QUOTAS } from '../../src/model/values';
 import type { HardwareView } from '../../src/hardware';
 import type { EventStore } from '../../src/store/event-store';
 import type { SnapshotStore } from '../../src/store/snapshot-store';
+import { serializeHostState, initialHostState, type HostState } from '../../src/composition/host-state';
 
 /** The hardware as the write path saw it right after each version (index = version - 1). */
 export interface VersionRecord {

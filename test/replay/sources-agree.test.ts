@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 import { KafkaTransport } from '../../src/messaging/kafka/kafka-transport';
 import type { EventSource } from '../../src/replay/event-source';
 import { NdjsonFileSource } from '../../src/replay/file-source';
@@ -12,7 +12,7 @@ import { KafkaEventSource, SourceUnavailableError } from '../../src/replay/kafka
 import { PostgresReplay } from '../../src/replay/postgres-replay';
 import { replayHost } from '../../src/replay/replay';
 import { UnknownHostError } from '../../src/replay/replay-errors';
-import { canonicalJson } from '../../src/shared/canonical-json';
+import { canonicalJson } from '../../src/model/canonical-json';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-mock';

@@ -1,4 +1,4 @@
-import { envelopeHash, type EventEnvelope } from '../../src/domain/envelope';
+import { envelopeHash, type EventEnvelope } from '../../src/model/envelope';
 
 /** Deep copies, so a tampered log never changes the original. */
 export function copyLog(envelopes: readonly EventEnvelope[]): EventEnvelope[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GENESIS_HASH, envelopeHash, type EventEnvelope } from '../../src/domain/envelope';
+import { GENESIS_HASH, envelopeHash, type EventEnvelope } from '../../src/model/envelope';
 import { IdempotencyKeyTaken } from '../../src/store/append-request';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';

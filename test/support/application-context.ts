@@ -6,8 +6,8 @@ import { CreateTenantCommand, RunHostCommand } from '../../src/application/messa
 import { OPERATOR, type Principal } from '../../src/application/principal';
 import type { CommandResponse, RequestMeta } from '../../src/application/request-meta';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config';
-import type { HostCommand } from '../../src/domain/commands';
-import type { DeviceSpec } from '../../src/domain/model';
+import type { HostCommand } from '../../src/model/commands';
+import type { DeviceSpec } from '../../src/model/values';
 import { ProjectionsModule } from '../../src/projections/projections.module';
 import { StoreModule } from '../../src/store/store.module';
 import type { TestStorage } from './test-storage';

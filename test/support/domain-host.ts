@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_QUOTAS,
   DomainError,
-  decide,
-  evolve,
-  commandResult,
-  initialHostState,
   type DeviceSpec,
   type ErrorCode,
   type HostCommand,
   type HostEvent,
-  type HostState,
   type Quotas,
-} from '../../src/domain';
+} from '../../src/model';
+import { decide, evolve, commandResult } from '../../src/domain';
 import type { HardwareView } from '../../src/hardware';
+import { initialHostState, type HostState } from '../../src/composition/host-state';
 
 /** Distributes Omit over a union, so each command keeps its own fields. */
 type WithoutFd<T> = T extends unknown ? Omit<T, 'fdId'> : never;

@@ -1,5 +1,5 @@
-import type { Actor } from '../../src/domain/envelope';
-import type { HostEvent } from '../../src/domain/events';
+import type { Actor } from '../../src/model/envelope';
+import type { HostEvent } from '../../src/model/events';
 import type { AppendRequest } from '../../src/store/append-request';
 
 /** Hand-made host events for store tests: the store keeps them as they are, it never decides. */

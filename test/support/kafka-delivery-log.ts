@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 
 /**
  * Everything the handlers of one or more subscribers received, in the order they received

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { envelopeHash, GENESIS_HASH, type EventEnvelope } from '../../src/domain/envelope';
-import { EVENT_SCHEMA_VERSION, type HostEvent } from '../../src/domain/events';
+import { envelopeHash, GENESIS_HASH, type EventEnvelope } from '../../src/model/envelope';
+import { EVENT_SCHEMA_VERSION, type HostEvent } from '../../src/model/events';
 
 /**
  * A host's event stream as the store would hand it to the relay: versions 1..count, hash

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../src/domain/envelope';
+import type { EventEnvelope } from '../../src/model/envelope';
 import type { CommandRecord } from './reliability-client';
 import { httpRequest } from './http-request';
 

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { isDomainError } from '../../domain/errors';
+import { isDomainError } from '../../model/errors';
 import { bodyNotJson } from '../validation/validation-failed';
 import { ERROR_STATUS, type ApiErrorCode, type TransportStatus } from './error-table';
 

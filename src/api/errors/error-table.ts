@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ErrorCode } from '../../domain/errors';
+import type { ErrorCode } from '../../model/errors';
 
 /** The codes a client can see: the domain's stable codes plus INTERNAL for what nobody expected. */
 export type ApiErrorCode = ErrorCode | 'INTERNAL';

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../domain/envelope';
+import type { EventEnvelope } from '../../model/envelope';
 
 /**
  * The few answers whose REST JSON has no fixed protobuf shape: the proto carries those

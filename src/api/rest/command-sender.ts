@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { RunHostCommand } from '../../application/messages';
 import type { CommandResponse, RequestMeta } from '../../application/request-meta';
-import type { HostCommand } from '../../domain/commands';
+import type { HostCommand } from '../../model/commands';
 
 /** Writes a command's answer as it is: its status, and its body unless there is none (204). */
 export function sendResponse(res: FastifyReply, response: CommandResponse): void {

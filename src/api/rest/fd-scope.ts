@@ -1,5 +1,5 @@
 import { tenantScopeOf, type Principal } from '../../application/principal';
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import { validationFailed } from '../validation/validation-failed';
 
 /** The fd part of an fd-scoped command: a tenant acts only on its own fds (another's is NOT_FOUND in the decider). */

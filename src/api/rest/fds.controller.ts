@@ -6,7 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { GetFdQuery, ListFdsQuery } from '../../application/messages';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
-import type { FdView } from '../../domain/views';
+import type { FdView } from '../../model/views';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import { CreateFdDto, ListFdsQueryDto, SetGlobalMinDto, SetHwidModeDto } from '../dto/fd.dto';
 import { FdPathDto } from '../dto/path.dto';

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { GetHardwareQuery, GetHostQuery, ListHostsQuery, VerifyHostQuery } from '../../application/messages';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
-import type { HostView } from '../../domain/views';
+import type { HostView } from '../../model/views';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import { HardwareQueryDto, RegisterHostDto } from '../dto/host.dto';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import type { FieldError } from './field-errors';
 
 /** A request refused before it reached the domain; details list each bad field (API.md "Errors"). */

@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import { tenantScopeOf } from '../principal';
 import { GetMigrationQuery } from './messages';
 import { MigrationRecords, type MigrationRecord } from './migration-records';

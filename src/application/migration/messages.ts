@@ -1,4 +1,4 @@
-import type { Rid } from '../../domain/model';
+import type { Rid } from '../../model/values';
 import type { Principal } from '../principal';
 import type { RequestMeta } from '../request-meta';
 

@@ -1,5 +1,6 @@
-import type { CommandOf } from '../../domain/commands';
-import type { FdImage, Rid } from '../../domain/model';
+import type { CommandOf } from '../../model/commands';
+import type { Rid } from '../../model/values';
+import type { FdImage } from '../../model/views';
 
 /** One migration as the process manager drives it; ids are chosen once, before the first step. */
 export interface MigrationPlan {

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { decide, exportFd, type DecideContext, type HostState } from '../../domain';
-import { DomainError } from '../../domain/errors';
-import type { Rid } from '../../domain/model';
+import { decide, exportFd, type DecideContext } from '../../domain';
+import { DomainError } from '../../model/errors';
+import type { Rid } from '../../model/values';
 import { FdLocations } from '../fd-locations';
 import { HostStates } from '../host-states';
 import { tenantScopeOf } from '../principal';
 import { TenantQuotas } from '../tenant-quotas';
 import type { MigrateFdCommand } from './messages';
 import { importCommand, startCommand, type MigrationPlan } from './migration-plan';
+import type { HostState } from '../../composition/host-state';
 
 /**
  * Everything a migration can be refused for, checked before anything changes: the source's

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { HostCommand } from '../../domain/commands';
-import { DomainError, isDomainError } from '../../domain/errors';
-import { exportFd, type FdImage } from '../../domain';
+import type { HostCommand } from '../../model/commands';
+import { DomainError, isDomainError } from '../../model/errors';
+import type { FdImage } from '../../model';
+import { exportFd } from '../../domain';
 import { HostStates } from '../host-states';
 import { IdempotentAnswers } from '../idempotent-answers';
 import { RunHostCommand } from '../messages';

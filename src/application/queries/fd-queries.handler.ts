@@ -1,6 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fdView, type FdView } from '../../domain';
-import { DomainError } from '../../domain/errors';
+import type { FdView } from '../../model';
+import { fdView } from '../../domain';
+import { DomainError } from '../../model/errors';
 import { FdDirectory } from '../../store/fd-directory';
 import { FdLocations } from '../fd-locations';
 import { HostStates } from '../host-states';

@@ -1,6 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import type { HardwareView } from '../../hardware';
 import { projectedHardware } from '../../projections/projected-hardware';
 import { PostgresReplay } from '../../replay/postgres-replay';

@@ -1,8 +1,10 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { hostView, initialHostState, type HostView } from '../../domain';
-import { DomainError } from '../../domain/errors';
+import type { HostView } from '../../model';
+import { hostView } from '../../domain';
+import { DomainError } from '../../model/errors';
 import { HostDirectory, type HostEntry } from '../../store/host-directory';
 import { GetHostQuery, ListHostsQuery } from '../messages';
+import { initialHostState } from '../../composition/host-state';
 
 /** Hosts are answered from the directory (registration + head version): no stream is loaded. */
 function viewOf(entry: HostEntry): HostView {

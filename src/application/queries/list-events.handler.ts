@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import { EventStore } from '../../store/event-store';
 import type { AuditPage } from '../../store/event-reads';
 import { ListEventsQuery } from '../messages';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import type { Principal } from '../principal';
 
 /** The hardware and verify reads expose every tenant's PASIDs: operator only, whatever the adapter checked. */

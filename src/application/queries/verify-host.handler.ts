@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../domain/errors';
+import { DomainError } from '../../model/errors';
 import { PostgresEventSource } from '../../replay/postgres-source';
 import { verifyHost, type LiveReference } from '../../replay/verify';
 import { EventStore } from '../../store/event-store';

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../domain/envelope';
+import type { EventEnvelope } from '../../model/envelope';
 import { MAX_PAGE_SIZE } from '../../store/event-reads';
 import type { CliContext } from '../cli-context';
 import { CliError, EXIT, type ExitCode } from '../exit-codes';

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../shared/canonical-json';
+import { canonicalJson } from '../../model/canonical-json';
 import type { CliContext } from '../cli-context';
 import { CliError, EXIT, type ExitCode } from '../exit-codes';
 import { AtomicFileWriter } from '../file-writer';

@@ -1,9 +1,10 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { DecideContext } from './context';
-import type { DeviceSpec, Rid } from '../model';
+import type { DeviceSpec, Rid } from '../../model/values';
 import { pasidUsers } from '../pasid-index';
-import type { FdState, HostState, IoasidState } from '../state';
+import type { FdState, HostState } from '../state';
+import type { IoasidState } from '../ioasid-table';
 import { fail, requireDevice, requireGpa, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { PasidPlan } from './pasid-plan';
 import { checkWidth, pasidsOf, plannedEntries } from './programming';

@@ -1,4 +1,4 @@
-import type { Quotas } from '../model';
+import type { Quotas } from '../../model/values';
 
 export interface DecideContext {
   /** The quotas of a tenant (I8: they count per tenant on this host). */

@@ -1,8 +1,8 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
-import type { Quotas } from '../model';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
+import type { Quotas } from '../../model/values';
 import { hasHwid } from '../pasid-index';
-import { VM_KEY_SEPARATOR } from '../../hardware/vm-key';
+import { VM_KEY_SEPARATOR } from '../../model/values';
 import { tenantUsage, type HostState } from '../state';
 import { fail, isIntegerIn, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { releaseFd, releaseIoasid } from './release';

@@ -1,6 +1,7 @@
-import type { DeviceSpec, HostSpec } from '../model';
-import { DomainError, type ErrorCode } from '../errors';
-import { deviceOf, type FdState, type HostState, type IoasidState } from '../state';
+import type { DeviceSpec, HostSpec } from '../../model/values';
+import { DomainError, type ErrorCode } from '../../model/errors';
+import { deviceOf, type FdState, type HostState } from '../state';
+import type { IoasidState } from '../ioasid-table';
 
 export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
   throw new DomainError(code, message, details);

@@ -1,7 +1,8 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { DecideContext } from './context';
-import { deviceOf, type HostState, type IoasidState } from '../state';
+import { deviceOf, type HostState } from '../state';
+import type { IoasidState } from '../ioasid-table';
 import { pasidUsers } from '../pasid-index';
 import { checkLocalClaim } from './attachments';
 import { fail, isIntegerIn, requireFd, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';

@@ -1,7 +1,8 @@
-import type { CommandOf } from '../commands';
-import type { EventData, HostEvent } from '../events';
-import type { DeviceSpec, FdImage, HostSpec, ProgrammedEntry, Quotas, Rid } from '../model';
-import { MAX_IOASID } from '../../hardware/pasid-space';
+import type { CommandOf } from '../../model/commands';
+import type { EventData, HostEvent } from '../../model/events';
+import type { DeviceSpec, HostSpec, ProgrammedEntry, Quotas, Rid } from '../../model/values';
+import type { FdImage } from '../../model/views';
+import { MAX_IOASID } from '../../model/values';
 import { deviceOf, type HostState } from '../state';
 import { checkNewFd } from './fd-lifecycle';
 import { fail, isIntegerIn, requireGpa, requireHost } from './guards';

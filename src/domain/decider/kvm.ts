@@ -1,5 +1,5 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import { pasidUsers } from '../pasid-index';
 import type { HostState } from '../state';
 import { fail, requireHost, requireMode, requireMutableFd } from './guards';

@@ -1,5 +1,5 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { HostState } from '../state';
 import { fail, requireHost } from './guards';
 

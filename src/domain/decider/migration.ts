@@ -1,5 +1,5 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
 import type { FdState, HostState } from '../state';
 import { fail, requireFd, requireMutableFd } from './guards';
 import { releaseFd } from './release';

@@ -1,4 +1,4 @@
-import type { Quotas } from '../model';
+import type { Quotas } from '../../model/values';
 import { tenantUsage, type HostState } from '../state';
 import { fail } from './guards';
 

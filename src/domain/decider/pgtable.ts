@@ -1,6 +1,6 @@
-import type { CommandOf } from '../commands';
-import type { HostEvent } from '../events';
-import type { ProgrammedEntry } from '../model';
+import type { CommandOf } from '../../model/commands';
+import type { HostEvent } from '../../model/events';
+import type { ProgrammedEntry } from '../../model/values';
 import { deviceOf, type HostState } from '../state';
 import { fail, requireGpa, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { checkWidth, pasidsOf, plannedEntries } from './programming';

@@ -1,4 +1,4 @@
-import type { DeviceKind, HwidMode, PasidOrigin, ProgrammedEntry, Rid } from '../model';
+import type { DeviceKind, HwidMode, PasidOrigin, ProgrammedEntry, Rid } from '../../model/values';
 import type { HostState } from '../state';
 import { fail } from './guards';
 

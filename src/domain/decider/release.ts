@@ -1,5 +1,6 @@
-import type { EntryRef, Released, Rid } from '../model';
-import type { FdState, HostState, IoasidState } from '../state';
+import type { EntryRef, Released, Rid } from '../../model/values';
+import type { FdState, HostState } from '../state';
+import type { IoasidState } from '../ioasid-table';
 
 export function emptyReleased(): Released {
   return { pasids: [], entries: [], contexts: [], kvmGuestPasids: [], mdevs: [] };

@@ -1,5 +1,5 @@
 import type { KafkaMessage, Message } from 'kafkajs';
-import type { EventEnvelope } from '../../domain/envelope';
+import type { EventEnvelope } from '../../model/envelope';
 
 /**
  * The Kafka form of an event (API.md "Events"): key = hostId, so that one host's events

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { EventEnvelope } from '../../domain/envelope';
+import type { EventEnvelope } from '../../model/envelope';
 import { backoffDelay, DEFAULT_BACKOFF, pause, type BackoffOptions } from './backoff';
 import { CoalescingQueue } from './coalescing-queue';
 import { fromKafkaMessage, MalformedEventMessage } from './envelope-codec';

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../domain/envelope';
+import type { EventEnvelope } from '../../model/envelope';
 import type { EventTransport } from '../transport';
 import { createKafkaClient, requestTimeoutMs } from './kafka-client';
 import type { KafkaHealth } from './kafka-health';

@@ -1,4 +1,5 @@
-import type { DeviceSpec, FdImage, HwidMode, Rid } from './model';
+import type { DeviceSpec, HwidMode, Rid } from './values';
+import type { FdImage } from './views';
 
 /**
  * Commands of one host's decider. Every id the decider cannot choose itself purely

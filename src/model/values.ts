@@ -2,6 +2,15 @@
 
 /** A PCI requester ID, e.g. "0000:3b:00.1". */
 export type Rid = string;
+
+/** The largest ioasid id: ioasid ids are positive 31-bit integers (the hardware records PASID owners in an Int32Array). */
+export const MAX_IOASID = 0x7fffffff;
+
+/**
+ * A vmId never contains it (API id pattern, checked again by the decider): the hardware view
+ * names a vmId that several tenants use on a host `<tenantId>/<vmId>` (src/hardware/vm-key.ts).
+ */
+export const VM_KEY_SEPARATOR = '/';
 export type DeviceKind = 'vf' | 'siov';
 export type HwidMode = 'local' | 'global';
 /** Where a programmed PASID comes from: guest-chosen (local), host-allocated global, or the host's real PASID behind a virtual siov one. */
@@ -46,6 +55,12 @@ export interface ProgrammedEntry {
   domainId: number;
 }
 
+/** A present entry of a RID's PASID table: a programmed entry without its address (RID, PASID). */
+export type PasidEntry = Omit<ProgrammedEntry, 'rid' | 'pasid'>;
+
+/** A RID's IOMMU context: the host-managed PASID table, or a guest-owned one at a GPA. */
+export type RidContext = { table: 'host' } | { table: 'guest'; gpa: string; fdId: string; ioasid: number };
+
 export interface EntryRef {
   rid: Rid;
   pasid: number;
@@ -63,27 +78,4 @@ export interface Released {
   kvmGuestPasids: number[];
   /** mdevs destroyed. */
   mdevs: string[];
-}
-
-/**
- * The guest-visible state of an fd: what migrates (DOMAIN.md op 12).
- * Host PASIDs are deliberately absent: the target re-allocates them.
- */
-export interface FdImage {
-  vmId: string;
-  hwidMode: HwidMode | null;
-  globalMin: number | null;
-  ioasids: Array<{
-    ioasid: number;
-    pasid?: number;
-    pgtableGpa?: string;
-    pasidTableGpa?: string;
-    /**
-     * Attachments by source RID; the migration's device map turns them into target RIDs.
-     * `kind` (added, optional): the source device's kind, which the target device must match.
-     */
-    attachments: Array<{ rid: Rid; enqcmd: boolean; kind?: DeviceKind }>;
-  }>;
-  /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
-  kvmGuestPasids: number[];
 }

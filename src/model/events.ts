@@ -1,4 +1,5 @@
-import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './model';
+import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './values';
+import type { FdIdentity, FdMode, FdView, IoasidRecord } from './views';
 
 /**
  * Events of a host stream: the public event contract (API.md "Events"), payload part.
@@ -10,7 +11,7 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 export type HostEvent =
   | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] } }
-  | { type: 'FdCreated'; data: { fdId: string; tenantId: string; vmId: string; domainId: number } }
+  | { type: 'FdCreated'; data: FdIdentity }
   | { type: 'FdClosed'; data: { fdId: string; released: Released } }
   | { type: 'HwidModeSet'; data: { fdId: string; mode: HwidMode } }
   | { type: 'GlobalMinSet'; data: { fdId: string; globalMin: number } }
@@ -67,32 +68,20 @@ export type HostEvent =
   | { type: 'MigrationImportBarred'; data: { migrationId: string; sourceHostId: string; sourceFdId: string } }
   | {
       type: 'FdImported';
-      data: {
-        fdId: string;
-        tenantId: string;
-        vmId: string;
-        domainId: number;
-        migrationId: string;
-        sourceHostId: string;
-        sourceFdId: string;
-        hwidMode: HwidMode | null;
-        globalMin: number | null;
-        ioasids: Array<{
-          ioasid: number;
-          pasid?: number;
-          globalPasid?: number;
-          realPasid?: number;
-          pgtableGpa?: string;
-          pasidTableGpa?: string;
-          attachments: Array<{ rid: Rid; enqcmd: boolean; mdevId?: string }>;
-        }>;
-        programmed: ProgrammedEntry[];
-        /** vf RIDs whose context points at a guest PASID table. */
-        guestContexts: Array<{ rid: Rid; gpa: string }>;
-        kvmMappings: Array<{ guestPasid: number; hostPasid: number }>;
-        /** Every host PASID taken from the allocator by this import. */
-        allocatedPasids: number[];
-      };
+      data: FdIdentity &
+        FdMode & {
+          migrationId: string;
+          sourceHostId: string;
+          sourceFdId: string;
+          /** Every ioasid with its PASIDs: the user PASIDs of the image, the host PASIDs decided now. */
+          ioasids: IoasidRecord[];
+          programmed: ProgrammedEntry[];
+          /** vf RIDs whose context points at a guest PASID table. */
+          guestContexts: Array<{ rid: Rid; gpa: string }>;
+          kvmMappings: FdView['kvmMappings'];
+          /** Every host PASID taken from the allocator by this import. */
+          allocatedPasids: number[];
+        };
     };
 
 export type HostEventType = HostEvent['type'];

@@ -1,5 +1,5 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { canonicalJson } from '../shared/canonical-json';
+import { canonicalJson } from './canonical-json';
 import type { HostEvent, HostEventType } from './events';
 
 /** prevHash of a host's first event. */

@@ -1,0 +1,7 @@
+export * from './values';
+export * from './commands';
+export * from './events';
+export * from './errors';
+export * from './envelope';
+export * from './views';
+export { canonicalJson } from './canonical-json';

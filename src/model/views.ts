@@ -1,0 +1,87 @@
+import type { DeviceKind, HwidMode, Rid } from './values';
+
+/**
+ * The read shapes of docs/API.md (host, fd, ioasid, hwid) and the names every layer uses for
+ * these facts: the decider's state, the events, the snapshots and the hardware derive their
+ * fd and ioasid shapes from these (Pick/Omit), rather than restating them.
+ */
+export interface HostView {
+  hostId: string;
+  pasidBits: number;
+  enqcmd: boolean;
+  nestedPasidTable: boolean;
+  devices: Array<{ rid: Rid; kind: DeviceKind; pasidBits: number }>;
+  version: number;
+}
+
+export interface AttachmentView {
+  rid: Rid;
+  enqcmd: boolean;
+  /** siov: the mdev carved out for this attachment. */
+  mdevId?: string;
+}
+
+export interface IoasidView {
+  ioasid: number;
+  /** The user (guest) PASID, once the hwid is set. */
+  pasid?: number;
+  /** Global mode: the host-allocated global PASID behind `pasid`. */
+  globalPasid?: number;
+  pgtableGpa?: string;
+  pasidTableGpa?: string;
+  attachments: AttachmentView[];
+}
+
+/** An ioasid with every PASID it holds: the view plus the real PASID that local mode keeps behind a siov hwid (never shown). */
+export type IoasidRecord = IoasidView & {
+  /** Local mode with siov: the host's real PASID behind the user PASID. */
+  realPasid?: number;
+};
+
+export interface FdView {
+  fdId: string;
+  tenantId: string;
+  hostId: string;
+  vmId: string;
+  hwidMode: HwidMode | null;
+  globalMin: number | null;
+  migratable: boolean;
+  migratableReason?: string;
+  /** Set while a migration holds the fd frozen. */
+  migratingTo?: string;
+  ioasids: IoasidView[];
+  kvmMappings: Array<{ guestPasid: number; hostPasid: number }>;
+  /** The host stream version this view was read at. */
+  version: number;
+}
+
+/** What an fd is opened with on a host (FdCreated): who owns it, for which VM, and the VM's second-stage domain there. */
+export type FdIdentity = Pick<FdView, 'fdId' | 'tenantId' | 'vmId'> & { domainId: number };
+
+/** The hwid mode and its split: set after the fd is opened, fixed once set. */
+export type FdMode = Pick<FdView, 'hwidMode' | 'globalMin'>;
+
+export interface HwidView {
+  ioasid: number;
+  pasid: number;
+  hostPasid: number;
+}
+
+/**
+ * The guest-visible state of an fd: what migrates (DOMAIN.md op 12). Host PASIDs (global,
+ * real) are deliberately absent: the target re-allocates them.
+ */
+export type FdImage = Pick<FdView, 'vmId'> &
+  FdMode & {
+    ioasids: Array<
+      Pick<IoasidView, 'ioasid' | 'pasid' | 'pgtableGpa' | 'pasidTableGpa'> & {
+        /**
+         * Attachments by source RID; the migration's device map turns them into target RIDs.
+         * `kind` (added, optional): the source device's kind, which the target device must match.
+         */
+        attachments: Array<Pick<AttachmentView, 'rid' | 'enqcmd'> & { kind?: DeviceKind }>;
+      }
+    >;
+    /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
+    kvmGuestPasids: number[];
+  };
