@@ -3,12 +3,13 @@ import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { ApiExcludeController, IntersectionType } from '@nestjs/swagger';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
+import type { Principal } from '../../application/principal';
+import type { RequestMeta } from '../../application/request-meta';
 import { ApplicationServices } from '../operations/application-services';
 import type { Operation } from '../operations/operation';
+import { addHandler, runOperation, type HandlerParameter } from '../operations/operation-handlers';
 import { GrpcWriteMeta } from './grpc-write-meta.decorator';
 import { IOASID_SERVICE } from './proto-path';
-
-const PARAMTYPES = 'design:paramtypes';
 
 /**
  * ioasid.v1.IoasidService, one method per row of the operation table. The global pipe
@@ -29,26 +30,21 @@ export function grpcController(operations: readonly Operation[]): Type {
 }
 
 function addMethod(controller: Type, op: Operation): void {
-  const proto = controller.prototype as Record<string, unknown>;
   const request = requestClassOf(op);
-  const handler = async function (this: { services: ApplicationServices }, ...args: unknown[]): Promise<unknown> {
-    const [input, call] = request ? args : [{}, args[0]];
-    const body = op.execution.kind === 'write' ? await op.execution.run(input, call as never, this.services) : await op.execution.run(input, call as never, this.services);
-    const message = body ?? {};
-    return op.grpc.message ? op.grpc.message(message) : message;
-  };
-  Object.defineProperty(handler, 'name', { value: op.id });
-  proto[op.id] = handler;
-
-  if (request) Payload()(proto, op.id, 0);
-  const index = request ? 1 : 0;
+  const payload: HandlerParameter[] = request ? [[Payload(), request]] : [];
   const call = op.execution.kind === 'write' ? GrpcWriteMeta({ operation: op.id, idempotencyKey: op.execution.idempotencyKey }) : CurrentPrincipal();
-  call(proto, op.id, index);
-  Reflect.defineMetadata(PARAMTYPES, request ? [request, Object] : [Object], proto, op.id);
-
-  const descriptor = Object.getOwnPropertyDescriptor(proto, op.id)!;
-  GrpcMethod(IOASID_SERVICE, op.grpc.method)(proto, op.id, descriptor);
-  if (op.operatorOnly) OperatorOnly()(proto, op.id, descriptor);
+  const descriptor = addHandler(
+    controller,
+    op.id,
+    async function (this: { services: ApplicationServices }, ...args: unknown[]): Promise<unknown> {
+      const [input, resolved] = request ? args : [{}, args[0]];
+      const message = (await runOperation(op, input, resolved as RequestMeta | Principal, this.services)) ?? {};
+      return op.grpc.message ? op.grpc.message(message) : message;
+    },
+    [...payload, [call, Object]],
+  );
+  GrpcMethod(IOASID_SERVICE, op.grpc.method)(controller.prototype, op.id, descriptor);
+  if (op.operatorOnly) OperatorOnly()(controller.prototype, op.id, descriptor);
 }
 
 /** The request message's class: the operation's REST parts in one (none: the request is not validated, like an empty message). */

@@ -7,6 +7,7 @@ import type { RequestMeta } from '../../application/request-meta';
 import type { TenantCreator } from '../../application/tenant-creator';
 import type { HostCommand } from '../../domain/commands';
 import type { ApiErrorCode } from '../errors/error-table';
+import { HEADERS, type ApiHeader } from './headers';
 
 /**
  * One operation of the public API, declared once (operation-table.ts) and served from that
@@ -31,6 +32,8 @@ export interface Operation<I = any> {
   response?: Type;
   /** The codes this operation can answer besides the ones every operation can (errorCodesOf). */
   errors: readonly ApiErrorCode[];
+  /** The headers this operation reads and answers besides the ones every operation does (headersOf). */
+  headers: { reads: readonly ApiHeader[]; writes: readonly ApiHeader[] };
   /** REST: method, route (Nest syntax) and success status: the only place an HTTP status is chosen. */
   rest: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; status: 200 | 201 | 204 };
   /** gRPC: the ioasid.v1.IoasidService method; `message` shapes the answer where the proto carries JSON strings. */
@@ -70,6 +73,7 @@ interface Common<S extends OperationInput> {
   input: S;
   response?: Type;
   errors?: readonly ApiErrorCode[];
+  headers?: Partial<Operation['headers']>;
   rest: Operation['rest'];
   grpc: Operation['grpc'];
 }
@@ -123,7 +127,8 @@ export function query<S extends OperationInput, R = unknown>(spec: QuerySpec<S, 
 }
 
 function operation<I>(spec: Common<OperationInput> & { target: Operation['target'] }, execution: Execution<I>): Operation<I> {
-  return { ...spec, operatorOnly: spec.operatorOnly ?? false, errors: spec.errors ?? [], execution };
+  const headers = { reads: spec.headers?.reads ?? [], writes: spec.headers?.writes ?? [] };
+  return { ...spec, operatorOnly: spec.operatorOnly ?? false, errors: spec.errors ?? [], headers, execution };
 }
 
 /**
@@ -141,4 +146,16 @@ export function errorCodesOf(op: Operation): ApiErrorCode[] {
   codes.add('UNAVAILABLE');
   codes.add('INTERNAL');
   return [...codes];
+}
+
+/**
+ * The headers an operation reads and answers: its own, and x-correlation-id (every request),
+ * Idempotency-Key (every write that honours it).
+ */
+export function headersOf(op: Operation): { reads: ApiHeader[]; writes: ApiHeader[] } {
+  const keyed = op.execution.kind === 'write' && op.execution.idempotencyKey;
+  return {
+    reads: [HEADERS.correlationId, ...(keyed ? [HEADERS.idempotencyKey] : []), ...op.headers.reads],
+    writes: [HEADERS.correlationId, ...op.headers.writes],
+  };
 }

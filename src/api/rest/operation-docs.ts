@@ -2,33 +2,34 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiExtension, ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../dto/responses/error.responses';
 import { ERROR_STATUS, type ApiErrorCode } from '../errors/error-table';
-import { CORRELATION_HEADER } from '../operations/headers';
-import { errorCodesOf, type Operation } from '../operations/operation';
-
-const CORRELATION_RESPONSE_HEADER = {
-  [CORRELATION_HEADER]: { description: "the request's correlation id (the caller's, else the request's commandId)", schema: { type: 'string' } },
-};
+import { HEADERS, type ApiHeader as Header } from '../operations/headers';
+import { errorCodesOf, headersOf, type Operation } from '../operations/operation';
 
 /** The OpenAPI description of an operation's REST route, all from its table row. */
 export function operationDocs(op: Operation): MethodDecorator {
   const codes = errorCodesOf(op);
-  const writesWithKey = op.execution.kind === 'write' && op.execution.idempotencyKey;
+  const headers = headersOf(op);
+  const answered = responseHeaders(headers.writes);
   return applyDecorators(
     ApiTags(op.tag),
     ApiOperation({ operationId: op.id, summary: op.summary, description: describe(op, codes) }),
     ApiExtension('x-error-codes', codes),
-    ApiHeader({ name: CORRELATION_HEADER, required: false, description: 'correlates this request with its events and logs; echoed in the answer' }),
-    ...(writesWithKey
-      ? [ApiHeader({ name: 'Idempotency-Key', required: false, description: 'at most 255 characters: a repeat within 24 h answers the first answer and appends nothing' })]
-      : []),
+    ...headers.reads.map((header) => ApiHeader({ name: header.name, required: false, description: header.description })),
     ApiResponse({
       status: op.rest.status,
       description: op.response ? 'success' : 'success, no body',
       ...(op.response ? { type: op.response } : {}),
-      headers: CORRELATION_RESPONSE_HEADER,
+      headers: answered,
     }),
-    ...errorResponses(codes),
+    // An error answers the correlation id too, and none of the success's own headers.
+    ...errorResponses(codes, responseHeaders([HEADERS.correlationId])),
   );
+}
+
+type ResponseHeaders = Record<string, { description: string; schema: { type: 'string' } }>;
+
+function responseHeaders(headers: Header[]): ResponseHeaders {
+  return Object.fromEntries(headers.map((header) => [header.name, { description: header.description, schema: { type: 'string' } }]));
 }
 
 function describe(op: Operation, codes: ApiErrorCode[]): string {
@@ -37,7 +38,7 @@ function describe(op: Operation, codes: ApiErrorCode[]): string {
 }
 
 /** One response per HTTP status the operation's codes map to: the shared envelope, its code narrowed to those codes. */
-function errorResponses(codes: ApiErrorCode[]): MethodDecorator[] {
+function errorResponses(codes: ApiErrorCode[], headers: ResponseHeaders): MethodDecorator[] {
   const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_STATUS[code].http, [...(byStatus.get(ERROR_STATUS[code].http) ?? []), code]);
   // Any request may be refused as too large (VALIDATION_FAILED with 413).
@@ -48,7 +49,7 @@ function errorResponses(codes: ApiErrorCode[]): MethodDecorator[] {
       ApiResponse({
         status,
         description: statusCodes.join(', '),
-        headers: CORRELATION_RESPONSE_HEADER,
+        headers,
         schema: {
           allOf: [
             { $ref: getSchemaPath(ErrorBodyDto) },

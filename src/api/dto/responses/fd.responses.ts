@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 
 /** Answers of the fd operations: the shapes of src/domain/views.ts, described for OpenAPI. */
 
@@ -70,15 +70,10 @@ export class AllocatedIoasidDto {
   ioasid: number;
 }
 
-export class AttachmentDto {
-  @ApiProperty({ example: '0000:3b:00.1' })
-  rid: string;
+/** The attachment an attach made: the fd view's attachment, with its ioasid. */
+export class AttachmentDto extends AttachmentViewDto {
   @ApiProperty({ type: 'integer' })
   ioasid: number;
-  @ApiProperty()
-  enqcmd: boolean;
-  @ApiPropertyOptional({ description: 'siov: the mdev made by this attach' })
-  mdevId?: string;
 }
 
 export class HwidDto {
@@ -90,11 +85,8 @@ export class HwidDto {
   globalPasid?: number;
 }
 
-export class HostHwidDto {
-  @ApiProperty({ type: 'integer' })
-  ioasid: number;
-  @ApiProperty({ type: 'integer' })
-  pasid: number;
+/** A hwid as get hwid reads it: with the PASID the host programs. */
+export class HostHwidDto extends PickType(HwidDto, ['ioasid', 'pasid'] as const) {
   @ApiProperty({ type: 'integer', description: 'the PASID the VMM programs: global, real (local siov) or the user PASID' })
   hostPasid: number;
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DeviceDto } from '../host.dto';
 
 /** Answers of the tenant, host, hardware and audit operations, described for OpenAPI. */
 
@@ -20,15 +21,6 @@ export class TenantCreatedDto {
   token?: string;
 }
 
-export class DeviceViewDto {
-  @ApiProperty({ example: '0000:3b:00.1' })
-  rid: string;
-  @ApiProperty({ enum: ['vf', 'siov'] })
-  kind: 'vf' | 'siov';
-  @ApiProperty({ type: 'integer' })
-  pasidBits: number;
-}
-
 export class HostDto {
   @ApiProperty()
   hostId: string;
@@ -38,8 +30,9 @@ export class HostDto {
   enqcmd: boolean;
   @ApiProperty()
   nestedPasidTable: boolean;
-  @ApiProperty({ type: [DeviceViewDto] })
-  devices: DeviceViewDto[];
+  /** The devices as registered. */
+  @ApiProperty({ type: [DeviceDto] })
+  devices: DeviceDto[];
   @ApiProperty({ type: 'integer' })
   version: number;
 }
