@@ -36,7 +36,7 @@ export class OpsController {
 
   /** Prometheus' text format, with its own content type. */
   @Get('metrics')
-  @ApiOperation({ operationId: 'metrics', summary: 'Prometheus metrics' })
+  @ApiOperation({ operationId: 'metrics', summary: 'Prometheus metrics', description: 'Commands, conflicts, outbox and projection lag, PASIDs in use (deploy/README.md).' })
   @ApiProduces('text/plain')
   @ApiResponse({ status: 200, description: "Prometheus' text exposition format", content: { 'text/plain': { schema: { type: 'string' } } } })
   async metrics(@Res() res: FastifyReply): Promise<void> {
