@@ -1,13 +1,13 @@
-import { Controller, Inject, type Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { ApiExcludeController, IntersectionType } from '@nestjs/swagger';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
-import { ApplicationServices } from '../operations/application-services';
+import type { ApplicationServices } from '../operations/application-services';
 import type { Operation } from '../operations/operation';
-import { addHandler, runOperation, type HandlerParameter } from '../operations/operation-handlers';
+import { addHandler, operationsController, runOperation, type HandlerParameter } from '../operations/operation-handlers';
 import { GrpcWriteMeta } from './grpc-write-meta.decorator';
 import { IOASID_SERVICE } from './proto-path';
 
@@ -20,13 +20,7 @@ import { IOASID_SERVICE } from './proto-path';
  * `grpc.message` where the proto carries JSON strings. Not part of the OpenAPI document.
  */
 export function grpcController(operations: readonly Operation[]): Type {
-  @ApiExcludeController()
-  @Controller()
-  class GrpcOperationsController {
-    constructor(@Inject(ApplicationServices) readonly services: ApplicationServices) {}
-  }
-  for (const op of operations) addMethod(GrpcOperationsController, op);
-  return GrpcOperationsController;
+  return operationsController('GrpcOperationsController', operations, [ApiExcludeController()], addMethod);
 }
 
 function addMethod(controller: Type, op: Operation): void {

@@ -1,7 +1,28 @@
-import type { Type } from '@nestjs/common';
+import { applyDecorators, Controller, Inject, type Type } from '@nestjs/common';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
+import { ApplicationServices } from './application-services';
 import type { Operation, OperationServices } from './operation';
+
+/**
+ * A controller with one handler per operation, added by the transport's `addHandlerOf`; its
+ * instances hold the application services the operations run on (`this.services`).
+ */
+export function operationsController(
+  name: string,
+  operations: readonly Operation[],
+  decorators: ClassDecorator[],
+  addHandlerOf: (controller: Type, op: Operation) => void,
+): Type {
+  class OperationsController {
+    constructor(@Inject(ApplicationServices) readonly services: ApplicationServices) {}
+  }
+  // Named for Nest's logs and errors, which name controllers by their class.
+  Object.defineProperty(OperationsController, 'name', { value: name });
+  applyDecorators(...decorators, Controller())(OperationsController);
+  for (const op of operations) addHandlerOf(OperationsController, op);
+  return OperationsController;
+}
 
 /** One parameter of a generated handler: its Nest decorator and the class the validation pipe (and OpenAPI) reads. */
 export type HandlerParameter = [ParameterDecorator, Type | ObjectConstructor];

@@ -1,13 +1,13 @@
-import { Body, Controller, Inject, Param, Query, RequestMapping, RequestMethod, Res, type Type } from '@nestjs/common';
+import { Body, Param, Query, RequestMapping, RequestMethod, Res, type Type } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
-import { ApplicationServices } from '../operations/application-services';
+import type { ApplicationServices } from '../operations/application-services';
 import type { Operation } from '../operations/operation';
-import { addHandler, runOperation, type HandlerParameter } from '../operations/operation-handlers';
+import { addHandler, operationsController, runOperation, type HandlerParameter } from '../operations/operation-handlers';
 import { operationDocs } from './operation-docs';
 import { WriteMeta } from './write-meta.decorator';
 
@@ -18,13 +18,7 @@ import { WriteMeta } from './write-meta.decorator';
  * status with the body (none for 204).
  */
 export function restController(operations: readonly Operation[]): Type {
-  @ApiBearerAuth()
-  @Controller()
-  class RestOperationsController {
-    constructor(@Inject(ApplicationServices) readonly services: ApplicationServices) {}
-  }
-  for (const op of operations) addRoute(RestOperationsController, op);
-  return RestOperationsController;
+  return operationsController('RestOperationsController', operations, [ApiBearerAuth()], addRoute);
 }
 
 function addRoute(controller: Type, op: Operation): void {
