@@ -18,7 +18,7 @@ describe('REST input validation', () => {
   let fdPath: string;
   const validHost = { hostId: 'host-v', pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [{ rid: '0000:3b:00.1', kind: 'vf', pasidBits: 20 }] };
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   createTenant,
+  documentCheck,
   expectError,
   expectStatus,
   postgresBackend,
@@ -28,7 +29,8 @@ describe('refused migrations change nothing', () => {
   before(async () => {
     backend = await postgresBackend();
     app = await startTestApp(backend.env);
-    op = app.operator;
+    // Every refusal is also checked against the OpenAPI document (migrateFd's codes).
+    op = app.operator.checkedBy(await documentCheck(app.url));
     tenant = await createTenant(op);
   });
   after(async () => {
