@@ -14,6 +14,11 @@ export interface AppConfig {
   /** Unset: embedded PGlite in dataDir. */
   databaseUrl?: string;
   dataDir: string;
+  /**
+   * DATABASE_POOL_SIZE: connections this process opens to real PostgreSQL, at most; optional
+   * (DEFAULT_DATABASE_POOL_SIZE). The embedded database always has one.
+   */
+  databasePoolSize?: number;
   /** Unset: events go to in-process consumers only. */
   kafkaBrokers?: string[];
   kafkaTopic: string;
@@ -39,6 +44,9 @@ export interface AppConfig {
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
+/** Connections per process to real PostgreSQL when DATABASE_POOL_SIZE is unset (deploy/README.md: the arithmetic). */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -48,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     grpcPort: port(env, 'GRPC_PORT', 50051),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: nonEmpty(env.DATA_DIR) ?? './data',
+    databasePoolSize: positiveInt(env, 'DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE),
     kafkaBrokers: nonEmpty(env.KAFKA_BROKERS)
       ?.split(',')
       .map((b) => b.trim())
