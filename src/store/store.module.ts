@@ -6,6 +6,7 @@ import { EventStore } from './event-store';
 import { FdDirectory } from './fd-directory';
 import { HardwareProjectionStore } from './hardware-projection-store';
 import { HostDirectory } from './host-directory';
+import { IdempotencyHousekeeping } from './idempotency-housekeeping';
 import { IdempotencyStore } from './idempotency-store';
 import { SchemaStatus } from './schema-status';
 import { SnapshotStore } from './snapshot-store';
@@ -46,11 +47,12 @@ class DatabaseLifecycle implements BeforeApplicationShutdown, OnApplicationShutd
     HardwareProjectionStore,
     HostDirectory,
     IdempotencyStore,
+    IdempotencyHousekeeping,
     SchemaStatus,
     SnapshotStore,
     TenantRepository,
     DatabaseLifecycle,
   ],
-  exports: [DATABASE, DataSource, EventStore, FdDirectory, HardwareProjectionStore, HostDirectory, IdempotencyStore, SchemaStatus, SnapshotStore, TenantRepository],
+  exports: [DATABASE, DataSource, EventStore, FdDirectory, HardwareProjectionStore, HostDirectory, IdempotencyStore, IdempotencyHousekeeping, SchemaStatus, SnapshotStore, TenantRepository],
 })
 export class StoreModule {}
