@@ -24,6 +24,11 @@ export interface AppConfig {
   kafkaTopic: string;
   /** KAFKA_GROUP_ID: the projectors' consumer group; optional (ioasid-projector). */
   kafkaGroupId?: string;
+  /**
+   * KAFKA_SESSION_TIMEOUT_MS: how long the group waits for a silent projector before giving its
+   * partitions to the others (heartbeats go every third of it); optional (kafkajs: 30000).
+   */
+  kafkaSessionTimeoutMs?: number;
   operatorToken: string;
   /** True when the operator token was generated at start (and must be printed). */
   operatorTokenGenerated: boolean;
@@ -63,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     kafkaTopic: nonEmpty(env.KAFKA_TOPIC) ?? 'ioasid.events',
     kafkaGroupId: nonEmpty(env.KAFKA_GROUP_ID),
+    kafkaSessionTimeoutMs: optionalPositiveInt(env, 'KAFKA_SESSION_TIMEOUT_MS'),
     operatorToken: env.OPERATOR_TOKEN || `op_${randomBytes(24).toString('base64url')}`,
     operatorTokenGenerated: generated,
     role: role(env.ROLE),
@@ -95,8 +101,12 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return optionalPositiveInt(env, name) ?? fallback;
+}
+
+function optionalPositiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
   return n;
