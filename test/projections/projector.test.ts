@@ -72,7 +72,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       assert.match(await registry.getSingleMetricAsString('ioasid_host_pasids_in_use'), /ioasid_host_pasids_in_use\{host="host-p1"\} 3/);
 
       await ctx.app.get(OutboxRelay).drain();
-      assert.deepEqual(await ctx.app.get(ReadinessService).check(), { ready: true, database: true, projectionLag: 0, outboxPending: 0 });
+      assert.deepEqual(await ctx.app.get(ReadinessService).check(), { ready: true, role: 'all', database: true, migrations: 'current', outboxPending: 0, projectionLag: 0 });
     });
 
     it('answers the hardware as of a version by replaying the store, and NOT_FOUND beyond the head', async () => {
