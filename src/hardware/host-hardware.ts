@@ -2,6 +2,7 @@ import type { HostEvent } from '../domain/events';
 import type { Rid } from '../domain/model';
 import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
+import { hardwareFootprint } from './footprint';
 import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
 import { emptyHwState, fromSnapshot, toSnapshot, type HardwareSnapshot, type HardwareSnapshotV1 } from './snapshot';
@@ -56,6 +57,11 @@ export class HostHardware {
 
   pasidsInUse(): number {
     return this.s.space?.allocator.used ?? 0;
+  }
+
+  /** Approximate heap bytes of this hardware (what a host cache counts); grows with what the host holds. */
+  approximateBytes(): number {
+    return hardwareFootprint(this.s);
   }
 
   toSnapshot(): HardwareSnapshot {

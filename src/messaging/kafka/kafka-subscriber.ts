@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../domain/envelope';
 import { backoffDelay, DEFAULT_BACKOFF, pause, type BackoffOptions } from './backoff';
 import { CoalescingQueue } from './coalescing-queue';
 import { fromKafkaMessage, MalformedEventMessage } from './envelope-codec';
+import { partitionOfHost } from './host-partition';
 import { kafkaError, type KafkaConsumerHealth, type KafkaError } from './kafka-health';
 import { OffsetCommitter } from './offset-committer';
 
@@ -15,6 +16,7 @@ const MAX_BUFFERED_EVENTS = 10_000;
 const BUFFER_FULL_POLL_MS = 20;
 
 export type EventHandler = (events: EventEnvelope[]) => Promise<void>;
+export type RevokedListener = (owned: (hostId: string) => boolean) => void;
 
 export interface KafkaSubscriberOptions {
   groupId: string;
@@ -48,6 +50,7 @@ export class KafkaSubscriber {
   private handlerFailing = false;
   private lastHandlerWarnAt = 0;
   private lastError?: KafkaError;
+  private readonly revokedListeners: RevokedListener[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -72,6 +75,11 @@ export class KafkaSubscriber {
       handlerFailing: this.handlerFailing,
       lastError: this.lastError,
     };
+  }
+
+  /** After each rebalance that took partitions away: whether a host's partition is still assigned here. */
+  onPartitionsRevoked(listener: RevokedListener): void {
+    this.revokedListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -126,9 +134,11 @@ export class KafkaSubscriber {
       retry: { restartOnFailure: async () => true },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const before = this.assignedPartitions;
       this.joined = true;
       this.assignedPartitions = (payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);
       this.lastError = undefined;
+      if (before.some((p) => !this.assignedPartitions.includes(p))) void this.revoked(this.assignedPartitions);
     });
     consumer.on(consumer.events.REBALANCING, () => {
       this.joined = false;
@@ -164,6 +174,25 @@ export class KafkaSubscriber {
     // Moves the fetch position only: what is committed is what the handler took.
     resolveOffset(last);
     await heartbeat();
+  }
+
+  /** Tells the listeners which hosts stay here, once the topic's partition count is known. */
+  private async revoked(assigned: readonly number[]): Promise<void> {
+    if (this.revokedListeners.length === 0) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const { topics } = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      const count = topics[0]?.partitions.length ?? 0;
+      if (count === 0) return;
+      const owned = (hostId: string) => assigned.includes(partitionOfHost(this.topic, hostId, count));
+      for (const listener of this.revokedListeners) listener(owned);
+    } catch (e) {
+      // Only memory is at stake: the revoked hosts stay cached until evicted.
+      this.lastError = kafkaError(e);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Resolves when no fetched event waits for the handler any more. */
