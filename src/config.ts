@@ -43,8 +43,11 @@ export interface AppConfig {
   hostCacheMb?: number;
 }
 
-/** Leaves a process with the default cache under 512 MB of RSS (about 150 MB without hosts). */
-export const DEFAULT_HOST_CACHE_MB = 256;
+/**
+ * Leaves a process with the default cache under 512 MB of RSS: about 150 MB without hosts, and
+ * the heap of the hosts held plus the garbage the collector has not taken yet.
+ */
+export const DEFAULT_HOST_CACHE_MB = 192;
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 

@@ -10,8 +10,8 @@ import { KeyedMutex } from './keyed-mutex';
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
 
 /** Heap bytes of the fd model beside the hardware (measured as in hardware/footprint.ts). */
-const FD_MODEL_BYTES = 1024;
-const IOASID_DETAILS_BYTES = 250;
+const FD_MODEL_BYTES = 2048;
+const IOASID_DETAILS_BYTES = 300;
 const LOCAL_PASID_BYTES = 60;
 
 /** The approximate heap of a decider state: its hardware plus the fd model. */
