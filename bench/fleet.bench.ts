@@ -5,7 +5,8 @@
  *     global PASIDs (1,000,000 at 100,000 hosts; 34 events), plus 100 hosts of exactly 1,000 events
  *     without a snapshot (the large fleet only); all marked projected;
  *  2. starts an API process (ROLE=api) and a projector process (ROLE=projector) with the
- *     default HOST_CACHE_MB, over Kafka (the kcat mock cluster);
+ *     default HOST_CACHE_MB and NODE_OPTIONS=--max-old-space-size=384, over Kafka (the kcat
+ *     mock cluster);
  *  3. (large fleet) reads the standing fd of FLEET_SWEEP hosts (default 20,000) once through
  *     REST (GET /v1/fds/{id}, answered from the host's decider state), 64 at a time, so that
  *     the API's cache reaches its bound and evicts from then on;
@@ -19,10 +20,11 @@
  * Prints a table, then one JSON line last.
  *
  * Environment: FLEET_HOSTS (default 100000), FLEET_SECONDS (default 20), FLEET_SWEEP (default
- * 20000), TEST_PG_URL.
+ * 20000), FLEET_NODE_OPTIONS (NODE_OPTIONS of both services, default
+ * --max-old-space-size=384), TEST_PG_URL.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, get } from 'node:http';
 import { openDatabase } from '../src/store/database';
 import { createTestDatabase } from '../test/support/postgres';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
@@ -44,6 +46,7 @@ const IOASIDS_PER_FD = 4;
 const STRIDE = 7919;
 const OPERATOR_TOKEN = 'fleet-operator-token';
 const RSS_SAMPLE_MS = 250;
+const SERVICE_NODE_OPTIONS = '--max-old-space-size=384';
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const hostName = (i: number) => `fleet-host-${i}`;
@@ -54,6 +57,8 @@ interface FleetRun {
   pasids: number;
   populateSeconds: number;
   sweepSeconds: number;
+  /** The API's V8 heap in use right after the sweep (live hosts plus garbage not yet collected). */
+  apiHeapMB: number;
   load: Measurement;
   coldLoads: number[];
   apiRssMB: number;
@@ -77,6 +82,18 @@ async function sampled<T>(servers: ServerProcess[], work: () => Promise<T>): Pro
   } finally {
     clearInterval(timer);
   }
+}
+
+/** nodejs_heap_size_used_bytes of the process behind `url`, from its /metrics. */
+async function heapUsedMB(url: string): Promise<number> {
+  const text = await new Promise<string>((resolve, reject) => {
+    get(`${url}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
+  return line ? Number(line.split(' ')[1]) / (1024 * 1024) : NaN;
 }
 
 /** `count` requests, `concurrency` at a time. */
@@ -109,7 +126,15 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
     // The standing fds' PASIDs (the long hosts hold a few hundred more, not counted).
     const pasids = hosts * PASIDS_PER_HOST;
 
-    const common = { DATABASE_URL: scratch.url, OPERATOR_TOKEN, LOG_LEVEL: 'warn', KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC: `fleet-${hosts}-${Date.now()}` };
+    const common = {
+      DATABASE_URL: scratch.url,
+      OPERATOR_TOKEN,
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_TOPIC: `fleet-${hosts}-${Date.now()}`,
+      // As deployed beside the default HOST_CACHE_MB (docs/API.md): without a heap limit V8 grows far past the live hosts.
+      NODE_OPTIONS: process.env.FLEET_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
+    };
     const api = await startServer({ ...common, ROLE: 'api' });
     const projector = await startServer({ ...common, ROLE: 'projector', RUN_MIGRATIONS: 'false' });
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -122,6 +147,7 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
         const sweepStart = Date.now();
         if (longHosts > 0) await sweep(Math.min(hosts, SWEEP), CLIENTS, (i) => client.call('GET', `/v1/fds/${standingFdId(i)}`, undefined));
         const sweepSeconds = (Date.now() - sweepStart) / 1000;
+        const apiHeapMB = await heapUsedMB(api.url);
         let lives = 0;
         let vms = 0;
         const fdLife = async (_client: number, latencies: number[]) => {
@@ -141,7 +167,7 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
         const load = await measure(CLIENTS, SECONDS, fdLife);
         const coldLoads: number[] = [];
         for (let i = 0; i < longHosts; i++) await client.call('GET', `/v1/fds/${busyFdId(i)}`, undefined, coldLoads);
-        return { sweepSeconds, load, coldLoads };
+        return { sweepSeconds, apiHeapMB, load, coldLoads };
       });
       return { hosts, pasids, populateSeconds, ...result, apiRssMB: peaks[0]!, projectorRssMB: peaks[1]! };
     } finally {
@@ -166,10 +192,10 @@ async function main(): Promise<void> {
   } finally {
     await kafka.stop();
   }
-  console.log('hosts    PASIDs  populate s  sweep s  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB');
+  console.log('hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB');
   for (const r of [large, small]) {
-    const cells = [r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB)];
-    console.log(cells.map((v, i) => String(v).padStart([6, 9, 11, 8, 11, 7, 7, 11, 17][i]!)).join(' '));
+    const cells = [r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB)];
+    console.log(cells.map((v, i) => String(v).padStart([6, 9, 11, 8, 12, 11, 7, 7, 11, 17][i]!)).join(' '));
   }
   console.log(`cold load (first read of a ${LONG_HOST_EVENTS}-event host without snapshot, ${large.coldLoads.length} hosts): p50 ${round(percentile(large.coldLoads, 50), 2)} ms, p99 ${round(percentile(large.coldLoads, 99), 2)} ms`);
   console.log(
