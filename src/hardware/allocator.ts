@@ -25,6 +25,8 @@ export class PasidAllocator {
   private readonly fullPages: Uint32Array;
   private top = 0;
   private usedCount = 0;
+  /** The last page dropped, zeroed, kept for the next one needed: one id taken and released in turn allocates nothing. */
+  private spare: Uint32Array | undefined;
 
   /** Ids 1..size-1 are allocatable; size is a power of two up to 2^20. */
   constructor(readonly size: number) {
@@ -82,12 +84,14 @@ export class PasidAllocator {
     this.usedCount--;
     const p = id >>> PAGE_SHIFT;
     const page = this.pages[p]!;
+    const w = (id >>> 5) & 31;
     if (--page[COUNT]! === 0) {
       // Only a page without a single used id is dropped, and such a page was never full.
+      page[w] = 0;
       this.pages[p] = undefined;
+      this.spare = page;
       return;
     }
-    const w = (id >>> 5) & 31;
     const wordWasFull = page[w] === FULL;
     page[w]! &= ~(1 << (id & 31));
     if (!wordWasFull) return;
@@ -135,7 +139,10 @@ export class PasidAllocator {
   private markUsed(id: number): void {
     const p = id >>> PAGE_SHIFT;
     let page = this.pages[p];
-    if (page === undefined) this.pages[p] = page = new Uint32Array(PAGE_WORDS);
+    if (page === undefined) {
+      this.pages[p] = page = this.spare ?? new Uint32Array(PAGE_WORDS);
+      this.spare = undefined;
+    }
     page[COUNT]!++;
     const w = (id >>> 5) & 31;
     page[w]! |= 1 << (id & 31);

@@ -26,7 +26,10 @@ const OWNER_COUNT = 2 << OWNER_SHIFT;
  */
 export class PasidSpace {
   readonly allocator: PasidAllocator;
-  private readonly owners = new Map<number, Int32Array>();
+  /** Owner pages by PASID >> OWNER_SHIFT; a plain array, read on every PASID event of a replay. */
+  private readonly owners: Array<Int32Array | undefined> = [];
+  /** The last page dropped, zeroed, kept for the next one needed: one PASID taken and given in turn allocates nothing. */
+  private spare: Int32Array | undefined;
 
   constructor(pasidBits: number) {
     this.allocator = new PasidAllocator(2 ** pasidBits);
@@ -40,8 +43,11 @@ export class PasidSpace {
   take(pasid: number, owner: PasidOwner): void {
     this.allocator.reserve(pasid);
     const key = pasid >>> OWNER_SHIFT;
-    let page = this.owners.get(key);
-    if (page === undefined) this.owners.set(key, (page = new Int32Array(OWNER_COUNT + 1)));
+    let page = this.owners[key];
+    if (page === undefined) {
+      this.owners[key] = page = this.spare ?? new Int32Array(OWNER_COUNT + 1);
+      this.spare = undefined;
+    }
     const at = (pasid & OWNER_MASK) << 1;
     page[at] = (owner.slot << 2) | ORIGIN_CODES[owner.origin];
     page[at + 1] = owner.ioasid;
@@ -51,20 +57,20 @@ export class PasidSpace {
   give(pasid: number): void {
     this.allocator.release(pasid);
     const key = pasid >>> OWNER_SHIFT;
-    const page = this.owners.get(key)!;
-    if (--page[OWNER_COUNT]! === 0) {
-      this.owners.delete(key);
-      return;
-    }
+    const page = this.owners[key]!;
     const at = (pasid & OWNER_MASK) << 1;
     page[at] = 0;
     page[at + 1] = 0;
+    if (--page[OWNER_COUNT]! === 0) {
+      this.owners[key] = undefined;
+      this.spare = page;
+    }
   }
 
   /** Each allocated PASID with its owner, ascending, without building owner objects. */
   forEachOwned(visit: (pasid: number, slot: number, ioasid: number, origin: PasidOrigin) => void): void {
     this.allocator.forEachUsed((pasid) => {
-      const page = this.owners.get(pasid >>> OWNER_SHIFT)!;
+      const page = this.owners[pasid >>> OWNER_SHIFT]!;
       const at = (pasid & OWNER_MASK) << 1;
       visit(pasid, page[at]! >> 2, page[at + 1]!, ORIGINS[page[at]! & 3]!);
     });
@@ -72,14 +78,14 @@ export class PasidSpace {
 
   ownerOf(pasid: number): PasidOwner | undefined {
     if (!this.allocator.isUsed(pasid) || pasid === 0) return undefined;
-    const page = this.owners.get(pasid >>> OWNER_SHIFT)!;
+    const page = this.owners[pasid >>> OWNER_SHIFT]!;
     const at = (pasid & OWNER_MASK) << 1;
     return { slot: page[at]! >> 2, ioasid: page[at + 1]!, origin: ORIGINS[page[at]! & 3]! };
   }
 
   isOwnedBy(pasid: number, slot: number, ioasid: number, origin: PasidOrigin): boolean {
     if (!(pasid > 0 && pasid < this.size && this.allocator.isUsed(pasid))) return false;
-    const page = this.owners.get(pasid >>> OWNER_SHIFT)!;
+    const page = this.owners[pasid >>> OWNER_SHIFT]!;
     const at = (pasid & OWNER_MASK) << 1;
     return page[at] === ((slot << 2) | ORIGIN_CODES[origin]) && page[at + 1] === ioasid;
   }
