@@ -24,20 +24,23 @@ describe('Kafka consumer group: projector instances sharing the partitions', () 
     await mock.stop();
   });
 
-  it('a second instance takes over partitions from committed offsets, and the last one takes over all when the first leaves', async () => {
-    const topic = `events-${randomUUID()}`;
+  /** A publisher and two consumers of one group, on a topic of their own. */
+  function group(extra: Partial<KafkaTransportOptions>): { publisher: KafkaTransport; first: KafkaTransport; second: KafkaTransport } {
     const base: Omit<KafkaTransportOptions, 'mode'> = {
       brokers: mock.brokers,
-      topic,
+      topic: `events-${randomUUID()}`,
       groupId: `projectors-${randomUUID()}`,
       heartbeatIntervalMs: 300,
       sessionTimeoutMs: 10_000,
-      maxEventsPerDelivery: 7,
+      ...extra,
     };
-    const publisher = new KafkaTransport({ ...base, mode: 'publish' });
-    const first = new KafkaTransport({ ...base, mode: 'consume' });
-    const second = new KafkaTransport({ ...base, mode: 'consume' });
-    open.push(publisher, first, second);
+    const transports = { publisher: new KafkaTransport({ ...base, mode: 'publish' }), first: new KafkaTransport({ ...base, mode: 'consume' }), second: new KafkaTransport({ ...base, mode: 'consume' }) };
+    open.push(transports.publisher, transports.first, transports.second);
+    return transports;
+  }
+
+  it('a second instance takes over partitions from committed offsets, and the last one takes over all when the first leaves', async () => {
+    const { publisher, first, second } = group({ maxEventsPerDelivery: 7 });
 
     const log = new DeliveryLog();
     // A little work per delivery, so that rebalances happen while batches are in flight.
@@ -87,18 +90,7 @@ describe('Kafka consumer group: projector instances sharing the partitions', () 
   });
 
   it('after a rebalance, tells the first instance which hosts still come to it: exactly those whose events it still gets', async () => {
-    const topic = `events-${randomUUID()}`;
-    const base: Omit<KafkaTransportOptions, 'mode'> = {
-      brokers: mock.brokers,
-      topic,
-      groupId: `projectors-${randomUUID()}`,
-      heartbeatIntervalMs: 300,
-      sessionTimeoutMs: 10_000,
-    };
-    const publisher = new KafkaTransport({ ...base, mode: 'publish' });
-    const first = new KafkaTransport({ ...base, mode: 'consume' });
-    const second = new KafkaTransport({ ...base, mode: 'consume' });
-    open.push(publisher, first, second);
+    const { publisher, first, second } = group({});
 
     const log = new DeliveryLog();
     let owned: ((hostId: string) => boolean) | undefined;
