@@ -2,22 +2,27 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CommandTargets } from './command-target';
 import { CreateTenantHandler } from './create-tenant.handler';
+import { FdPreconditions } from './fd-precondition';
 import { FdLocations } from './fd-locations';
 import { HostStates } from './host-states';
 import { IdempotentAnswers } from './idempotent-answers';
 import { GetFdHandler, ListFdsHandler } from './queries/fd-queries.handler';
+import { GetFdVersionHandler } from './queries/fd-version.handler';
 import { GetHardwareHandler } from './queries/get-hardware.handler';
 import { GetHostHandler, ListHostsHandler } from './queries/host-queries.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
 import { RunHostCommandHandler } from './run-host-command.handler';
 import { TenantQuotas } from './tenant-quotas';
+import { FdVersions } from '../store/fd-versions';
 
 /** The CQRS handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
 @Module({
   imports: [CqrsModule.forRoot()],
   providers: [
     CommandTargets,
+    FdVersions,
+    FdPreconditions,
     FdLocations,
     HostStates,
     IdempotentAnswers,
@@ -28,6 +33,7 @@ import { TenantQuotas } from './tenant-quotas';
     GetHostHandler,
     GetFdHandler,
     ListFdsHandler,
+    GetFdVersionHandler,
     GetHardwareHandler,
     VerifyHostHandler,
     ListEventsHandler,

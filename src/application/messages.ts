@@ -1,6 +1,7 @@
 import type { HostCommand } from '../domain/commands';
 import type { Quotas } from '../domain/model';
 import type { Principal } from './principal';
+import type { PageRequest } from './queries/list-page';
 import type { CommandResponse, RequestMeta } from './request-meta';
 
 /**
@@ -39,9 +40,12 @@ export class CreateTenantCommand {
   ) {}
 }
 
-/** Every registered host: HostView[] (capabilities and devices, no owners). */
+/** A page of the registered hosts in host id order: {hosts: HostView[] (capabilities and devices, no owners), nextPageToken?}. */
 export class ListHostsQuery {
-  constructor(readonly principal: Principal) {}
+  constructor(
+    readonly principal: Principal,
+    readonly page: PageRequest = {},
+  ) {}
 }
 /** One host's HostView; NOT_FOUND when it is not registered. */
 export class GetHostQuery {
@@ -51,9 +55,13 @@ export class GetHostQuery {
 export class GetFdQuery {
   constructor(readonly principal: Principal, readonly fdId: string) {}
 }
-/** The open fds the principal may see (a tenant: its own), optionally on one host: FdView[]. */
+/** A page of the open fds the principal may see (a tenant: its own), optionally on one host: {fds: FdView[], nextPageToken?}. */
 export class ListFdsQuery {
-  constructor(readonly principal: Principal, readonly hostId?: string) {}
+  constructor(
+    readonly principal: Principal,
+    readonly hostId?: string,
+    readonly page: PageRequest = {},
+  ) {}
 }
 /** The hardware view of API.md, now or as of `version`. Operator only. */
 export class GetHardwareQuery {

@@ -6,6 +6,8 @@ import { addToContext } from '../observability/request-context';
 import { IdempotencyKeyTaken } from '../store/append-request';
 import { EventStore } from '../store/event-store';
 import { CommandTargets, type CommandTarget } from './command-target';
+import { decideAtHead } from './decide-at-head';
+import { FdPreconditions } from './fd-precondition';
 import { HostStates } from './host-states';
 import { IdempotentAnswers, actorOf } from './idempotent-answers';
 import { RunHostCommand } from './messages';
@@ -28,6 +30,7 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
     private readonly events: EventStore,
     private readonly quotas: TenantQuotas,
     private readonly answers: IdempotentAnswers,
+    private readonly preconditions: FdPreconditions,
   ) {}
 
   async execute(message: RunHostCommand): Promise<CommandResponse> {
@@ -51,9 +54,11 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
     if (previous) return previous;
 
     for (let attempt = 0; ; attempt++) {
-      const state = await this.states.cached(target.hostId);
+      const { state, events } = await decideAtHead(this.states, target.hostId, async (at) => {
+        await this.preconditions.check(target.hostId, command, meta.expectedFdVersion, at.version);
+        return decide(command, at, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
+      });
       const versionBefore = state.version;
-      const events = decide(command, state, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
       // evolve mutates the cached state: from here until the commit, a failure must discard it.
       try {
         const stateAfter = evolveAll(state, events);

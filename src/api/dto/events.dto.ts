@@ -1,7 +1,7 @@
 import { IdField, IntegerField, PatternField, UuidField } from './field-decorators';
-import { MAX_EVENT_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH } from './formats';
+import { PageQueryDto } from './page.dto';
 
-export class ListEventsQueryDto {
+export class ListEventsQueryDto extends PageQueryDto {
   @IdField({ optional: true })
   hostId?: string;
 
@@ -13,10 +13,4 @@ export class ListEventsQueryDto {
 
   @IntegerField(0, undefined, { optional: true, fromDigits: true })
   afterVersion?: number;
-
-  @IntegerField(1, MAX_EVENT_PAGE_SIZE, { optional: true, fromDigits: true })
-  pageSize?: number;
-
-  @PatternField(/^[A-Za-z0-9._~+/=-]+$/, MAX_PAGE_TOKEN_LENGTH, { optional: true })
-  pageToken?: string;
 }

@@ -32,6 +32,13 @@ export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions
     commandId,
     correlationId,
     idempotencyKey: options?.ignoreIdempotencyKey ? undefined : metadata.get('idempotency-key'),
+    // Validated with the request message (ExpectedVersionDto): a bad value never reaches the handler.
+    expectedFdVersion: expectedVersionOf(rpc.getData()),
     context: logContext,
   });
 });
+
+function expectedVersionOf(request: unknown): number | undefined {
+  const value = (request as { expectedVersion?: unknown } | null)?.expectedVersion;
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}

@@ -1,3 +1,4 @@
+import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
@@ -15,29 +16,37 @@ import {
 } from '../../application/messages';
 import { GetMigrationQuery, MigrateFdCommand } from '../../application/migration/messages';
 import type { Principal } from '../../application/principal';
+import { GetFdVersionQuery } from '../../application/queries/fd-version.handler';
 import type { CommandResponse, RequestMeta } from '../../application/request-meta';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import type { HostCommand } from '../../domain/commands';
 import type { EventEnvelope } from '../../domain/envelope';
+import type { FdView } from '../../domain/views';
+import { etagOf } from '../conditional';
 import { ListEventsQueryDto } from '../dto/events.dto';
 import { CreateFdDto, ListFdsQueryDto } from '../dto/fd.dto';
 import { RegisterHostDto } from '../dto/host.dto';
 import { MigrationPathDto } from '../dto/migration.dto';
-import { FdPathDto, HostPathDto, IoasidPathDto, KvmMappingPathDto } from '../dto/path.dto';
+import { ListHostsQueryDto } from '../dto/page.dto';
+import { FdPathDto, HostPathDto, IoasidPathDto } from '../dto/path.dto';
 import { CreateTenantDto } from '../dto/tenant.dto';
 import { fdScope, owningTenant } from '../rest/fd-scope';
 import {
   AttachDeviceRequest,
   DetachDeviceRequest,
+  FdWriteRequest,
   GetHardwareRequest,
   IoasidGpaRequest,
+  IoasidWriteRequest,
+  KvmMappingWriteRequest,
   MigrateFdRequest,
   SetGlobalMinRequest,
   SetHwidModeRequest,
   SetHwidRequest,
   SetKvmPasidMappingRequest,
 } from './grpc-requests';
+import { GrpcCall } from './grpc-call.decorator';
 import { eventPageMessage, hardwareMessage, type HardwareViewBody } from './grpc-responses';
 import { GrpcWriteMeta } from './grpc-write-meta.decorator';
 import { IOASID_SERVICE } from './proto-path';
@@ -77,8 +86,8 @@ export class IoasidGrpcController {
   }
 
   @GrpcMethod(IOASID_SERVICE, 'ListHosts')
-  async listHosts(@CurrentPrincipal() principal: Principal): Promise<unknown> {
-    return { hosts: await this.queryBus.execute(new ListHostsQuery(principal)) };
+  listHosts(@Payload() request: ListHostsQueryDto, @CurrentPrincipal() principal: Principal): Promise<unknown> {
+    return this.queryBus.execute(new ListHostsQuery(principal, { ...request }));
   }
 
   @GrpcMethod(IOASID_SERVICE, 'CreateFd')
@@ -88,18 +97,24 @@ export class IoasidGrpcController {
     return this.run({ type: 'CreateFd', fdId: randomUUID(), tenantId, vmId: request.vmId, ...actor }, meta, 201, request.hostId);
   }
 
+  /** Initial metadata `etag`: the fd's version (REST's ETag), for `expected_version` on its writes. */
   @GrpcMethod(IOASID_SERVICE, 'GetFd')
-  getFd(@Payload() request: FdPathDto, @CurrentPrincipal() principal: Principal): Promise<unknown> {
-    return this.queryBus.execute(new GetFdQuery(principal, request.fdId));
+  async getFd(@Payload() request: FdPathDto, @CurrentPrincipal() principal: Principal, @GrpcCall() call: ServerUnaryCall<unknown, unknown>): Promise<unknown> {
+    const view = await this.queryBus.execute<GetFdQuery, FdView>(new GetFdQuery(principal, request.fdId));
+    const metadata = new Metadata();
+    metadata.set('etag', etagOf(await this.queryBus.execute<GetFdVersionQuery, number>(new GetFdVersionQuery(principal, request.fdId, view.version))));
+    call.sendMetadata(metadata);
+    return view;
   }
 
   @GrpcMethod(IOASID_SERVICE, 'ListFds')
-  async listFds(@Payload() request: ListFdsQueryDto, @CurrentPrincipal() principal: Principal): Promise<unknown> {
-    return { fds: await this.queryBus.execute(new ListFdsQuery(principal, request.hostId)) };
+  listFds(@Payload() request: ListFdsQueryDto, @CurrentPrincipal() principal: Principal): Promise<unknown> {
+    const { hostId, ...page } = request;
+    return this.queryBus.execute(new ListFdsQuery(principal, hostId, page));
   }
 
   @GrpcMethod(IOASID_SERVICE, 'CloseFd')
-  closeFd(@Payload() request: FdPathDto, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
+  closeFd(@Payload() request: FdWriteRequest, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
     return this.run({ type: 'CloseFd', ...fdScope(meta.principal, request.fdId) }, meta, 204);
   }
 
@@ -114,12 +129,12 @@ export class IoasidGrpcController {
   }
 
   @GrpcMethod(IOASID_SERVICE, 'AllocIoasid')
-  allocIoasid(@Payload() request: FdPathDto, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
+  allocIoasid(@Payload() request: FdWriteRequest, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
     return this.run({ type: 'AllocIoasid', ...fdScope(meta.principal, request.fdId) }, meta, 201);
   }
 
   @GrpcMethod(IOASID_SERVICE, 'FreeIoasid')
-  freeIoasid(@Payload() request: IoasidPathDto, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
+  freeIoasid(@Payload() request: IoasidWriteRequest, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
     return this.run({ type: 'FreeIoasid', ...fdScope(meta.principal, request.fdId), ioasid: request.ioasid }, meta, 204);
   }
 
@@ -158,7 +173,7 @@ export class IoasidGrpcController {
   }
 
   @GrpcMethod(IOASID_SERVICE, 'UnbindPgtable')
-  unbindPgtable(@Payload() request: IoasidPathDto, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
+  unbindPgtable(@Payload() request: IoasidWriteRequest, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
     return this.run({ type: 'UnbindPgtable', ...fdScope(meta.principal, request.fdId), ioasid: request.ioasid }, meta, 204);
   }
 
@@ -169,7 +184,7 @@ export class IoasidGrpcController {
   }
 
   @GrpcMethod(IOASID_SERVICE, 'UnsetKvmPasidMapping')
-  unsetKvmPasidMapping(@Payload() request: KvmMappingPathDto, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
+  unsetKvmPasidMapping(@Payload() request: KvmMappingWriteRequest, @GrpcWriteMeta() meta: RequestMeta): Promise<unknown> {
     return this.run({ type: 'UnsetKvmPasidMapping', ...fdScope(meta.principal, request.fdId), guestPasid: request.guestPasid }, meta, 204);
   }
 

@@ -4,10 +4,13 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { GetFdQuery, ListFdsQuery } from '../../application/messages';
+import type { FdPage } from '../../application/queries/fd-queries.handler';
+import { GetFdVersionQuery } from '../../application/queries/fd-version.handler';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
 import type { FdView } from '../../domain/views';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
+import { etagOf } from '../conditional';
 import { CreateFdDto, ListFdsQueryDto, SetGlobalMinDto, SetHwidModeDto } from '../dto/fd.dto';
 import { FdPathDto } from '../dto/path.dto';
 import { CommandSender } from './command-sender';
@@ -30,15 +33,19 @@ export class FdsController {
     return this.commands.run(res, { type: 'CreateFd', fdId: randomUUID(), tenantId, vmId: dto.vmId, ...actor }, meta, 201, dto.hostId);
   }
 
-  /** {fds: [...]}, the caller's own (all for the operator), optionally on one host. */
+  /** {fds: [...], nextPageToken?}, the caller's own (all for the operator), optionally on one host. */
   @Get()
-  async listFds(@Query() query: ListFdsQueryDto, @CurrentPrincipal() principal: Principal): Promise<{ fds: FdView[] }> {
-    return { fds: await this.queryBus.execute<ListFdsQuery, FdView[]>(new ListFdsQuery(principal, query.hostId)) };
+  listFds(@Query() query: ListFdsQueryDto, @CurrentPrincipal() principal: Principal): Promise<FdPage> {
+    const { hostId, ...page } = query;
+    return this.queryBus.execute<ListFdsQuery, FdPage>(new ListFdsQuery(principal, hostId, page));
   }
 
+  /** ETag: the fd's version, for If-Match on the writes under /v1/fds/{fdId}. */
   @Get(':fdId')
-  getFd(@Param() path: FdPathDto, @CurrentPrincipal() principal: Principal): Promise<unknown> {
-    return this.queryBus.execute(new GetFdQuery(principal, path.fdId));
+  async getFd(@Param() path: FdPathDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: FastifyReply): Promise<FdView> {
+    const view = await this.queryBus.execute<GetFdQuery, FdView>(new GetFdQuery(principal, path.fdId));
+    void res.header('ETag', etagOf(await this.queryBus.execute<GetFdVersionQuery, number>(new GetFdVersionQuery(principal, path.fdId, view.version))));
+    return view;
   }
 
   @Delete(':fdId')

@@ -5,10 +5,11 @@ import type { FastifyReply } from 'fastify';
 import { GetHardwareQuery, GetHostQuery, ListHostsQuery, VerifyHostQuery } from '../../application/messages';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
-import type { HostView } from '../../domain/views';
+import type { HostPage } from '../../application/queries/host-queries.handler';
 import { OperatorOnly } from '../../auth/access.decorators';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
 import { HardwareQueryDto, RegisterHostDto } from '../dto/host.dto';
+import { ListHostsQueryDto } from '../dto/page.dto';
 import { HostPathDto } from '../dto/path.dto';
 import { CommandSender } from './command-sender';
 import { WriteMeta } from './write-meta.decorator';
@@ -30,10 +31,10 @@ export class HostsController {
     return this.commands.run(res, command, meta, 201, hostId);
   }
 
-  /** {hosts: [...]}: a list answer is an object, like gRPC's, so it can grow fields. */
+  /** {hosts: [...], nextPageToken?}: a list answer is an object, like gRPC's, so it can grow fields. */
   @Get()
-  async listHosts(@CurrentPrincipal() principal: Principal): Promise<{ hosts: HostView[] }> {
-    return { hosts: await this.queryBus.execute<ListHostsQuery, HostView[]>(new ListHostsQuery(principal)) };
+  listHosts(@Query() query: ListHostsQueryDto, @CurrentPrincipal() principal: Principal): Promise<HostPage> {
+    return this.queryBus.execute<ListHostsQuery, HostPage>(new ListHostsQuery(principal, { ...query }));
   }
 
   @Get(':hostId')

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { requestContextOf } from '../../observability/request-context';
+import { ifMatchVersion } from '../conditional';
 import { buildRequestMeta } from '../request-meta';
 import { requestIdsOf } from './request-ids';
 
@@ -20,6 +21,7 @@ export const WriteMeta = createParamDecorator((_data: unknown, context: Executio
     payload: { params: req.params, query: req.query, body: req.body ?? null },
     ...requestIdsOf(req),
     idempotencyKey: req.method === 'GET' ? undefined : req.headers['idempotency-key'],
+    expectedFdVersion: req.method === 'GET' ? undefined : ifMatchVersion(req.headers['if-match']),
     context: requestContextOf(req),
   });
 });
