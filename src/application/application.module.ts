@@ -14,6 +14,9 @@ import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
 import { RunHostCommandHandler } from './run-host-command.handler';
 import { TenantQuotas } from './tenant-quotas';
+import { EventFeed } from './watch/event-feed';
+import { WatchEventsHandler } from './watch/watch-events.handler';
+import { EventFeedReads } from '../store/event-feed-reads';
 import { FdVersions } from '../store/fd-versions';
 
 /** The CQRS handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
@@ -23,6 +26,9 @@ import { FdVersions } from '../store/fd-versions';
     CommandTargets,
     FdVersions,
     FdPreconditions,
+    EventFeedReads,
+    EventFeed,
+    WatchEventsHandler,
     FdLocations,
     HostStates,
     IdempotentAnswers,
@@ -39,6 +45,6 @@ import { FdVersions } from '../store/fd-versions';
     ListEventsHandler,
   ],
   // The migration process manager (migration/) runs host commands and reads states with these.
-  exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers],
+  exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers, EventFeed],
 })
 export class ApplicationModule {}

@@ -1,7 +1,9 @@
+import { IntersectionType } from '@nestjs/swagger';
 import { IdField, IntegerField, PatternField, UuidField } from './field-decorators';
 import { PageQueryDto } from './page.dto';
 
-export class ListEventsQueryDto extends PageQueryDto {
+/** The filter of the audit log and of the watch. */
+export class EventFilterDto {
   @IdField({ optional: true })
   hostId?: string;
 
@@ -13,4 +15,11 @@ export class ListEventsQueryDto extends PageQueryDto {
 
   @IntegerField(0, undefined, { optional: true, fromDigits: true })
   afterVersion?: number;
+}
+
+export class ListEventsQueryDto extends IntersectionType(EventFilterDto, PageQueryDto) {}
+
+export class WatchEventsQueryDto extends EventFilterDto {
+  @PatternField(/^[A-Za-z0-9_-]+$/, 128, { optional: true, description: 'a cursor (SSE id) received from a watch: resume right after it (REST: or Last-Event-ID)' })
+  after?: string;
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AttachmentsController } from './attachments.controller';
 import { CommandSender } from './command-sender';
 import { EventsController } from './events.controller';
+import { EventsWatchController } from './events-watch.controller';
 import { FdsController } from './fds.controller';
 import { HostsController } from './hosts.controller';
 import { IoasidsController } from './ioasids.controller';
@@ -20,6 +21,7 @@ import { TenantsController } from './tenants.controller';
     KvmMappingsController,
     MigrationsController,
     EventsController,
+    EventsWatchController,
   ],
   providers: [CommandSender],
   exports: [CommandSender],
