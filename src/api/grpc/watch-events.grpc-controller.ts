@@ -1,8 +1,7 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
-import { once } from 'node:events';
 import { from, mergeMap, Observable } from 'rxjs';
 import type { Principal } from '../../application/principal';
 import { WatchEventsQuery } from '../../application/watch/watch-events.handler';
@@ -47,9 +46,14 @@ export class WatchEventsGrpcController {
 }
 
 async function streamToCall(call: ServerWritableStream<unknown, unknown>, subscription: WatchSubscription): Promise<void> {
-  const cancelled = once(call, 'cancelled').then(() => subscription.close());
+  // The response headers say the watch is open (its start taken) before any event exists.
+  call.sendMetadata(new Metadata());
+  // Plain listeners, not events.once: the call also emits 'error' (the status Nest sends), which would reject those.
+  const cancelled = new Promise<void>((resolve) => call.once('cancelled', resolve)).then(() => subscription.close());
   for await (const item of subscription) {
     if (item.kind === 'end') throw new DomainError('UNAVAILABLE', `the watch ended: ${item.message}`, { reason: item.reason });
-    if (!call.write({ event: eventMessage(item.envelope), cursor: item.cursor })) await Promise.race([once(call, 'drain'), cancelled]);
+    if (!call.write({ event: eventMessage(item.envelope), cursor: item.cursor })) {
+      await Promise.race([new Promise<void>((resolve) => call.once('drain', resolve)), cancelled]);
+    }
   }
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { WatchItem, WatchSubscription } from '../../application/watch/watch-subscription';
 
@@ -35,12 +34,12 @@ export async function streamSse(res: ServerResponse, subscription: WatchSubscrip
   });
   res.write(': watching\n\n');
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-  const gone = once(res, 'close').then(() => subscription.close());
+  const gone = new Promise<void>((resolve) => res.once('close', resolve)).then(() => subscription.close());
   try {
     for await (const item of subscription) {
       const flowing = res.write(sseFrame(item));
       if (item.kind === 'end') break;
-      if (!flowing) await Promise.race([once(res, 'drain'), gone]);
+      if (!flowing) await Promise.race([new Promise<void>((resolve) => res.once('drain', resolve)), gone]);
     }
   } finally {
     clearInterval(heartbeat);
