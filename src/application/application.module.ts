@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { EventFeedReads } from '../store/event-feed-reads';
+import { FdVersions } from '../store/fd-versions';
 import { CommandTargets } from './command-target';
 import { CreateTenantHandler } from './create-tenant.handler';
 import { FdPreconditions } from './fd-precondition';
@@ -16,19 +18,12 @@ import { RunHostCommandHandler } from './run-host-command.handler';
 import { TenantQuotas } from './tenant-quotas';
 import { EventFeed } from './watch/event-feed';
 import { WatchEventsHandler } from './watch/watch-events.handler';
-import { EventFeedReads } from '../store/event-feed-reads';
-import { FdVersions } from '../store/fd-versions';
 
 /** The CQRS handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
 @Module({
   imports: [CqrsModule.forRoot()],
   providers: [
     CommandTargets,
-    FdVersions,
-    FdPreconditions,
-    EventFeedReads,
-    EventFeed,
-    WatchEventsHandler,
     FdLocations,
     HostStates,
     IdempotentAnswers,
@@ -39,10 +34,16 @@ import { FdVersions } from '../store/fd-versions';
     GetHostHandler,
     GetFdHandler,
     ListFdsHandler,
-    GetFdVersionHandler,
     GetHardwareHandler,
     VerifyHostHandler,
     ListEventsHandler,
+    // Conditional writes (If-Match) and the watch.
+    FdVersions,
+    FdPreconditions,
+    GetFdVersionHandler,
+    EventFeedReads,
+    EventFeed,
+    WatchEventsHandler,
   ],
   // The migration process manager (migration/) runs host commands and reads states with these.
   exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers, EventFeed],
