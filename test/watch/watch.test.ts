@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createFd, createTenant, expectError, expectStatus, registerHost, startTestApp, TEST_OPERATOR_TOKEN, useTestApp, type ApiClient, type ApiResponse, type TestApp } from '../support/app';
+import { createFd, createTenant, expectError, expectStatus, registerHost, startTestApp, TEST_OPERATOR_TOKEN, unique, useTestApp, type ApiClient, type ApiResponse, type TestApp } from '../support/app';
 import { SseStream } from '../support/sse-client';
 import { seededRandom } from '../support/reliability-random';
 
@@ -44,10 +44,11 @@ describe('the watch (SSE) on PostgreSQL', () => {
   it('streams each committed event with its cursor, type and the envelope of GET /v1/events, from now on', async () => {
     const op = suite.app.operator;
     const hostId = await registerHost(op, { devices: [{ rid: VF, kind: 'vf' }] });
-    const stream = await SseStream.open(suite.app.url, `/v1/events/watch?hostId=${hostId}`, TEST_OPERATOR_TOKEN);
+    const stream = await SseStream.open(suite.app.url, `/v1/events/watch?hostId=${hostId}`, TEST_OPERATOR_TOKEN, { 'x-correlation-id': 'watch-1' });
     try {
       assert.equal(stream.status, 200);
       assert.match(String(stream.res.headers['content-type']), /^text\/event-stream/);
+      assert.equal(stream.res.headers['x-correlation-id'], 'watch-1', 'the stream answers the correlation id like every answer');
       assert.deepEqual(await stream.next(), { comment: 'watching' });
       const { client } = await createTenant(op);
       const fdId = await createFd(client, hostId);
@@ -143,9 +144,13 @@ describe('the watch (SSE) on PostgreSQL', () => {
     // Writers: on every host, one fd per replica, allocating and freeing ioasids through that replica.
     const writers = apps.map((app) => async (hostId: string) => {
       const client = app.operator.as(token);
-      const fdId = await createFd(client, hostId);
       // Two replicas writing one host conflict; a write that still loses after its retries (409 VERSION_CONFLICT) committed nothing.
       const settled = (res: ApiResponse, status: number) => res.status === status || (res.status === 409 && res.body.error.code === 'VERSION_CONFLICT');
+      let created: ApiResponse;
+      do created = await client.post('/v1/fds', { hostId, vmId: unique('vm') });
+      while (created.status !== 201 && settled(created, 201));
+      expectStatus(created, 201);
+      const fdId: string = created.body.fdId;
       for (let i = 0; i < 15; i++) {
         const alloc = await client.post(`/v1/fds/${fdId}/ioasids`);
         assert.ok(settled(alloc, 201), alloc.text);
