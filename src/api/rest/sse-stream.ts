@@ -2,12 +2,12 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { WatchItem, WatchSubscription } from '../../application/watch/watch-subscription';
 
 /** A comment line at least this often keeps proxies from closing an idle stream (API.md: at least every 15 s). */
-export const SSE_HEARTBEAT_MS = 10_000;
+const SSE_HEARTBEAT_MS = 10_000;
 /** A client that does not take the last bytes of an ended stream within this loses its connection. */
 const END_GRACE_MS = 5_000;
 
 /** One watch item as Server-Sent Events: `id:` the cursor, `event:` the type, `data:` the envelope (JSON has no raw newline). */
-export function sseFrame(item: WatchItem): string {
+function sseFrame(item: WatchItem): string {
   switch (item.kind) {
     case 'event':
       return `id: ${item.cursor}\nevent: ${item.envelope.type}\ndata: ${JSON.stringify(item.envelope)}\n\n`;
