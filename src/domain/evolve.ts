@@ -2,6 +2,7 @@ import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
 import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
+import { legacyVdevId } from './vdev-id';
 import type { FdState, HostState } from './state';
 import type { AttachmentView, FdIdentity } from '../model/views';
 
@@ -171,7 +172,7 @@ function countHostPasids(state: HostState, f: FdState, delta: number): void {
 
 function attach(state: HostState, data: EventData<'DeviceAttached'>): void {
   const f = fd(state, data.fdId);
-  const attachment: AttachmentView = { rid: data.rid, enqcmd: data.enqcmd };
+  const attachment: AttachmentView = { vdevId: data.vdevId ?? legacyVdevId(data.ioasid, data.rid, data.mdevId), rid: data.rid, enqcmd: data.enqcmd };
   if (data.mdevId !== undefined) {
     attachment.mdevId = data.mdevId;
     state.nextMdev = Math.max(state.nextMdev, mdevNumber(data.mdevId) + 1);
@@ -193,7 +194,7 @@ function importFd(state: HostState, data: EventData<'FdImported'>): void {
   f.globalMin = data.globalMin;
   f.importedBy = data.migrationId;
   for (const src of data.ioasids) {
-    const attachments = src.attachments.map((a) => ({ ...a }));
+    const attachments = src.attachments.map((a): AttachmentView => ({ ...a, vdevId: a.vdevId ?? legacyVdevId(src.ioasid, a.rid, a.mdevId) }));
     f.ioasids.update(src.ioasid, { attachments, pgtableGpa: src.pgtableGpa, pasidTableGpa: src.pasidTableGpa });
     if (src.pasid !== undefined) addPasidUser(f, src.pasid, src.ioasid);
     for (const a of attachments) if (a.mdevId !== undefined) state.nextMdev = Math.max(state.nextMdev, mdevNumber(a.mdevId) + 1);

@@ -22,7 +22,7 @@ export type HostCommand =
   | ({ type: 'SetGlobalMin'; globalMin: number } & FdScoped)
   | ({ type: 'AllocIoasid' } & FdScoped)
   | ({ type: 'FreeIoasid'; ioasid: number } & FdScoped)
-  | ({ type: 'AttachDevice'; ioasid: number; rid: Rid; enqcmd: boolean } & FdScoped)
+  | ({ type: 'AttachDevice'; ioasid: number; rid: Rid; enqcmd: boolean; vdevId?: string } & FdScoped)
   | ({ type: 'DetachDevice'; ioasid: number; rid: Rid; mdevId?: string } & FdScoped)
   | ({ type: 'SetPasidTable'; ioasid: number; gpa: string } & FdScoped)
   | ({ type: 'SetHwid'; ioasid: number; pasid: number } & FdScoped)

@@ -1,5 +1,8 @@
 import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './values';
-import type { FdIdentity, FdMode, FdView, IoasidRecord } from './views';
+import type { AttachmentView, FdIdentity, FdMode, FdView, IoasidRecord } from './views';
+
+/** An attachment as an event stores it: `vdevId` is absent in events of earlier releases. */
+export type StoredAttachment = Omit<AttachmentView, 'vdevId'> & Partial<Pick<AttachmentView, 'vdevId'>>;
 
 /**
  * Events of a host stream: the public event contract (API.md "Events"), payload part.
@@ -24,6 +27,8 @@ export type HostEvent =
         ioasid: number;
         rid: Rid;
         enqcmd: boolean;
+        /** The attachment's guest-visible device id; absent in events of earlier releases (evolve derives it: domain/vdev-id.ts). */
+        vdevId?: string;
         /** siov: the mdev created for this attach. */
         mdevId?: string;
         /** siov in local mode on an ioasid whose hwid is set but has no real PASID yet: allocated now. */
@@ -73,8 +78,8 @@ export type HostEvent =
           migrationId: string;
           sourceHostId: string;
           sourceFdId: string;
-          /** Every ioasid with its PASIDs: the user PASIDs of the image, the host PASIDs decided now. */
-          ioasids: IoasidRecord[];
+          /** Every ioasid with its PASIDs: the user PASIDs of the image, the host PASIDs decided now. Attachments of earlier releases' events have no `vdevId`. */
+          ioasids: Array<Omit<IoasidRecord, 'attachments'> & { attachments: StoredAttachment[] }>;
           programmed: ProgrammedEntry[];
           /** vf RIDs whose context points at a guest PASID table. */
           guestContexts: Array<{ rid: Rid; gpa: string }>;

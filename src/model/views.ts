@@ -15,6 +15,11 @@ export interface HostView {
 }
 
 export interface AttachmentView {
+  /**
+   * The guest-visible device id of this attachment: given at attach or assigned by the host
+   * (`vdev-<n>`), unique within the fd, kept across migration (the guest's "which device is which").
+   */
+  vdevId: string;
   rid: Rid;
   enqcmd: boolean;
   /** siov: the mdev carved out for this attachment. */
@@ -77,9 +82,12 @@ export type FdImage = Pick<FdView, 'vmId'> &
       Pick<IoasidView, 'ioasid' | 'pasid' | 'pgtableGpa' | 'pasidTableGpa'> & {
         /**
          * Attachments by source RID; the migration's device map turns them into target RIDs.
-         * `kind` (added, optional): the source device's kind, which the target device must match.
+         * With each, the source device's profile the guest was shown: `kind` and `pasidBits`,
+         * which the target device must match (same kind, at least as wide), and `enqcmd`; the
+         * guest PASID table is the ioasid's `pasidTableGpa`. `vdevId`, `kind` and `pasidBits`
+         * are absent from images of earlier releases.
          */
-        attachments: Array<Pick<AttachmentView, 'rid' | 'enqcmd'> & { kind?: DeviceKind }>;
+        attachments: Array<Pick<AttachmentView, 'rid' | 'enqcmd'> & Partial<Pick<AttachmentView, 'vdevId'>> & { kind?: DeviceKind; pasidBits?: number }>;
       }
     >;
     /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */

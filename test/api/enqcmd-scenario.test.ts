@@ -59,10 +59,10 @@ for (const [name, makeBackend] of backends) {
       expectStatus(ioasid, 201);
       assert.deepEqual(ioasid.body, { ioasid: 1 });
 
-      for (const rid of ['0000:3b:00.1', '0000:3b:00.2']) {
+      for (const [i, rid] of ['0000:3b:00.1', '0000:3b:00.2'].entries()) {
         const attached = await acme.post(`${fdPath}/ioasids/1/attachments`, { rid, enqcmd: true });
         expectStatus(attached, 201);
-        assert.deepEqual(attached.body, { rid, ioasid: 1, enqcmd: true });
+        assert.deepEqual(attached.body, { vdevId: `vdev-${i + 1}`, rid, ioasid: 1, enqcmd: true });
       }
 
       const hwid = await acme.put(`${fdPath}/ioasids/1/hwid`, { pasid: 5 });
@@ -89,8 +89,8 @@ for (const [name, makeBackend] of backends) {
           globalPasid,
           pgtableGpa: '0x7f0000',
           attachments: [
-            { rid: '0000:3b:00.1', enqcmd: true },
-            { rid: '0000:3b:00.2', enqcmd: true },
+            { vdevId: 'vdev-1', rid: '0000:3b:00.1', enqcmd: true },
+            { vdevId: 'vdev-2', rid: '0000:3b:00.2', enqcmd: true },
           ],
         },
       ]);

@@ -135,6 +135,6 @@ describe('hosts and fds', () => {
     assert.throws(() => hwidView(h.state, 'fd-1', 2), (e) => e instanceof DomainError && e.code === 'NOT_FOUND');
     h.fd('fd-1').run({ type: 'SetHwid', ioasid: 1, pasid: 42 });
     assert.deepEqual(hwidView(h.state, 'fd-1', 1), { ioasid: 1, pasid: 42, hostPasid: 42 });
-    assert.deepEqual(fdView(h.state, 'fd-1')!.ioasids, [{ ioasid: 1, pasid: 42, attachments: [{ rid: VF1.rid, enqcmd: false }] }]);
+    assert.deepEqual(fdView(h.state, 'fd-1')!.ioasids, [{ ioasid: 1, pasid: 42, attachments: [{ vdevId: 'vdev-1', rid: VF1.rid, enqcmd: false }] }]);
   });
 });

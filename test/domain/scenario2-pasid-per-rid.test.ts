@@ -74,7 +74,7 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     const fd = h.fd('fd-1');
     fd.run({ type: 'AllocIoasid' });
     const attached = fd.run({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: false });
-    assert.deepEqual(attached.result, { rid: SIOV.rid, ioasid: 1, enqcmd: false, mdevId: 'mdev-1' });
+    assert.deepEqual(attached.result, { vdevId: 'vdev-1', rid: SIOV.rid, ioasid: 1, enqcmd: false, mdevId: 'mdev-1' });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: false });
     const hwid = fd.one({ type: 'SetHwid', ioasid: 1, pasid: 100 }, 'HwidSet');
     assert.equal(hwid.data.realPasid, 1);

@@ -75,27 +75,27 @@ describe('refused migrations change nothing', () => {
     await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: DEVICE_MAP }, 409, 'DEVICE_BUSY');
   });
 
-  it('refuses a map naming a device the target does not have: NOT_FOUND', async () => {
+  it('refuses a map naming a device the target does not have: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
     const deviceMap = { ...DEVICE_MAP, [SOURCE_RIDS[1]]: '0000:99:00.7' };
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 422, 'DEVICE_MAP_INVALID');
   });
 
-  it('refuses a map naming a device the source does not have: NOT_FOUND', async () => {
+  it('refuses a map naming a device the source does not have: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
     const deviceMap = { ...DEVICE_MAP, '0000:99:00.7': '0000:5e:00.3' };
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 422, 'DEVICE_MAP_INVALID');
   });
 
-  it('refuses a map that does not cover every attached device: NOT_FOUND', async () => {
+  it('refuses a map that does not cover every attached device: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0] } }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0] } }, 422, 'DEVICE_MAP_INVALID');
   });
 
   it('refuses an fd whose real siov PASID was exposed in local mode: NOT_MIGRATABLE, with the reason', async () => {
