@@ -110,3 +110,25 @@ describe('guest-visible device identity (vdevId)', () => {
     assert.equal(evolveAll(initialHostState(), withIds).hw.hash(), once.hw.hash());
   });
 });
+
+describe('the virtual PASID of a siov attachment in local mode', () => {
+  const NARROW_SIOV = { rid: '0000:5e:00.4', kind: 'siov' as const, pasidBits: 4 };
+
+  it('fits the device width, not only the host width: at set-hwid, at attach and at import', () => {
+    const h = new TestHost().register({ hostId: 'host-a', devices: [VF1, SIOV, NARROW_SIOV] });
+    h.run({ type: 'CreateFd', fdId: 'fd-a', tenantId: 't1', vmId: 'vm-1' });
+    const fd = h.fd('fd-a');
+    fd.run({ type: 'SetHwidMode', mode: 'local' });
+    fd.run({ type: 'AllocIoasid' });
+    fd.run({ type: 'AttachDevice', ioasid: 1, rid: NARROW_SIOV.rid, enqcmd: false });
+    const refused = fd.refuse({ type: 'SetHwid', ioasid: 1, pasid: 16 }, 'PASID_WIDTH_EXCEEDED', /virtual PASID 16/);
+    assert.deepEqual(refused.details, { rid: NARROW_SIOV.rid, pasid: 16, pasidBits: 4 });
+    fd.one({ type: 'SetHwid', ioasid: 1, pasid: 15 }, 'HwidSet');
+
+    fd.run({ type: 'AllocIoasid' });
+    fd.run({ type: 'AttachDevice', ioasid: 2, rid: SIOV.rid, enqcmd: false });
+    fd.one({ type: 'SetHwid', ioasid: 2, pasid: 300 }, 'HwidSet');
+    fd.refuse({ type: 'AttachDevice', ioasid: 2, rid: NARROW_SIOV.rid, enqcmd: false }, 'PASID_WIDTH_EXCEEDED', /virtual PASID 300/);
+    fd.one({ type: 'AttachDevice', ioasid: 2, rid: SIOV.rid, enqcmd: false }, 'DeviceAttached');
+  });
+});

@@ -289,6 +289,7 @@ function checkInvariants(state: HostState): void {
           vfOwners.set(a.rid, fd.fdId);
         }
         if (a.enqcmd) assert.ok(fd.hwidMode === 'global' && host.enqcmd, 'I7');
+        if (d.kind === 'siov' && fd.hwidMode === 'local' && io.pasid !== undefined) assert.ok(io.pasid < 2 ** d.pasidBits, 'I4: a virtual siov PASID fits its device');
       }
     }
     const kvm = view.vms[expectedVmKey(state, fd.tenantId, fd.vmId)] ?? {};

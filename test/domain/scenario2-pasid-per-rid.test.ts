@@ -139,12 +139,14 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     fd.run({ type: 'AllocIoasid' });
     for (let i = 0; i < 7; i++) fd.run({ type: 'AllocIoasid' });
     for (let io = 2; io <= 9; io++) fd.run({ type: 'AttachDevice', ioasid: io, rid: NARROW_SIOV.rid, enqcmd: false });
-    for (let io = 2; io <= 7; io++) fd.run({ type: 'SetHwid', ioasid: io, pasid: 50 + io });
+    // The virtual PASIDs fit the 3-bit device too (they are what the guest was shown).
+    for (let io = 2; io <= 7; io++) fd.run({ type: 'SetHwid', ioasid: io, pasid: io - 1 });
+    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'PASID_WIDTH_EXCEEDED', /virtual PASID 99/);
     // Real PASIDs 2..7 are taken (1 is still ioasid 1's): 3-bit space is [1, 8) and full now.
-    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'PASID_EXHAUSTED');
+    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 7 }, 'PASID_EXHAUSTED');
     fd.run({ type: 'DetachDevice', ioasid: 1, rid: VF1.rid });
     fd.run({ type: 'FreeIoasid', ioasid: 1 });
-    assert.equal(fd.one({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'HwidSet').data.realPasid, 1);
+    assert.equal(fd.one({ type: 'SetHwid', ioasid: 8, pasid: 7 }, 'HwidSet').data.realPasid, 1);
     fd.run({ type: 'AllocIoasid' });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: false });
     fd.run({ type: 'SetHwid', ioasid: 1, pasid: 40 });

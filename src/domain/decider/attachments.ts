@@ -7,7 +7,7 @@ import type { FdState, HostState } from '../state';
 import type { IoasidState } from '../ioasid-table';
 import { fail, requireDevice, requireGpa, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { PasidPlan } from './pasid-plan';
-import { checkWidth, pasidsOf, plannedEntries } from './programming';
+import { checkVirtualWidth, checkWidth, pasidsOf, plannedEntries } from './programming';
 import { emptyReleased, entriesOf, guestContextsOf } from './release';
 import { nextVdevId, VDEV_ID_PATTERN, vdevIdsOf } from '../vdev-id';
 
@@ -71,6 +71,7 @@ export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostStat
   }
   const pasids = pasidsOf(mode, device.kind, enqcmd, { ...io, realPasid: io.realPasid ?? realPasid });
   checkWidth(device.rid, device.pasidBits, pasids);
+  checkVirtualWidth(mode, device, io.pasid);
   if (mode === 'local' && device.kind === 'vf' && io.pasid !== undefined) checkLocalClaim(state, fd, io, device.rid, io.pasid);
   const programmed =
     io.pgtableGpa === undefined

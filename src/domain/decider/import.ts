@@ -7,7 +7,7 @@ import { deviceOf, type HostState } from '../state';
 import { checkNewFd } from './fd-lifecycle';
 import { fail, isIntegerIn, requireGpa, requireHost } from './guards';
 import { PasidPlan } from './pasid-plan';
-import { checkWidth, pasidsOf, plannedEntries } from './programming';
+import { checkVirtualWidth, checkWidth, pasidsOf, plannedEntries } from './programming';
 import { checkDeviceMap } from './device-map';
 import { nextVdevId, VDEV_ID_PATTERN } from '../vdev-id';
 
@@ -54,7 +54,10 @@ export function importFd(command: CommandOf<'ImportFd'>, state: HostState, quota
     if (source.pasid !== undefined) {
       io.pasid = source.pasid;
       allocateHostPasid(host, image, io, devices, plan, localPasids);
-      for (const { device, enqcmd } of devices) checkWidth(device.rid, device.pasidBits, pasidsOf(image.hwidMode!, device.kind, enqcmd, io));
+      for (const { device, enqcmd } of devices) {
+        checkWidth(device.rid, device.pasidBits, pasidsOf(image.hwidMode!, device.kind, enqcmd, io));
+        checkVirtualWidth(image.hwidMode!, device, io.pasid);
+      }
     }
     if (source.pgtableGpa !== undefined) {
       if (io.pasid === undefined) fail('INVALID_RANGE', `ioasid ${io.ioasid} has a page table but no hwid`);
