@@ -11,6 +11,7 @@ import { GetHostHandler, ListHostsHandler } from './queries/host-queries.handler
 import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
 import { RunHostCommandHandler } from './run-host-command.handler';
+import { TenantEventCopies } from './tenant-event-copies';
 import { TenantQuotas } from './tenant-quotas';
 
 /** The CQRS handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
@@ -31,8 +32,9 @@ import { TenantQuotas } from './tenant-quotas';
     GetHardwareHandler,
     VerifyHostHandler,
     ListEventsHandler,
+    TenantEventCopies,
   ],
   // The migration process manager (migration/) runs host commands and reads states with these.
-  exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers],
+  exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers, TenantEventCopies],
 })
 export class ApplicationModule {}
