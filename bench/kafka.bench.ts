@@ -1,7 +1,7 @@
 /**
  * Kafka benchmark (npm run bench:kafka). Starts a Kafka-protocol mock cluster (kcat) and the
  * whole service on it (ROLE=all, KAFKA_BROKERS set, a scratch PostgreSQL database), then
- * offers 1,000 commands/s for 30 s on the CommandBus (the write path every adapter uses) and
+ * offers 1,000 commands/s for 30 s to the HostCommandRunner (the write path every adapter uses) and
  * measures, per command, the time from its acknowledgment to its event stored in the
  * hardware projection: commit, outbox, relay, Kafka, consumer group, projector. Beside it,
  * in the same run and on the same cluster, a raw kafkajs produce -> consume of the same
@@ -13,12 +13,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { QueryBus } from '@nestjs/cqrs';
 import { Kafka, logLevel } from 'kafkajs';
 import { startApp, type StartedApp } from '../src/app.factory';
-import { CreateTenantCommand, RunHostCommand, VerifyHostQuery } from '../src/application/messages';
+import { HostCommandRunner } from '../src/application/host-command-runner';
+import { VerifyHostQuery } from '../src/application/messages';
 import { OPERATOR } from '../src/application/principal';
-import type { CommandResponse, RequestMeta } from '../src/application/request-meta';
+import type { RequestMeta } from '../src/application/request-meta';
+import { TenantCreator } from '../src/application/tenant-creator';
 import { loadConfig } from '../src/config';
 import type { HostCommand } from '../src/model/commands';
 import { HardwareProjector } from '../src/projections/hardware.projector';
@@ -55,16 +57,16 @@ class HostLoad {
   private ioasid?: number;
 
   constructor(
-    private readonly bus: CommandBus,
+    private readonly runner: HostCommandRunner,
     readonly hostId: string,
     private readonly fdId: string,
   ) {}
 
   async setUp(tenantId: string): Promise<void> {
     const devices = [{ rid: '0000:3b:00.1', kind: 'vf' as const, pasidBits: 20 }];
-    await this.run({ type: 'RegisterHost', hostId: this.hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: false, devices }, 201);
-    await this.run({ type: 'CreateFd', fdId: this.fdId, tenantId, vmId: `vm-${this.hostId}` }, 201);
-    await this.run({ type: 'SetHwidMode', fdId: this.fdId, mode: 'local' }, 200);
+    await this.run({ type: 'RegisterHost', hostId: this.hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: false, devices });
+    await this.run({ type: 'CreateFd', fdId: this.fdId, tenantId, vmId: `vm-${this.hostId}` });
+    await this.run({ type: 'SetHwidMode', fdId: this.fdId, mode: 'local' });
   }
 
   get head(): number {
@@ -75,10 +77,10 @@ class HostLoad {
   next(done: (ackAt: number, version: number) => void): void {
     this.chain = this.chain.then(async () => {
       if (this.ioasid === undefined) {
-        const answer = await this.run({ type: 'AllocIoasid', fdId: this.fdId }, 201);
-        this.ioasid = (answer.body as { ioasid: number }).ioasid;
+        const answer = await this.run({ type: 'AllocIoasid', fdId: this.fdId });
+        this.ioasid = (answer as { ioasid: number }).ioasid;
       } else {
-        await this.run({ type: 'FreeIoasid', fdId: this.fdId, ioasid: this.ioasid }, 204);
+        await this.run({ type: 'FreeIoasid', fdId: this.fdId, ioasid: this.ioasid });
         this.ioasid = undefined;
       }
       done(performance.now(), this.version);
@@ -89,9 +91,8 @@ class HostLoad {
     return this.chain;
   }
 
-  private async run(command: HostCommand, status: number): Promise<CommandResponse> {
-    const answer: CommandResponse = await this.bus.execute(new RunHostCommand(command, meta(), status, this.hostId));
-    if (answer.status !== status) throw new Error(`${command.type} on ${this.hostId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  private async run(command: HostCommand): Promise<unknown> {
+    const answer = await this.runner.run(command, meta(), this.hostId);
     this.version++;
     return answer;
   }
@@ -111,11 +112,10 @@ async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ l
   let started: StartedApp | undefined;
   try {
     started = await startApp(config);
-    const bus = started.app.get(CommandBus);
+    const runner = started.app.get(HostCommandRunner);
     const projector = started.app.get(HardwareProjector);
-    const tenant: CommandResponse = await bus.execute(new CreateTenantCommand('bench', { maxFds: 1000, maxHostPasids: 100_000 }, meta()));
-    const { tenantId } = tenant.body as { tenantId: string };
-    const hosts = Array.from({ length: HOSTS }, (_, i) => new HostLoad(bus, `bench-host-${i}`, randomUUID()));
+    const { tenantId } = (await started.app.get(TenantCreator).create('bench', { maxFds: 1000, maxHostPasids: 100_000 }, meta())) as { tenantId: string };
+    const hosts = Array.from({ length: HOSTS }, (_, i) => new HostLoad(runner, `bench-host-${i}`, randomUUID()));
     for (const host of hosts) await host.setUp(tenantId);
     // Warm-up: the consumer has joined its group and projected the set-up before timing starts.
     await Promise.all(hosts.map((h) => projector.waitFor(h.hostId, h.head, 120_000)));

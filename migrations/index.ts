@@ -2,6 +2,7 @@ import { InitialSchema1732420000000 } from './1732420000000-initial-schema';
 import { MigrationsReadModel1732430000000 } from './1732430000000-migrations-read-model';
 import { CheckpointWithoutHash1732440000000 } from './1732440000000-checkpoint-without-hash';
 import { CanonicalEventData1732450000000 } from './1732450000000-canonical-event-data';
+import { IdempotencyWithoutStatus1732460000000 } from './1732460000000-idempotency-without-status';
 
 /** Every migration, oldest first: listed explicitly so that tests, the CLI and the server share one list without globbing dist/. */
-export const MIGRATIONS = [InitialSchema1732420000000, MigrationsReadModel1732430000000, CheckpointWithoutHash1732440000000, CanonicalEventData1732450000000];
+export const MIGRATIONS = [InitialSchema1732420000000, MigrationsReadModel1732430000000, CheckpointWithoutHash1732440000000, CanonicalEventData1732450000000, IdempotencyWithoutStatus1732460000000];

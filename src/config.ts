@@ -14,11 +14,21 @@ export interface AppConfig {
   /** Unset: embedded PGlite in dataDir. */
   databaseUrl?: string;
   dataDir: string;
+  /**
+   * DATABASE_POOL_SIZE: connections this process opens to real PostgreSQL, at most; optional
+   * (DEFAULT_DATABASE_POOL_SIZE). The embedded database always has one.
+   */
+  databasePoolSize?: number;
   /** Unset: events go to in-process consumers only. */
   kafkaBrokers?: string[];
   kafkaTopic: string;
   /** KAFKA_GROUP_ID: the projectors' consumer group; optional (ioasid-projector). */
   kafkaGroupId?: string;
+  /**
+   * KAFKA_SESSION_TIMEOUT_MS: how long the group waits for a silent projector before giving its
+   * partitions to the others (heartbeats go every third of it); optional (kafkajs: 30000).
+   */
+  kafkaSessionTimeoutMs?: number;
   operatorToken: string;
   /** True when the operator token was generated at start (and must be printed). */
   operatorTokenGenerated: boolean;
@@ -39,6 +49,9 @@ export interface AppConfig {
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
+/** Connections per process to real PostgreSQL when DATABASE_POOL_SIZE is unset (deploy/README.md: the arithmetic). */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -48,12 +61,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     grpcPort: port(env, 'GRPC_PORT', 50051),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     dataDir: nonEmpty(env.DATA_DIR) ?? './data',
+    databasePoolSize: positiveInt(env, 'DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE),
     kafkaBrokers: nonEmpty(env.KAFKA_BROKERS)
       ?.split(',')
       .map((b) => b.trim())
       .filter(Boolean),
     kafkaTopic: nonEmpty(env.KAFKA_TOPIC) ?? 'ioasid.events',
     kafkaGroupId: nonEmpty(env.KAFKA_GROUP_ID),
+    kafkaSessionTimeoutMs: optionalPositiveInt(env, 'KAFKA_SESSION_TIMEOUT_MS'),
     operatorToken: env.OPERATOR_TOKEN || `op_${randomBytes(24).toString('base64url')}`,
     operatorTokenGenerated: generated,
     role: role(env.ROLE),
@@ -86,8 +101,12 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return optionalPositiveInt(env, name) ?? fallback;
+}
+
+function optionalPositiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
   return n;

@@ -5,16 +5,18 @@ import { createLogger, JsonLogger } from './observability/logger';
 import { openDatabase } from './store/database';
 
 /**
- * Entry of the migration Job (deploy/k8s/migrate-job.yaml): applies the pending migrations
- * to DATABASE_URL (or the embedded database in DATA_DIR) and exits 0; on failure it writes
- * one error line and exits 1. The servers then start with RUN_MIGRATIONS=false.
+ * `npm run migrate`, the init container of every Deployment (deploy/k8s): applies the pending
+ * migrations to DATABASE_URL (or the embedded database in DATA_DIR) and exits 0; on failure
+ * it writes one error line and exits 1. Any number may run at once: one migrates under the
+ * advisory lock, the others wait and find nothing to do (store/database.ts). The servers then
+ * start with RUN_MIGRATIONS=false.
  */
 async function migrate(logger: JsonLogger): Promise<void> {
   const config = loadConfig();
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, runMigrations: true, poolSize: 1 });
   try {
     const latest = MIGRATIONS[MIGRATIONS.length - 1]?.name;
-    logger.log({ msg: 'schema is up to date', latest, migrations: MIGRATIONS.length }, 'migrate');
+    logger.log({ msg: 'schema is up to date', latest, migrations: MIGRATIONS.length, applied: db.migrationsApplied }, 'migrate');
   } finally {
     await db.close();
   }

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CommandTargets } from './command-target';
-import { CreateTenantHandler } from './create-tenant.handler';
 import { FdLocations } from './fd-locations';
+import { HostCommandRunner } from './host-command-runner';
 import { HostStates } from './host-states';
 import { IdempotentAnswers } from './idempotent-answers';
 import { GetFdHandler, ListFdsHandler } from './queries/fd-queries.handler';
@@ -10,11 +10,11 @@ import { GetHardwareHandler } from './queries/get-hardware.handler';
 import { GetHostHandler, ListHostsHandler } from './queries/host-queries.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
-import { RunHostCommandHandler } from './run-host-command.handler';
+import { TenantCreator } from './tenant-creator';
 import { TenantEventCopies } from './tenant-event-copies';
 import { TenantQuotas } from './tenant-quotas';
 
-/** The CQRS handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
+/** The write runners and the query handlers behind the API adapters; needs StoreModule (global) and APP_CONFIG. */
 @Module({
   imports: [CqrsModule.forRoot()],
   providers: [
@@ -23,8 +23,8 @@ import { TenantQuotas } from './tenant-quotas';
     HostStates,
     IdempotentAnswers,
     TenantQuotas,
-    RunHostCommandHandler,
-    CreateTenantHandler,
+    HostCommandRunner,
+    TenantCreator,
     ListHostsHandler,
     GetHostHandler,
     GetFdHandler,
@@ -34,7 +34,7 @@ import { TenantQuotas } from './tenant-quotas';
     ListEventsHandler,
     TenantEventCopies,
   ],
-  // The migration process manager (migration/) runs host commands and reads states with these.
-  exports: [HostStates, RunHostCommandHandler, FdLocations, TenantQuotas, IdempotentAnswers, TenantEventCopies],
+  // The API's operations run writes with the runners; the migration process (migration/) also reads states with these.
+  exports: [HostStates, HostCommandRunner, TenantCreator, FdLocations, TenantQuotas, IdempotentAnswers, TenantEventCopies],
 })
 export class ApplicationModule {}

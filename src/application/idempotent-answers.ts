@@ -5,7 +5,7 @@ import { IdempotencyKeyTaken, type IdempotencyRecord } from '../store/append-req
 import { EventStore } from '../store/event-store';
 import { IdempotencyStore } from '../store/idempotency-store';
 import { tenantScopeOf, type Principal } from './principal';
-import type { CommandResponse, RequestMeta } from './request-meta';
+import type { Answer, RequestMeta } from './request-meta';
 
 /** Idempotency-Key semantics of API.md: keys are per tenant (the operator has its own scope). */
 @Injectable()
@@ -19,7 +19,7 @@ export class IdempotentAnswers {
    * The first answer to this request, if it was already answered within 24 hours; undefined
    * when there is no key or no answer yet. The same key with another request is IDEMPOTENCY_KEY_REUSED.
    */
-  async previous(meta: RequestMeta): Promise<CommandResponse | undefined> {
+  async previous(meta: RequestMeta): Promise<Answer | undefined> {
     if (!meta.idempotency) return undefined;
     const { key, fingerprint } = meta.idempotency;
     const stored = await this.store.find(scopeOf(meta.principal), key);
@@ -27,34 +27,33 @@ export class IdempotentAnswers {
     if (stored.fingerprint !== fingerprint) {
       throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { idempotencyKey: key });
     }
-    return { status: stored.status, body: stored.body };
+    return { body: stored.body };
   }
 
   /**
    * Stores an answer that no append of this request carries (a migration another process
    * completed first), so that a repeat of the key gets it too; the first answer stored wins.
    */
-  async remember(hostId: string, meta: RequestMeta, response: CommandResponse): Promise<CommandResponse> {
-    const idempotency = this.recordOf(meta, response);
-    if (!idempotency) return response;
+  async remember(hostId: string, meta: RequestMeta, body: unknown): Promise<unknown> {
+    const idempotency = this.recordOf(meta, body);
+    if (!idempotency) return body;
     try {
       await this.events.append({ hostId, expectedVersion: 0, events: [], actor: actorOf(meta.principal), commandId: meta.commandId, correlationId: meta.correlationId, idempotency });
-      return response;
+      return body;
     } catch (e) {
       if (!(e instanceof IdempotencyKeyTaken)) throw e;
-      return (await this.previous(meta)) ?? response;
+      return ((await this.previous(meta)) ?? { body }).body;
     }
   }
 
   /** The record to store with the write, when the request has a key. */
-  recordOf(meta: RequestMeta, response: CommandResponse): IdempotencyRecord | undefined {
+  recordOf(meta: RequestMeta, body: unknown): IdempotencyRecord | undefined {
     if (!meta.idempotency) return undefined;
     return {
       scope: scopeOf(meta.principal),
       key: meta.idempotency.key,
       fingerprint: meta.idempotency.fingerprint,
-      status: response.status,
-      body: response.body,
+      body,
     };
   }
 }

@@ -1,43 +1,10 @@
-import type { HostCommand } from '../model/commands';
-import type { Quotas } from '../model/values';
 import type { Principal } from './principal';
-import type { CommandResponse, RequestMeta } from './request-meta';
 
 /**
- * The CQRS messages that the API adapters (REST, gRPC) dispatch. Handlers live in
- * src/application; the adapters only build these and map the answer.
+ * The reads, as CQRS queries: one class per read, one handler each (src/application/queries).
+ * Writes are not messages: they go through injected runners (HostCommandRunner, TenantCreator,
+ * FdMigrator), which the migration process uses too.
  */
-
-/**
- * Runs one host command: resolve the host (from `hostId`, or from the fd directory for
- * fd-scoped commands), load, decide, append with the expected version (bounded retries
- * on conflict), answer after the commit. `successStatus` is the status of the answer
- * (201, 200, 204); with an idempotency key the answer is stored in the same transaction.
- * Returns CommandResponse.
- */
-export class RunHostCommand {
-  constructor(
-    readonly command: HostCommand,
-    readonly meta: RequestMeta,
-    readonly successStatus: number,
-    /**
-     * The host the command runs on when the command itself does not say: required for
-     * CreateFd (the `hostId` of the REST body), ImportFd and BarMigrationImport (the target host); RegisterHost
-     * uses `command.hostId`; fd-scoped commands find their host in the fd directory and
-     * ignore this (added after the first contract: optional, so existing callers still compile).
-     */
-    readonly hostId?: string,
-  ) {}
-}
-
-/** Operator: create a tenant; answers 201 {tenantId, name, quotas, token}. */
-export class CreateTenantCommand {
-  constructor(
-    readonly name: string,
-    readonly quotas: Partial<Quotas> | undefined,
-    readonly meta: RequestMeta,
-  ) {}
-}
 
 /** Every registered host: HostView[] (capabilities and devices, no owners). */
 export class ListHostsQuery {

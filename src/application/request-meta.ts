@@ -24,8 +24,10 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
-/** A write's answer: the status and body a REST client sees (gRPC maps the same body). */
-export interface CommandResponse {
-  status: number;
+/**
+ * A write's answer: its body, undefined when there is none. Each transport sends it its own
+ * way (REST with the operation's success status, gRPC as the response message).
+ */
+export interface Answer {
   body: unknown;
 }

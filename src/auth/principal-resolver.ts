@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { tokenHash } from '../application/create-tenant.handler';
+import { tokenHash } from '../application/tenant-creator';
 import { OPERATOR, type Principal } from '../application/principal';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { TenantRepository } from '../store/tenant-repository';

@@ -1,8 +1,7 @@
 import type { Rid } from '../model/values';
+export { VDEV_ID_PATTERN } from '../model/values';
 import type { FdState } from './state';
 
-/** What a vdevId given at attach may look like (API.md "vdevId"). */
-export const VDEV_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /**
  * The vdevId of an attachment stored without one (events and snapshots of earlier releases):

@@ -28,6 +28,10 @@ export class InProcessTransport implements EventTransport {
     this.subscribers.push(new InProcessSubscriber(handler));
   }
 
+  consumerLag(): number {
+    return this.subscribers.reduce((n, s) => n + s.queued(), 0);
+  }
+
   /** Stops delivering; waits for the delivery in progress. */
   async close(): Promise<void> {
     this.closed = true;
@@ -47,6 +51,11 @@ class InProcessSubscriber {
     if (this.stopping.signal.aborted || events.length === 0) return;
     this.queue.push(events);
     this.running ??= this.deliverAll().finally(() => (this.running = undefined));
+  }
+
+  /** Events published and not yet handled. */
+  queued(): number {
+    return this.queue.reduce((n, events) => n + events.length, 0);
   }
 
   async stop(): Promise<void> {

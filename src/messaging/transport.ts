@@ -14,11 +14,16 @@ export interface EventTransport {
    */
   subscribe(handler: (events: EventEnvelope[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
-  /** Connectivity for /readyz (Kafka: producer connected and publishing, consumer in its group); absent: always fine. */
+  /** Connectivity for /readyz and metrics (Kafka: producer connected and publishing, consumer in its group); absent: always fine. */
   health?(): TransportHealth;
+  /**
+   * Events on their way to this process's subscriber and not handled yet, known without asking
+   * the database (Kafka: up to the assigned partitions' high watermarks; in-process: queued).
+   */
+  consumerLag?(): number;
 }
 
-/** `ok` decides readiness; the other fields are details shown as they are. */
+/** `ok` says whether the transport works for this process; the other fields are details shown as they are. */
 export interface TransportHealth {
   ok: boolean;
   [detail: string]: unknown;

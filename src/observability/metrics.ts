@@ -36,12 +36,42 @@ export const pasidsInUse = new Gauge({
 
 export const outboxLag = new Gauge({
   name: 'ioasid_outbox_pending_events',
-  help: 'Committed events not yet published to the transport',
+  help: 'Committed events not yet published to the transport (as of the last relay pass or readiness check, counted up to 10000)',
   registers: [registry],
 });
 
+/** What a scrape reads from the live process, in memory (no query): registered by readiness. */
+export interface ScrapeSample {
+  /** 1 when the event transport (Kafka) works for this process, 0 when not; undefined: no such health (in-process). */
+  transportUp?: number;
+  /** Events this process's projector has yet to apply; undefined where it does not project. */
+  projectionLag?: number;
+}
+
+let sampler: (() => ScrapeSample) | undefined;
+
+/** Sets the source read at each scrape; `undefined` clears it (only if `current` is still the one set, when given). */
+export function sampleAtScrape(source: (() => ScrapeSample) | undefined, current?: () => ScrapeSample): void {
+  if (source === undefined && current !== undefined && sampler !== current) return;
+  sampler = source;
+}
+
 export const projectionLag = new Gauge({
   name: 'ioasid_projection_lag_events',
-  help: 'Committed events not yet applied by the projector',
+  help: "Events this process's projector has yet to apply (Kafka: up to the assigned partitions' high watermarks)",
   registers: [registry],
+  collect() {
+    const lag = sampler?.().projectionLag;
+    if (lag !== undefined) this.set(lag);
+  },
+});
+
+export const transportUp = new Gauge({
+  name: 'ioasid_transport_up',
+  help: 'Whether the event transport (Kafka) works for this process: 1 yes, 0 no; an API process stays ready without it (the outbox keeps the events)',
+  registers: [registry],
+  collect() {
+    const up = sampler?.().transportUp;
+    if (up !== undefined) this.set(up);
+  },
 });

@@ -3,13 +3,11 @@ import { setImmediate } from 'node:timers/promises';
 import { eventOf, type EventEnvelope } from '../model/envelope';
 import { HostHardware } from '../hardware';
 import { EVENT_TRANSPORT, type EventTransport } from '../messaging/transport';
-import { pasidsInUse, projectionLag } from '../observability/metrics';
+import { pasidsInUse } from '../observability/metrics';
 import { EventStore } from '../store/event-store';
 import { HardwareProjectionStore, type HardwareCheckpoint, type HardwareProjectionRow } from '../store/hardware-projection-store';
 import { ProjectionWaiters } from './projection-waiters';
 
-/** How often the projection lag gauge is refreshed from the store. */
-const LAG_REFRESH_MS = 5000;
 /**
  * A host's whole hardware (view with its canonical hash, and snapshot) is stored at most every
  * this many events while deliveries keep coming: its cost grows with the host's state, so per
@@ -43,7 +41,6 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   private readonly waiters = new ProjectionWaiters();
   private work: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  private lagTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
 
   constructor(
@@ -55,13 +52,10 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   async onApplicationBootstrap(): Promise<void> {
     await this.transport.subscribe((events) => this.serially(() => this.project(events)));
     this.serially(() => this.catchUp()).catch((e: unknown) => this.logger.warn(`catch-up failed, relying on deliveries: ${message(e)}`));
-    this.lagTimer = setInterval(() => void this.refreshLag(), LAG_REFRESH_MS);
-    this.lagTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.lagTimer);
     clearTimeout(this.idleTimer);
     this.waiters.rejectAll(new Error('the projector stopped'));
     await this.work.catch(() => undefined);
@@ -122,7 +116,6 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       await this.saveDirty();
     }
     await this.snapshotBehind();
-    await this.refreshLag();
   }
 
   private async applyFromStore(hostId: string, hw: HostHardware, toVersion: number): Promise<void> {
@@ -212,14 +205,6 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
 
   private hostAt(hostId: string): number {
     return this.hosts.get(hostId)?.version ?? 0;
-  }
-
-  private async refreshLag(): Promise<void> {
-    try {
-      projectionLag.set(await this.projection.lag());
-    } catch {
-      // The gauge keeps its last value while the store is unreachable; readiness reports the outage.
-    }
   }
 }
 

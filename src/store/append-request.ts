@@ -9,7 +9,7 @@ export interface IdempotencyRecord {
   scope: string;
   key: string;
   fingerprint: string;
-  status: number;
+  /** The answer's body (undefined: none); each transport sends it with its own status. */
   body: unknown;
 }
 

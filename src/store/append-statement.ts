@@ -72,13 +72,13 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
      ),
      -- A live record belongs to whoever committed it; one older than 24 h may be taken over.
      claimed AS (
-       INSERT INTO idempotency (scope, key, fingerprint, status, body)
-       SELECT scope, key, fingerprint, status, body
-         FROM unnest($25::text[], $26::text[], $27::text[], $28::int[], $29::jsonb[], $30::text[], $31::bool[])
-              AS k(scope, key, fingerprint, status, body, stream, writes)
+       INSERT INTO idempotency (scope, key, fingerprint, body)
+       SELECT scope, key, fingerprint, body
+         FROM unnest($25::text[], $26::text[], $27::text[], $28::jsonb[], $29::text[], $30::bool[])
+              AS k(scope, key, fingerprint, body, stream, writes)
         WHERE NOT k.writes OR k.stream IN (SELECT host_id FROM won)
        ON CONFLICT (scope, key) DO UPDATE
-         SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body, created_at = now()
+         SET fingerprint = EXCLUDED.fingerprint, body = EXCLUDED.body, created_at = now()
          WHERE idempotency.created_at < now() - interval '24 hours'
        RETURNING scope, key
      )
@@ -113,7 +113,6 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
       keyed.map((r) => r.idempotency!.scope),
       keyed.map((r) => r.idempotency!.key),
       keyed.map((r) => r.idempotency!.fingerprint),
-      keyed.map((r) => r.idempotency!.status),
       keyed.map((r) => (r.idempotency!.body === undefined ? null : JSON.stringify(r.idempotency!.body))),
       keyed.map((r) => r.hostId),
       keyed.map((r) => r.events.length > 0),

@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import type { AppConfig } from '../config';
+import { DEFAULT_DATABASE_POOL_SIZE, type AppConfig } from '../config';
 import { toStoreError } from './store-errors';
 
 /**
@@ -16,10 +16,20 @@ import { toStoreError } from './store-errors';
  */
 export const QUERY_TIMEOUT_MS = 10_000;
 
+/** TypeORM's bookkeeping table; not its default "migrations": that name belongs to the fd migrations read model. */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+/**
+ * The transaction-scoped advisory lock every migrating process takes first (any fixed 64-bit
+ * number; this one spells "ioasid" in ASCII). Whoever gets it applies what is pending and commits;
+ * the others wait, then find nothing pending.
+ */
+export const MIGRATION_LOCK_KEY = 0x696f61736964;
+
 export type DatabaseConfig = Pick<AppConfig, 'databaseUrl' | 'dataDir'> & {
   /** Apply pending migrations when opening (default true). */
   runMigrations?: boolean;
-  /** Connections to real PostgreSQL (default 10); the embedded database always has one. */
+  /** Connections to real PostgreSQL (default DEFAULT_DATABASE_POOL_SIZE); the embedded database always has one. */
   poolSize?: number;
 };
 
@@ -28,6 +38,8 @@ export interface Database {
   readonly dataSource: DataSource;
   /** True when this is the embedded PGlite (one connection). */
   readonly embedded: boolean;
+  /** The migrations this open applied (empty when another process had, or when not migrating). */
+  readonly migrationsApplied: readonly string[];
   close(): Promise<void>;
 }
 
@@ -39,16 +51,17 @@ export interface Database {
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const runMigrations = config.runMigrations ?? true;
   if (config.databaseUrl) {
-    const dataSource = await initialize(config.databaseUrl, config.poolSize ?? 10, runMigrations, QUERY_TIMEOUT_MS);
-    return { dataSource, embedded: false, close: () => destroy(dataSource) };
+    const { dataSource, migrationsApplied } = await initialize(config.databaseUrl, config.poolSize ?? DEFAULT_DATABASE_POOL_SIZE, runMigrations, QUERY_TIMEOUT_MS);
+    return { dataSource, embedded: false, migrationsApplied, close: () => destroy(dataSource) };
   }
   const embedded = await startEmbedded(config.dataDir);
   try {
     // PGlite runs one query at a time and its socket server accepts one connection.
-    const dataSource = await initialize(embedded.url, 1, runMigrations);
+    const { dataSource, migrationsApplied } = await initialize(embedded.url, 1, runMigrations);
     return {
       dataSource,
       embedded: true,
+      migrationsApplied,
       close: async () => {
         await destroy(dataSource);
         await embedded.stop();
@@ -60,20 +73,21 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   }
 }
 
-async function initialize(url: string, poolSize: number, runMigrations: boolean, queryTimeoutMs?: number): Promise<DataSource> {
+async function initialize(url: string, poolSize: number, runMigrations: boolean, queryTimeoutMs?: number): Promise<{ dataSource: DataSource; migrationsApplied: string[] }> {
+  let migrationsApplied: string[] = [];
   if (runMigrations && queryTimeoutMs) {
     // A migration may run long (an index on a big table): it gets a connection without the query timeout.
     const migrator = await connect(url, 1);
-    await migrate(migrator).finally(() => destroy(migrator).catch(() => undefined));
+    migrationsApplied = await migrate(migrator).finally(() => destroy(migrator).catch(() => undefined));
   }
   const dataSource = await connect(url, poolSize, queryTimeoutMs);
   if (runMigrations && !queryTimeoutMs) {
-    await migrate(dataSource).catch(async (e: unknown) => {
+    migrationsApplied = await migrate(dataSource).catch(async (e: unknown) => {
       await destroy(dataSource).catch(() => undefined);
       throw e;
     });
   }
-  return dataSource;
+  return { dataSource, migrationsApplied };
 }
 
 async function connect(url: string, poolSize: number, queryTimeoutMs?: number): Promise<DataSource> {
@@ -81,8 +95,7 @@ async function connect(url: string, poolSize: number, queryTimeoutMs?: number): 
     type: 'postgres',
     url,
     migrations: MIGRATIONS,
-    // Not TypeORM's default "migrations": that name belongs to the fd migrations read model.
-    migrationsTableName: 'schema_migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     migrationsRun: false,
     synchronize: false,
     // Query errors are handled (and mapped) by the callers; logging them here would double-report expected conflicts.
@@ -125,11 +138,31 @@ function closeConnectionsOnQueryTimeout(dataSource: DataSource): void {
   });
 }
 
-async function migrate(dataSource: DataSource): Promise<void> {
+/**
+ * Applies the pending migrations in one transaction that first takes MIGRATION_LOCK_KEY, so any
+ * number of processes may start at once on one database: one migrates, the others wait for its
+ * commit and then find nothing pending. The lock is the transaction's, not the session's, so it
+ * also holds behind a PgBouncer in transaction mode, and a process that dies mid-way releases
+ * it with its rolled-back transaction. All or nothing: a failed migration leaves the schema as
+ * it was. Returns the names applied here.
+ */
+async function migrate(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
   try {
-    await dataSource.runMigrations({ transaction: 'each' });
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    const executor = new MigrationExecutor(dataSource, runner);
+    // Inside the transaction begun here: TypeORM neither begins nor commits one of its own.
+    executor.transaction = 'all';
+    const applied = await executor.executePendingMigrations();
+    await runner.commitTransaction();
+    return applied.map((m) => m.name);
   } catch (e) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
     throw toStoreError(e);
+  } finally {
+    await runner.release();
   }
 }
 

@@ -112,16 +112,4 @@ export class HardwareProjectionStore {
     );
     return rows.map((r) => ({ hostId: r.host_id, projected: r.projected, head: r.head }));
   }
-
-  /** Committed events not yet projected, over all hosts. */
-  async lag(): Promise<number> {
-    const rows: Array<{ lag: string }> = await storeCall(() =>
-      this.dataSource.query(
-        `SELECT coalesce(sum(h.version - coalesce(c.version, 0)), 0) AS lag
-           FROM hosts h LEFT JOIN projection_checkpoints c ON c.projector = $1 AND c.host_id = h.host_id`,
-        [HARDWARE_PROJECTOR],
-      ),
-    );
-    return Number(rows[0].lag);
-  }
 }

@@ -6,7 +6,6 @@ import { storeCall } from './store-errors';
 /** A stored answer still within its 24 hours. */
 export interface StoredAnswer {
   fingerprint: string;
-  status: number;
   body: unknown;
 }
 
@@ -16,15 +15,15 @@ export class IdempotencyStore {
   constructor(private readonly dataSource: DataSource) {}
 
   async find(scope: string, key: string): Promise<StoredAnswer | undefined> {
-    const rows: Array<{ fingerprint: string; status: number; body: unknown }> = await storeCall(() =>
+    const rows: Array<{ fingerprint: string; body: unknown }> = await storeCall(() =>
       this.dataSource.query(
-        `SELECT fingerprint, status, body FROM idempotency
+        `SELECT fingerprint, body FROM idempotency
           WHERE scope = $1 AND key = $2 AND created_at >= now() - interval '24 hours'`,
         [scope, key],
       ),
     );
     if (!rows.length) return undefined;
-    return { fingerprint: rows[0].fingerprint, status: rows[0].status, body: rows[0].body ?? undefined };
+    return { fingerprint: rows[0].fingerprint, body: rows[0].body ?? undefined };
   }
 }
 
@@ -34,12 +33,12 @@ export class IdempotencyStore {
  */
 export async function claimKey(m: EntityManager, record: IdempotencyRecord): Promise<boolean> {
   const rows: unknown[] = await m.query(
-    `INSERT INTO idempotency (scope, key, fingerprint, status, body) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO idempotency (scope, key, fingerprint, body) VALUES ($1, $2, $3, $4)
      ON CONFLICT (scope, key) DO UPDATE
-       SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body, created_at = now()
+       SET fingerprint = EXCLUDED.fingerprint, body = EXCLUDED.body, created_at = now()
        WHERE idempotency.created_at < now() - interval '24 hours'
      RETURNING key`,
-    [record.scope, record.key, record.fingerprint, record.status, record.body === undefined ? null : JSON.stringify(record.body)],
+    [record.scope, record.key, record.fingerprint, record.body === undefined ? null : JSON.stringify(record.body)],
   );
   return rows.length === 1;
 }

@@ -6,7 +6,9 @@ import { EventStore } from './event-store';
 import { FdDirectory } from './fd-directory';
 import { HardwareProjectionStore } from './hardware-projection-store';
 import { HostDirectory } from './host-directory';
+import { IdempotencyHousekeeping } from './idempotency-housekeeping';
 import { IdempotencyStore } from './idempotency-store';
+import { SchemaStatus } from './schema-status';
 import { SnapshotStore } from './snapshot-store';
 import { TenantRepository } from './tenant-repository';
 
@@ -37,7 +39,7 @@ class DatabaseLifecycle implements BeforeApplicationShutdown, OnApplicationShutd
       provide: DATABASE,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): Promise<Database> =>
-        openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, runMigrations: config.runMigrations }),
+        openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, runMigrations: config.runMigrations, poolSize: config.databasePoolSize }),
     },
     { provide: DataSource, inject: [DATABASE], useFactory: (database: Database) => database.dataSource },
     EventStore,
@@ -45,10 +47,12 @@ class DatabaseLifecycle implements BeforeApplicationShutdown, OnApplicationShutd
     HardwareProjectionStore,
     HostDirectory,
     IdempotencyStore,
+    IdempotencyHousekeeping,
+    SchemaStatus,
     SnapshotStore,
     TenantRepository,
     DatabaseLifecycle,
   ],
-  exports: [DATABASE, DataSource, EventStore, FdDirectory, HardwareProjectionStore, HostDirectory, IdempotencyStore, SnapshotStore, TenantRepository],
+  exports: [DATABASE, DataSource, EventStore, FdDirectory, HardwareProjectionStore, HostDirectory, IdempotencyStore, IdempotencyHousekeeping, SchemaStatus, SnapshotStore, TenantRepository],
 })
 export class StoreModule {}

@@ -20,7 +20,7 @@ describe('REST auth and tenant isolation', () => {
   let fdA: string;
   let fdB: string;
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;

@@ -4,7 +4,7 @@ import { createFd, createTenant, expectStatus, readUntil, registerHost, useTestA
 
 /** Concurrent writers on one host: every global PASID is decided once, whatever the interleaving (I1). */
 describe('REST under concurrency', () => {
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   it('gives 50 concurrent set-hwid calls in global mode 50 distinct global PASIDs', async () => {
     const op = suite.app.operator;

@@ -26,7 +26,7 @@ describe('REST domain errors', () => {
   /** Used by the attachment refusals only: its owner matters there. */
   const SHARED = '0000:3b:00.5';
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;

@@ -17,7 +17,7 @@ describe('REST Idempotency-Key', () => {
   let acme: TenantHandle;
   let hostId: string;
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;

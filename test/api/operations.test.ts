@@ -5,7 +5,7 @@ import { ADMIN_URL } from '../support/postgres';
 import { createTenant, expectError, expectStatus, readUntil, registerHost, TEST_OPERATOR_TOKEN, useTestApp, type ApiClient } from '../support/app';
 
 describe('operations endpoints', () => {
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
   let op: ApiClient;
   let anonymous: ApiClient;
 

@@ -19,7 +19,7 @@ describe('REST routes', () => {
   const VF = '0000:3b:00.1';
   const SIOV = '0000:5e:00.0';
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;

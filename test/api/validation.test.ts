@@ -18,7 +18,7 @@ describe('REST input validation', () => {
   let fdPath: string;
   const validHost = { hostId: 'host-v', pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [{ rid: '0000:3b:00.1', kind: 'vf', pasidBits: 20 }] };
 
-  const suite = useTestApp();
+  const suite = useTestApp({ validateResponses: true });
 
   before(async () => {
     op = suite.app.operator;
@@ -164,7 +164,7 @@ describe('REST input validation', () => {
   it('answers 404 NOT_FOUND for unknown routes and methods', async () => {
     expectError(await op.get('/v1/nothing'), 404, 'NOT_FOUND');
     expectError(await op.request('PATCH', '/v1/fds'), 404, 'NOT_FOUND');
-    expectError(await op.get('/'), 404, 'NOT_FOUND');
+    expectError(await op.get('/nothing'), 404, 'NOT_FOUND');
   });
 
   it('accepts GPAs in any hex case and keeps one canonical form', async () => {

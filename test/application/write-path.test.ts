@@ -3,9 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { HostStates } from '../../src/application/host-states';
-import { CreateTenantCommand, GetFdQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, RunHostCommand } from '../../src/application/messages';
+import { GetFdQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery } from '../../src/application/messages';
 import { OPERATOR } from '../../src/application/principal';
-import type { CommandResponse } from '../../src/application/request-meta';
 import type { FdView } from '../../src/model';
 import { evolveAll } from '../../src/domain';
 import { eventOf, type EventEnvelope } from '../../src/model/envelope';
@@ -40,9 +39,9 @@ async function fiftyAttachedIoasids(ctx: ApplicationContext, hostId: string, ten
   const as = { principal: tenant(tenantId) };
   const ioasids: number[] = [];
   for (let i = 0; i < 50; i++) {
-    const { body } = await run(ctx, { type: 'AllocIoasid', fdId, actorTenantId: tenantId }, { ...as, status: 201 });
+    const { body } = await run(ctx, { type: 'AllocIoasid', fdId, actorTenantId: tenantId }, { ...as });
     const ioasid = (body as { ioasid: number }).ioasid;
-    await run(ctx, { type: 'AttachDevice', fdId, ioasid, rid: VF.rid, enqcmd: false, actorTenantId: tenantId }, { ...as, status: 201 });
+    await run(ctx, { type: 'AttachDevice', fdId, ioasid, rid: VF.rid, enqcmd: false, actorTenantId: tenantId }, { ...as });
     ioasids.push(ioasid);
   }
   return ioasids;
@@ -53,10 +52,8 @@ async function setHwid(ctx: ApplicationContext, fdId: string, tenantId: string, 
   const meta = metaOf(tenant(tenantId), { idempotency: { key: `hwid-${fdId}-${ioasid}`, fingerprint: `hwid-${ioasid}-${pasid}` } });
   for (;;) {
     try {
-      const response: CommandResponse = await ctx.commands.execute(
-        new RunHostCommand({ type: 'SetHwid', fdId, ioasid, pasid, actorTenantId: tenantId }, meta, 200),
-      );
-      return (response.body as { globalPasid: number }).globalPasid;
+      const body = await ctx.hostCommands.run({ type: 'SetHwid', fdId, ioasid, pasid, actorTenantId: tenantId }, meta);
+      return (body as { globalPasid: number }).globalPasid;
     } catch (e) {
       if (!isCode('VERSION_CONFLICT')(e)) throw e;
     }
@@ -88,24 +85,22 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
     });
 
     it('creates tenants with a token that is stored only as its sha256', async () => {
-      const response: CommandResponse = await ctx.commands.execute(new CreateTenantCommand('tenant-c', { maxFds: 3 }, metaOf(OPERATOR)));
-      assert.equal(response.status, 201);
-      const body = response.body as { tenantId: string; name: string; quotas: unknown; token: string };
+      const body = (await ctx.tenants.create('tenant-c', { maxFds: 3 }, metaOf(OPERATOR))) as { tenantId: string; name: string; quotas: unknown; token: string };
       assert.match(body.token, /^iot_[A-Za-z0-9_-]{43}$/);
       assert.deepEqual(body.quotas, { maxFds: 3, maxHostPasids: 4096 });
       const hash = createHash('sha256').update(body.token).digest('hex');
       assert.deepEqual(await ctx.app.get(TenantRepository).findByTokenHash(hash), { tenantId: body.tenantId, name: 'tenant-c', quotas: body.quotas });
       const [row] = await storageQuery(ctx, 'SELECT token_hash FROM tenants WHERE tenant_id = $1', [body.tenantId]);
       assert.equal(row.token_hash, hash);
-      await assert.rejects(ctx.commands.execute(new CreateTenantCommand('tenant-c', undefined, metaOf(OPERATOR))), isCode('ALREADY_EXISTS'));
+      await assert.rejects(ctx.tenants.create('tenant-c', undefined, metaOf(OPERATOR)), isCode('ALREADY_EXISTS'));
     });
 
     it('answers an idempotent repeat of a tenant creation with the same tenant and no token', async () => {
       const meta = metaOf(OPERATOR, { idempotency: { key: 'tenant-d', fingerprint: 'create tenant-d' } });
-      const first: CommandResponse = await ctx.commands.execute(new CreateTenantCommand('tenant-d', undefined, meta));
-      const again: CommandResponse = await ctx.commands.execute(new CreateTenantCommand('tenant-d', undefined, { ...meta, commandId: 'other' }));
-      const { token: _token, ...withoutToken } = first.body as { token: string };
-      assert.deepEqual(again, { status: 201, body: withoutToken });
+      const first = await ctx.tenants.create('tenant-d', undefined, meta);
+      const again = await ctx.tenants.create('tenant-d', undefined, { ...meta, commandId: 'other' });
+      const { token: _token, ...withoutToken } = first as { token: string };
+      assert.deepEqual(again, withoutToken);
     });
 
     it('registers hosts and lists them from the directory', async () => {
@@ -118,10 +113,9 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
     });
 
     it('routes fd commands through the fd directory and hides other tenants\' fds', async () => {
-      await assert.rejects(run(ctx, { type: 'CreateFd', fdId: 'fd-x', tenantId: tenantA, vmId: 'vm-x' }, { status: 201 }), isCode('VALIDATION_FAILED'));
-      await assert.rejects(run(ctx, { type: 'CreateFd', fdId: 'fd-x', tenantId: 'no-such-tenant', vmId: 'vm-x' }, { hostId: 'host-1', status: 201 }), isCode('NOT_FOUND'));
-      const created = await run(ctx, { type: 'CreateFd', fdId: 'fd-a1', tenantId: tenantA, vmId: 'vm-a1', actorTenantId: tenantA }, { principal: tenant(tenantA), hostId: 'host-1', status: 201 });
-      assert.equal(created.status, 201);
+      await assert.rejects(run(ctx, { type: 'CreateFd', fdId: 'fd-x', tenantId: tenantA, vmId: 'vm-x' }, {}), isCode('VALIDATION_FAILED'));
+      await assert.rejects(run(ctx, { type: 'CreateFd', fdId: 'fd-x', tenantId: 'no-such-tenant', vmId: 'vm-x' }, { hostId: 'host-1' }), isCode('NOT_FOUND'));
+      const created = await run(ctx, { type: 'CreateFd', fdId: 'fd-a1', tenantId: tenantA, vmId: 'vm-a1', actorTenantId: tenantA }, { principal: tenant(tenantA), hostId: 'host-1' });
       assert.equal((created.body as FdView).fdId, 'fd-a1');
 
       const fd: FdView = await ctx.queries.execute(new GetFdQuery(tenant(tenantA), 'fd-a1'));
@@ -138,7 +132,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       const eventsOfA = await ctx.queries.execute(new ListEventsQuery(tenant(tenantA), { hostId: 'host-1' }));
       assert.deepEqual(eventsOfA.events.map((e: EventEnvelope) => [e.type, e.actor]), [['FdCreated', `tenant:${tenantA}`]]);
 
-      await run(ctx, { type: 'CloseFd', fdId: 'fd-a1', actorTenantId: tenantA }, { principal: tenant(tenantA), status: 204 });
+      await run(ctx, { type: 'CloseFd', fdId: 'fd-a1', actorTenantId: tenantA }, { principal: tenant(tenantA) });
       await assert.rejects(ctx.queries.execute(new GetFdQuery(tenant(tenantA), 'fd-a1')), isCode('NOT_FOUND'));
       assert.deepEqual(await ctx.queries.execute(new ListFdsQuery(OPERATOR, 'host-1')), []);
     });
@@ -147,18 +141,19 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       const fdId = await globalFd(ctx, 'host-1', tenantA, 'fd-idem');
       const as = tenant(tenantA);
       const alloc = (key: string, fingerprint: string, principal = as) =>
-        ctx.commands.execute(
-          new RunHostCommand({ type: 'AllocIoasid', fdId, actorTenantId: principal.kind === 'tenant' ? principal.tenantId : undefined }, metaOf(principal, { idempotency: { key, fingerprint } }), 201),
+        ctx.hostCommands.run(
+          { type: 'AllocIoasid', fdId, actorTenantId: principal.kind === 'tenant' ? principal.tenantId : undefined },
+          metaOf(principal, { idempotency: { key, fingerprint } }),
         );
-      const first: CommandResponse = await alloc('k1', 'alloc fd-idem');
+      const first = await alloc('k1', 'alloc fd-idem');
       const head = (await allEvents(ctx, 'host-1')).length;
       assert.deepEqual(await alloc('k1', 'alloc fd-idem'), first);
       assert.equal((await allEvents(ctx, 'host-1')).length, head, 'the repeat appended no event');
       await assert.rejects(alloc('k1', 'something else'), isCode('IDEMPOTENCY_KEY_REUSED'));
       // Keys are per tenant: tenant B's k1 is another key (and B cannot see the fd).
       await assert.rejects(alloc('k1', 'alloc fd-idem', tenant(tenantB)), isCode('NOT_FOUND'));
-      const second: CommandResponse = await alloc('k2', 'alloc fd-idem');
-      assert.notDeepEqual(second.body, first.body);
+      const second = await alloc('k2', 'alloc fd-idem');
+      assert.notDeepEqual(second, first);
     });
 
     it('allocates 50 distinct global PASIDs for 50 concurrent SetHwid on one host', async () => {
@@ -189,7 +184,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       assert.deepEqual(await ctx.queries.execute(new GetFdQuery(OPERATOR, 'fd-fifty')), fdBefore);
 
       // The reloaded state goes on deciding from where the stream is.
-      const next = await run(ctx, { type: 'AllocIoasid', fdId: 'fd-fifty', actorTenantId: tenantB }, { principal: tenant(tenantB), status: 201 });
+      const next = await run(ctx, { type: 'AllocIoasid', fdId: 'fd-fifty', actorTenantId: tenantB }, { principal: tenant(tenantB) });
       assert.equal((next.body as { ioasid: number }).ioasid, 51);
     });
 

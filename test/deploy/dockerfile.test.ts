@@ -25,9 +25,16 @@ function execForm(args: string): string[] {
 }
 
 describe('deploy/Dockerfile', () => {
-  it('builds on node:20-bookworm-slim in a builder and a runtime stage', () => {
+  it('builds on one slim Node LTS image in a builder and a runtime stage, within package.json engines', () => {
     const froms = instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args);
-    assert.deepEqual(froms, ['node:20-bookworm-slim AS builder', 'node:20-bookworm-slim AS runtime']);
+    const image = /^node:(\d+)-bookworm-slim AS builder$/.exec(froms[0])?.[1];
+    assert.ok(image, `builder: ${froms[0]}`);
+    assert.deepEqual(froms, [`node:${image}-bookworm-slim AS builder`, `node:${image}-bookworm-slim AS runtime`]);
+    // LTS lines are the even majors; 20 left support in April 2026, so 22 is the oldest supported.
+    const major = Number(image);
+    assert.ok(major % 2 === 0 && major >= 22, `node:${major} is not a supported LTS line`);
+    const minimum = Number(/>=\s*(\d+)/.exec(JSON.parse(readRepoFile('package.json')).engines.node)?.[1]);
+    assert.ok(major >= minimum, `node:${major} is below package.json engines`);
     const runs = inStage('builder', 'RUN').map((i) => i.args).join(' && ');
     for (const step of ['npm ci', 'npm run build', 'npm prune --omit=dev']) assert.ok(runs.includes(step), `builder runs ${step}`);
     const pkg = JSON.parse(readRepoFile('package.json'));

@@ -20,12 +20,16 @@ const configMap = findObject(files, 'ConfigMap', 'ioasid-manager');
 const secret = findObject(files, 'Secret', 'ioasid-manager');
 const api = findObject(files, 'Deployment', 'ioasid-manager-api');
 const projector = findObject(files, 'Deployment', 'ioasid-manager-projector');
-const job = findObject(files, 'Job', 'ioasid-manager-migrate');
-const workloads: K8sObject[] = [api, projector, job];
+const workloads: K8sObject[] = [api, projector];
 const defaults = loadConfig({});
 
+/** Every container of the pod, init containers first. */
 function containers(workload: K8sObject): K8sObject[] {
-  return workload.spec.template.spec.containers;
+  return [...(workload.spec.template.spec.initContainers ?? []), ...workload.spec.template.spec.containers];
+}
+/** The pod's server container. */
+function server(workload: K8sObject): K8sObject {
+  return workload.spec.template.spec.containers[0];
 }
 function podSpec(workload: K8sObject): K8sObject {
   return workload.spec.template.spec;
@@ -84,10 +88,10 @@ describe('deploy/k8s manifests', () => {
   it('keep ports equal to the code defaults, the ConfigMap and the Service', () => {
     assert.equal(Number(configMap.data.PORT), defaults.port);
     assert.equal(Number(configMap.data.GRPC_PORT), defaults.grpcPort);
-    const [apiContainer] = containers(api);
+    const apiContainer = server(api);
     assert.equal(containerPort(apiContainer, 'http'), defaults.port);
     assert.equal(containerPort(apiContainer, 'grpc'), defaults.grpcPort);
-    assert.equal(containerPort(containers(projector)[0], 'http'), defaults.port);
+    assert.equal(containerPort(server(projector), 'http'), defaults.port);
 
     const service = findObject(files, 'Service', 'ioasid-manager-api');
     assert.deepEqual(service.spec.selector, api.spec.template.metadata.labels);
@@ -97,18 +101,29 @@ describe('deploy/k8s manifests', () => {
     for (const p of service.spec.ports) containerPort(apiContainer, p.targetPort);
   });
 
-  it('give each Deployment its role, leave migrations to the Job and select their own pods', () => {
-    assert.equal(envValue(containers(api)[0], 'ROLE'), 'api');
-    assert.equal(envValue(containers(projector)[0], 'ROLE'), 'projector');
+  it('give each Deployment its role and select their own pods', () => {
+    assert.equal(envValue(server(api), 'ROLE'), 'api');
+    assert.equal(envValue(server(projector), 'ROLE'), 'projector');
     for (const d of [api, projector]) {
-      assert.equal(envValue(containers(d)[0], 'RUN_MIGRATIONS'), 'false', `${d.metadata.name} must not migrate`);
       for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) assert.equal(d.spec.template.metadata.labels[k], v);
     }
-    const jobContainer = containers(job)[0];
-    assert.deepEqual(jobContainer.command, ['node', 'dist/src/migrate.js']);
-    assert.ok(['Never', 'OnFailure'].includes(podSpec(job).restartPolicy));
-    const dbRef = jobContainer.env.find((e: K8sObject) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
-    assert.deepEqual(dbRef, { name: secret.metadata.name, key: 'DATABASE_URL' });
+  });
+
+  it('run the migration command in an init container of every Deployment, before a server that never migrates', () => {
+    const migrateScript = JSON.parse(readRepoFile('package.json')).scripts.migrate;
+    assert.equal(migrateScript, 'node dist/src/migrate.js', 'npm run migrate is the command the pods run');
+    for (const d of [api, projector]) {
+      const inits: K8sObject[] = podSpec(d).initContainers ?? [];
+      assert.equal(inits.length, 1, `${d.metadata.name}: one init container`);
+      const [migrate] = inits;
+      assert.equal(migrate.command.join(' '), migrateScript, `${d.metadata.name}: the init container migrates`);
+      assert.equal(migrate.image, server(d).image, `${d.metadata.name}: migrations of the release the server runs`);
+      const dbRef = migrate.env.find((e: K8sObject) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
+      assert.deepEqual(dbRef, { name: secret.metadata.name, key: 'DATABASE_URL' });
+      assert.equal(envValue(server(d), 'RUN_MIGRATIONS'), 'false', `${d.metadata.name}: the server does not migrate`);
+    }
+    // A Job's spec is immutable: re-applying the manifests of a release must not fail on one.
+    assert.deepEqual(objectsOfKind(files, 'Job'), []);
   });
 
   it('refer only to ConfigMap and Secret keys that exist', () => {
@@ -126,7 +141,7 @@ describe('deploy/k8s manifests', () => {
 
   it('probe /healthz for liveness and /readyz for readiness on the http port', () => {
     for (const d of [api, projector]) {
-      const c = containers(d)[0];
+      const c = server(d);
       assert.equal(c.livenessProbe.httpGet.path, '/healthz');
       assert.equal(c.startupProbe.httpGet.path, '/healthz');
       assert.equal(c.readinessProbe.httpGet.path, '/readyz');
@@ -150,7 +165,7 @@ describe('deploy/k8s manifests', () => {
       const spec = podSpec(w);
       assert.equal(spec.securityContext.runAsNonRoot, true);
       assert.notEqual(spec.securityContext.runAsUser, 0);
-      for (const c of spec.containers) {
+      for (const c of containers(w)) {
         assert.equal(c.securityContext.readOnlyRootFilesystem, true);
         assert.equal(c.securityContext.allowPrivilegeEscalation, false);
         const tmp = c.volumeMounts.find((m: K8sObject) => m.mountPath === '/tmp');
@@ -179,8 +194,22 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: api.metadata.name });
     assert.ok(hpa.spec.minReplicas >= 1 && hpa.spec.maxReplicas >= hpa.spec.minReplicas);
     assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
-    const [pdb] = objectsOfKind(files, 'PodDisruptionBudget');
-    assert.deepEqual(pdb.spec.selector.matchLabels, api.spec.selector.matchLabels);
+  });
+
+  it('let voluntary disruptions take at most one API pod and one projector at a time', () => {
+    for (const d of [api, projector]) {
+      const pdb = findObject(files, 'PodDisruptionBudget', d.metadata.name);
+      assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
+      assert.equal(pdb.spec.maxUnavailable, 1);
+    }
+  });
+
+  it("fit every pod's connections into PostgreSQL's default max_connections at the HPA maximum, with headroom", () => {
+    const [hpa] = objectsOfKind(files, 'HorizontalPodAutoscaler');
+    const pool = (d: K8sObject) => loadConfig({ DATABASE_POOL_SIZE: envValue(server(d), 'DATABASE_POOL_SIZE') }).databasePoolSize!;
+    const connections = hpa.spec.maxReplicas * pool(api) + projector.spec.replicas * pool(projector);
+    // deploy/README.md "Connections": 100 by default, 3 reserved for superusers, 10 for migrations, the CLI and operators.
+    assert.ok(connections <= 100 - 3 - 10, `${connections} connections at ${hpa.spec.maxReplicas} API pods`);
   });
 });
 

@@ -16,7 +16,7 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
   });
 }
 
-describe('migrate.js (the migration Job entry)', () => {
+describe('migrate.js (npm run migrate, the init container of every Deployment)', () => {
   let db: TestDatabase;
   before(async () => {
     db = await createTestDatabase('ioasid_migrate');

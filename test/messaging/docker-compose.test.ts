@@ -8,9 +8,16 @@ import { loadConfig } from '../../src/config';
 /** The repository root, from dist/test/messaging. */
 const COMPOSE_FILE = join(__dirname, '..', '..', '..', 'docker-compose.yml');
 
-/** Compose's `${NAME:-default}` substitution, with nothing set in the environment (a plain `docker compose up`). */
-function interpolate(value: unknown): string {
-  return String(value).replace(/\$\{(\w+):-([^}]*)\}/g, (_m, _name: string, fallback: string) => fallback);
+/** What the person running `docker compose up` has set: the one variable the file requires. */
+const SHELL: Record<string, string> = { OPERATOR_TOKEN: 'a-long-random-operator-secret' };
+
+/** Compose's `${NAME:-default}` and `${NAME:?error}` substitutions over `shell`. */
+function interpolate(value: unknown, shell: Record<string, string> = SHELL): string {
+  return String(value).replace(/\$\{(\w+):([-?])([^}]*)\}/g, (_m, name: string, op: string, arg: string) => {
+    if (shell[name]) return shell[name];
+    if (op === '-') return arg;
+    throw new Error(`compose refuses: ${name}: ${arg}`);
+  });
 }
 
 type Service = Record<string, any>;
@@ -60,9 +67,16 @@ describe('docker-compose.yml', () => {
       assert.match(healthcheck(name), new RegExp(`port:${config.port}\\b`), `${name}: the health check asks the port it serves`);
     }
     assert.equal(env('api').OPERATOR_TOKEN, env('projector').OPERATOR_TOKEN);
+    assert.equal(env('api').OPERATOR_TOKEN, SHELL.OPERATOR_TOKEN);
     const published = services.api.ports.map((p: string) => Number(p.split(':').pop()));
     const api = loadConfig(env('api'));
     assert.ok(published.includes(api.port) && published.includes(api.grpcPort), 'REST and gRPC ports are published');
+  });
+
+  it('refuses to start without OPERATOR_TOKEN instead of falling back to a published default', () => {
+    for (const name of ['api', 'projector']) {
+      assert.throws(() => interpolate(services[name].environment.OPERATOR_TOKEN, {}), /compose refuses: OPERATOR_TOKEN: .+/, name);
+    }
   });
 
   it('starts each service after what it needs: healthy servers, completed one-shot jobs', () => {

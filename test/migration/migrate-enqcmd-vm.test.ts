@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   createTenant,
+  documentCheck,
   expectError,
   expectStatus,
   pgliteBackend,
@@ -46,6 +47,8 @@ for (const [backendName, makeBackend] of backends) {
     before(async () => {
       backend = await makeBackend();
       app = await startTestApp(backend.env);
+      // Every answer of the migration scenario is also checked against the OpenAPI document.
+      app.operator = app.operator.checkedBy(await documentCheck(app.url));
       tenant = await createTenant(app.operator);
     });
     after(async () => {

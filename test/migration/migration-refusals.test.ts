@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   createTenant,
+  documentCheck,
   expectError,
   expectStatus,
   postgresBackend,
@@ -28,7 +29,8 @@ describe('refused migrations change nothing', () => {
   before(async () => {
     backend = await postgresBackend();
     app = await startTestApp(backend.env);
-    op = app.operator;
+    // Every refusal is also checked against the OpenAPI document (migrateFd's codes).
+    op = app.operator.checkedBy(await documentCheck(app.url));
     tenant = await createTenant(op);
   });
   after(async () => {
@@ -141,7 +143,6 @@ describe('refused migrations change nothing', () => {
       { targetHostId: targetHost, deviceMap: [] },
       { targetHostId: targetHost, deviceMap: { 'not-a-rid': TARGET_RIDS[0] } },
       { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: 42 } },
-      { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0], [SOURCE_RIDS[1]]: TARGET_RIDS[0] } },
       { targetHostId: 'has space', deviceMap: DEVICE_MAP },
       { targetHostId: 'x'.repeat(129), deviceMap: DEVICE_MAP },
       { targetHostId: targetHost, deviceMap: DEVICE_MAP, extra: true },
@@ -153,6 +154,13 @@ describe('refused migrations change nothing', () => {
       expectError(res, 400, 'VALIDATION_FAILED');
       assert.ok(res.body.error.details.fields.length > 0, res.text);
     }
+    // Well-formed but not one-to-one: the target's decider refuses it, naming both entries.
+    const shared = await tenant.client.post(path, { targetHostId: targetHost, deviceMap: { ...DEVICE_MAP, [SOURCE_RIDS[0]]: TARGET_RIDS[1] } });
+    expectError(shared, 422, 'DEVICE_MAP_INVALID');
+    assert.deepEqual(shared.body.error.details.entries, [
+      { source: SOURCE_RIDS[0], target: TARGET_RIDS[1], problem: 'TARGET_SHARED' },
+      { source: SOURCE_RIDS[1], target: TARGET_RIDS[1], problem: 'TARGET_SHARED' },
+    ]);
     expectError(await tenant.client.post('/v1/fds/not-a-uuid/migrations', { targetHostId: targetHost, deviceMap: DEVICE_MAP }), 400, 'VALIDATION_FAILED');
     expectError(await tenant.client.request('POST', path, { rawBody: '{"targetHostId":', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED');
     assert.deepEqual(await hostFingerprint(op, sourceHost), sourceBefore);

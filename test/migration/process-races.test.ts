@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { RunHostCommand } from '../../src/application/messages';
-import { MigrateFdCommand } from '../../src/application/migration/messages';
+import { HostCommandRunner } from '../../src/application/host-command-runner';
 import { MigrationPreflight } from '../../src/application/migration/migration-preflight';
 import { MigrationProcess } from '../../src/application/migration/migration-process';
 import { INTERRUPTED_REASON } from '../../src/application/migration/migration-recovery';
 import { OPERATOR } from '../../src/application/principal';
-import type { CommandResponse, RequestMeta } from '../../src/application/request-meta';
-import { RunHostCommandHandler } from '../../src/application/run-host-command.handler';
+import type { RequestMeta } from '../../src/application/request-meta';
+import type { HostCommand } from '../../src/model/commands';
 import { HardwareProjector } from '../../src/projections/hardware.projector';
 import { DomainError } from '../../src/model/errors';
 import { createTenant, expectError, expectStatus, postgresBackend, startTestApp, unique, type TenantHandle, type TestApp, type TestBackend } from '../support/app';
@@ -32,7 +31,7 @@ function operatorMeta(): RequestMeta {
 /**
  * What the HTTP tests cannot time: a change on the target between the checks and the import,
  * a process stalled mid-migration while another replica's recovery settles it, and an import
- * whose answer is lost. The steps are intercepted inside a running app (RunHostCommandHandler),
+ * whose answer is lost. The steps are intercepted inside a running app (HostCommandRunner),
  * against the same store and handlers as a request; the other replica is a second app on the
  * same database.
  */
@@ -59,7 +58,7 @@ describe('migration process under races', () => {
     const fdBefore = (await tenant.client.get(`/v1/fds/${fdId}`)).body;
     const sourceHwBefore = (await op.get(`/v1/hosts/${sourceHost}/hardware?version=${fdBefore.version}`)).body;
 
-    const plan = await app.started.app.get(MigrationPreflight).check(new MigrateFdCommand(fdId, targetHost, DEVICE_MAP, operatorMeta()));
+    const plan = await app.started.app.get(MigrationPreflight).check({ fdId, targetHostId: targetHost, deviceMap: DEVICE_MAP }, operatorMeta());
     // Another VM takes a target device after the checks passed.
     const squatter = await tenant.client.post('/v1/fds', { hostId: targetHost, vmId: unique('squatter') });
     const squatterFd = `/v1/fds/${squatter.body.fdId}`;
@@ -240,15 +239,15 @@ describe('migration process under races', () => {
   });
 });
 
-type StepHook = (message: RunHostCommand, run: () => Promise<CommandResponse>) => Promise<CommandResponse>;
+type StepHook = (step: { command: HostCommand }, run: () => Promise<unknown>) => Promise<unknown>;
 
 /** Routes the app's host command steps through `hook` (a lost connection, a stall); returns the restore. */
 function interceptSteps(app: TestApp, hook: StepHook): () => void {
-  const handler = app.started.app.get(RunHostCommandHandler);
-  const original = handler.execute;
-  handler.execute = (message: RunHostCommand) => hook(message, () => original.call(handler, message));
+  const runner = app.started.app.get(HostCommandRunner);
+  const original = runner.run;
+  runner.run = (command: HostCommand, meta: RequestMeta, hostId?: string) => hook({ command }, () => original.call(runner, command, meta, hostId));
   return () => {
-    handler.execute = original;
+    runner.run = original;
   };
 }
 

@@ -30,9 +30,9 @@ async function busyHost(ctx: ApplicationContext, hostId: string, tenantId: strin
   const fdId = await globalFd(ctx, hostId, tenantId, `fd-${hostId}`);
   const as = { principal: tenant(tenantId) };
   for (let pasid = 1; pasid <= 3; pasid++) {
-    const { body } = await run(ctx, { type: 'AllocIoasid', fdId, actorTenantId: tenantId }, { ...as, status: 201 });
+    const { body } = await run(ctx, { type: 'AllocIoasid', fdId, actorTenantId: tenantId }, { ...as });
     const ioasid = (body as { ioasid: number }).ioasid;
-    await run(ctx, { type: 'AttachDevice', fdId, ioasid, rid: VF.rid, enqcmd: false, actorTenantId: tenantId }, { ...as, status: 201 });
+    await run(ctx, { type: 'AttachDevice', fdId, ioasid, rid: VF.rid, enqcmd: false, actorTenantId: tenantId }, { ...as });
     await run(ctx, { type: 'SetHwid', fdId, ioasid, pasid, actorTenantId: tenantId }, as);
     await run(ctx, { type: 'BindPgtable', fdId, ioasid, gpa: `0x${(pasid * 0x10000).toString(16)}`, actorTenantId: tenantId }, as);
   }
@@ -72,7 +72,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       assert.match(await registry.getSingleMetricAsString('ioasid_host_pasids_in_use'), /ioasid_host_pasids_in_use\{host="host-p1"\} 3/);
 
       await ctx.app.get(OutboxRelay).drain();
-      assert.deepEqual(await ctx.app.get(ReadinessService).check(), { ready: true, database: true, projectionLag: 0, outboxPending: 0 });
+      assert.deepEqual(await ctx.app.get(ReadinessService).check(), { ready: true, role: 'all', database: true, migrations: 'current', outboxPending: 0, projectionLag: 0 });
     });
 
     it('answers the hardware as of a version by replaying the store, and NOT_FOUND beyond the head', async () => {
@@ -100,7 +100,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       const now: HardwareView = await ctx.queries.execute(new GetHardwareQuery(OPERATOR, 'host-p2'));
       assert.equal(now.hash, replayHardware(events.map(eventOf)).hash());
       // The host projected before the restart resumes from its stored snapshot.
-      await run(ctx, { type: 'AllocIoasid', fdId: 'fd-host-p1', actorTenantId: tenantId }, { principal: tenant(tenantId), status: 201 });
+      await run(ctx, { type: 'AllocIoasid', fdId: 'fd-host-p1', actorTenantId: tenantId }, { principal: tenant(tenantId) });
       const p1 = await storedEvents(ctx, 'host-p1');
       await ctx.app.get(HardwareProjector).waitFor('host-p1', p1.length);
       assert.equal((await ctx.queries.execute(new GetHardwareQuery(OPERATOR, 'host-p1'))).hash, replayHardware(p1.map(eventOf)).hash());

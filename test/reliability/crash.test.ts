@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { auditLog, getJson, pasidLedger, readEventLog, settledHost } from '../support/reliability-checks';
+import { assertHostsSettled, auditLog, getJson, loadFigures, readEventLog } from '../support/reliability-checks';
 import { RetryingClient, summarize } from '../support/reliability-client';
 import { seededRandom } from '../support/reliability-random';
 import { RestartableServer } from '../support/reliability-server';
-import { hostBody, loadHosts, reliabilityScale, runVmScript } from '../support/reliability-workload';
+import { commandsPerVm, loadHosts, reliabilityScale, runVmScripts, setUpLoad } from '../support/reliability-workload';
 
 const OPERATOR_TOKEN = `op-crash-${randomUUID()}`;
 const scale = reliabilityScale();
@@ -15,19 +15,6 @@ const CLIENTS = 32;
 const HOSTS = 4;
 const KILLS = 5 * scale;
 const ROUNDS = 4 * scale;
-
-/** How many commands one VM script sends (runVmScript), replayed on its release queue. */
-function commandsPerVm(rounds: number): number {
-  let n = 3;
-  const live: boolean[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const withMdev = round % 2 === 0;
-    n += 5 + (withMdev ? 1 : 0);
-    live.push(withMdev);
-    if (round % 3 === 0) n += 2 + (live.shift() ? 1 : 0);
-  }
-  return n;
-}
 
 describe('crash: the all-in-one server SIGKILLed under load on PostgreSQL', () => {
   let db: TestDatabase;
@@ -48,30 +35,13 @@ describe('crash: the all-in-one server SIGKILLed under load on PostgreSQL', () =
     const url = () => server.url;
     const operator = new RetryingClient(url, OPERATOR_TOKEN);
     const hosts = loadHosts(`crash-${random.seed}`, HOSTS, CLIENTS / HOSTS);
-    for (const h of hosts) assert.equal((await operator.command('POST', '/v1/hosts', `host-${h.hostId}`, hostBody(h))).status, 201);
-    const tenants: string[] = [];
-    for (const name of ['crash-tenant-a', 'crash-tenant-b']) {
-      const created = await operator.command('POST', '/v1/tenants', `tenant-${name}`, { name });
-      assert.equal(created.status, 201);
-      tenants.push(created.answer.token as string);
-    }
+    const tenants = await setUpLoad(operator, hosts, 'crash');
 
     const clients = Array.from({ length: CLIENTS }, (_, i) => new RetryingClient(url, tenants[i % 2]));
     const expected = CLIENTS * commandsPerVm(ROUNDS);
     const acked = () => clients.reduce((n, c) => n + c.records.filter((r) => r.status >= 200 && r.status < 300).length, 0);
     const started = Date.now();
-    const load = Promise.allSettled(
-      clients.map((client, i) =>
-        runVmScript({
-          client,
-          host: hosts[i % HOSTS],
-          vf: hosts[i % HOSTS].vfs[Math.floor(i / HOSTS)],
-          vmId: `vm-${i}`,
-          keyPrefix: `crash-${random.seed}-vm${i}`,
-          rounds: ROUNDS,
-        }),
-      ),
-    );
+    const load = runVmScripts(clients, hosts, `crash-${random.seed}`, ROUNDS);
 
     // Kills spread over the load: the k-th when about k/(KILLS+1) of the commands are acknowledged, jittered.
     const killedAt: Array<{ acked: number; projectionLag?: number; outboxPending?: number }> = [];
@@ -99,37 +69,17 @@ describe('crash: the all-in-one server SIGKILLed under load on PostgreSQL', () =
     assert.equal(summary.failed.length, 0, 'every command was acknowledged in the end');
     assert.equal(records.length, expected);
 
-    for (const h of hosts) {
-      const ledger = pasidLedger(events.filter((e) => e.hostId === h.hostId));
-      assert.deepEqual(ledger.doubleAllocated, [], `${h.hostId}: no PASID held twice`);
-      assert.deepEqual(ledger.strayReleases, [], `${h.hostId}: releases name held PASIDs`);
-      assert.deepEqual(ledger.gaps, [], `${h.hostId}: versions without gaps`);
-      const { verify, hardware } = await settledHost(server.url, OPERATOR_TOKEN, h.hostId);
-      assert.equal(verify.ok, true, `${h.hostId}: verify ${JSON.stringify(verify)}`);
-      assert.equal(hardware.version, verify.version, `${h.hostId}: the projection caught up after the kills`);
-      assert.equal(hardware.hash, verify.hash, `${h.hostId}: projected hash = replayed hash`);
-      assert.equal(hardware.allocator.used, ledger.held.size, `${h.hostId}: the allocator holds what the log says`);
-      const fds = await getJson(server.url, OPERATOR_TOKEN, `/v1/fds?hostId=${h.hostId}`);
-      const globals = fds.fds.flatMap((fd: any) => fd.ioasids.map((io: any) => io.globalPasid).filter((p: unknown) => p !== undefined));
-      assert.equal(new Set(globals).size, globals.length, `${h.hostId}: live global PASIDs are distinct`);
-      assert.deepEqual([...globals].sort(), [...ledger.held].sort(), `${h.hostId}: live fds hold exactly the allocated PASIDs`);
-    }
+    await assertHostsSettled(server.url, OPERATOR_TOKEN, hosts.map((h) => h.hostId), events);
 
     console.log(
       `crash figures: ${JSON.stringify({
         scale,
         clients: CLIENTS,
         hosts: HOSTS,
-        commands: summary.commands,
-        attempts: summary.attempts,
-        retriedAfterConnectionError: summary.retriedAfterConnectionError,
-        retriedAfter503: summary.retriedAfter503,
-        events: events.length,
+        ...loadFigures(records, events, audit),
         kills: server.kills,
         killedAt,
         durationMs,
-        lost: audit.lost.length,
-        duplicated: audit.duplicated.length,
       })}`,
     );
   });

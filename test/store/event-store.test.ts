@@ -162,9 +162,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
     it('stores the idempotency record with the events; a concurrent repeat of the key appends nothing', async () => {
       const idem = new IdempotencyStore(db.dataSource);
       await store.append(appendOf('h-idem', 0, [hostRegistered('h-idem')]));
-      const record = { scope: 't1', key: 'k-1', fingerprint: 'fp-1', status: 201, body: { ioasid: 1 } };
+      const record = { scope: 't1', key: 'k-1', fingerprint: 'fp-1', body: { ioasid: 1 } };
       await store.append(appendOf('h-idem', 1, [ioasidAllocated('fd-i', 1)], { idempotency: record }));
-      assert.deepEqual(await idem.find('t1', 'k-1'), { fingerprint: 'fp-1', status: 201, body: { ioasid: 1 } });
+      assert.deepEqual(await idem.find('t1', 'k-1'), { fingerprint: 'fp-1', body: { ioasid: 1 } });
       assert.equal(await idem.find('t2', 'k-1'), undefined, 'keys are per tenant');
 
       await assert.rejects(
@@ -177,13 +177,13 @@ for (const kind of ['postgres', 'pglite'] as const) {
       // A record older than 24 hours no longer answers, and its key may be used again.
       await db.dataSource.query(`UPDATE idempotency SET created_at = now() - interval '25 hours' WHERE scope = 't1' AND key = 'k-1'`);
       assert.equal(await idem.find('t1', 'k-1'), undefined);
-      await store.append(appendOf('h-idem', 2, [ioasidAllocated('fd-i', 2)], { idempotency: { ...record, fingerprint: 'fp-3', status: 200 } }));
+      await store.append(appendOf('h-idem', 2, [ioasidAllocated('fd-i', 2)], { idempotency: { ...record, fingerprint: 'fp-3' } }));
       assert.equal((await idem.find('t1', 'k-1'))?.fingerprint, 'fp-3');
 
       // An answer without events (204) is stored too.
-      const empty = await store.append(appendOf('h-idem', 3, [], { idempotency: { scope: 'operator', key: 'k-2', fingerprint: 'f', status: 204, body: undefined } }));
+      const empty = await store.append(appendOf('h-idem', 3, [], { idempotency: { scope: 'operator', key: 'k-2', fingerprint: 'f', body: undefined } }));
       assert.deepEqual(empty, []);
-      assert.deepEqual(await idem.find('operator', 'k-2'), { fingerprint: 'f', status: 204, body: undefined });
+      assert.deepEqual(await idem.find('operator', 'k-2'), { fingerprint: 'f', body: undefined });
     });
 
     it('keeps the fd directory in the transaction of the events that open and close fds', async () => {

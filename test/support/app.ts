@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { startApp, type StartedApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config';
 import { createLogger, type LineSink } from '../../src/observability/logger';
+import { fetchOpenApi } from './openapi-lint';
+import { ResponseValidator, type SeenResponse } from './openapi-responses';
 import { createTestDatabase } from './postgres';
 
 /** The operator token of every test app: tests know it instead of reading it from stdout. */
@@ -52,13 +54,19 @@ export interface SuiteApp {
 /**
  * One started app per suite (call inside `describe`): a fresh backend and app before the
  * suite's tests, both released after them. Hooks the suite adds later run after the start.
+ * With `validateResponses`, every answer the operator's client (and the clients made from it
+ * with `as`) receives is checked against the served OpenAPI document: an answer the document
+ * does not describe fails the request.
  */
-export function useTestApp(options: { backend?: () => Promise<TestBackend>; env?: Record<string, string>; logOut?: LineSink } = {}): SuiteApp {
+export function useTestApp(
+  options: { backend?: () => Promise<TestBackend>; env?: Record<string, string>; logOut?: LineSink; validateResponses?: boolean } = {},
+): SuiteApp {
   let backend: TestBackend | undefined;
   let app: TestApp | undefined;
   before(async () => {
     backend = await (options.backend ?? postgresBackend)();
     app = await startTestApp({ ...backend.env, ...options.env }, options.logOut);
+    if (options.validateResponses) app.operator = app.operator.checkedBy(await documentCheck(app.url));
   });
   after(async () => {
     await app?.close();
@@ -83,6 +91,17 @@ export interface ApiResponse<T = any> {
   headers: Headers;
 }
 
+/** Throws when an answer does not match the served OpenAPI document. */
+export type ResponseCheck = (seen: SeenResponse) => void;
+
+export async function documentCheck(baseUrl: string): Promise<ResponseCheck> {
+  const validator = new ResponseValidator(await fetchOpenApi(baseUrl));
+  return (seen) => {
+    const problem = validator.problem(seen);
+    if (problem) throw new Error(`the answer does not match the OpenAPI document: ${problem}`);
+  };
+}
+
 export interface RequestOptions {
   body?: unknown;
   /** Sent as it is (malformed JSON, other content types); overrides `body`. */
@@ -95,11 +114,17 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     readonly token?: string,
+    private readonly check?: ResponseCheck,
   ) {}
 
   /** The same server as another caller; undefined sends no Authorization header. */
   as(token: string | undefined): ApiClient {
-    return new ApiClient(this.baseUrl, token);
+    return new ApiClient(this.baseUrl, token, this.check);
+  }
+
+  /** This client, with every answer passed to `check` (and so are the clients made from it). */
+  checkedBy(check: ResponseCheck): ApiClient {
+    return new ApiClient(this.baseUrl, this.token, check);
   }
 
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -112,7 +137,9 @@ export class ApiClient {
     }
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await res.text();
-    const json = text !== '' && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
+    const contentType = res.headers.get('content-type') ?? '';
+    const json = text !== '' && contentType.includes('json') ? JSON.parse(text) : undefined;
+    this.check?.({ method, path, status: res.status, contentType, body: json ?? (text === '' ? undefined : text) });
     return { status: res.status, body: json as T, text, headers: res.headers };
   }
 
@@ -198,7 +225,7 @@ export function expectError(res: ApiResponse, status: number, code: string): voi
  * Reads until `done` holds: the hardware view is a projection, fed asynchronously after
  * the commit. Bounded in attempts, never in time asserted.
  */
-export async function readUntil(read: () => Promise<ApiResponse>, done: (res: ApiResponse) => boolean, attempts = 400): Promise<ApiResponse> {
+export async function readUntil<R = ApiResponse>(read: () => Promise<R>, done: (res: R) => boolean, attempts = 400): Promise<R> {
   let last = await read();
   for (let i = 1; i < attempts && !done(last); i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,10 +1,11 @@
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApplicationModule } from '../../src/application/application.module';
-import { CreateTenantCommand, RunHostCommand } from '../../src/application/messages';
+import { HostCommandRunner } from '../../src/application/host-command-runner';
 import { OPERATOR, type Principal } from '../../src/application/principal';
-import type { CommandResponse, RequestMeta } from '../../src/application/request-meta';
+import type { Answer, RequestMeta } from '../../src/application/request-meta';
+import { TenantCreator } from '../../src/application/tenant-creator';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config';
 import type { HostCommand } from '../../src/model/commands';
 import type { DeviceSpec } from '../../src/model/values';
@@ -19,11 +20,12 @@ class TestConfigModule {
   }
 }
 
-/** The store, the write and read path and the projector, without any API adapter: what the CQRS buses see. */
+/** The store, the write and read path and the projector, without any API adapter: what the adapters' operations see. */
 export interface ApplicationContext {
   app: INestApplicationContext;
   config: AppConfig;
-  commands: CommandBus;
+  hostCommands: HostCommandRunner;
+  tenants: TenantCreator;
   queries: QueryBus;
   close(): Promise<void>;
 }
@@ -33,7 +35,7 @@ export async function startApplicationContext(storage: TestStorage, overrides: P
   @Module({ imports: [TestConfigModule.forRoot(config), StoreModule, ApplicationModule, ProjectionsModule.forRoot(config)] })
   class TestRootModule {}
   const app = await NestFactory.createApplicationContext(TestRootModule, { logger: ['error'] });
-  return { app, config, commands: app.get(CommandBus), queries: app.get(QueryBus), close: () => app.close() };
+  return { app, config, hostCommands: app.get(HostCommandRunner), tenants: app.get(TenantCreator), queries: app.get(QueryBus), close: () => app.close() };
 }
 
 let requests = 0;
@@ -46,27 +48,26 @@ export function metaOf(principal: Principal, extra: Partial<RequestMeta> = {}): 
 export const tenant = (tenantId: string): Principal => ({ kind: 'tenant', tenantId });
 
 /** Sends a host command as an adapter would: as the fd's tenant when it names one, else as the operator. */
-export function run(ctx: ApplicationContext, command: HostCommand, options: { principal?: Principal; hostId?: string; status?: number; meta?: Partial<RequestMeta> } = {}): Promise<CommandResponse> {
+export async function run(ctx: ApplicationContext, command: HostCommand, options: { principal?: Principal; hostId?: string; meta?: Partial<RequestMeta> } = {}): Promise<Answer> {
   const principal = options.principal ?? OPERATOR;
-  return ctx.commands.execute(new RunHostCommand(command, metaOf(principal, options.meta), options.status ?? 200, options.hostId));
+  return { body: await ctx.hostCommands.run(command, metaOf(principal, options.meta), options.hostId) };
 }
 
 export async function createTenant(ctx: ApplicationContext, name: string): Promise<{ tenantId: string; token: string }> {
-  const response: CommandResponse = await ctx.commands.execute(new CreateTenantCommand(name, undefined, metaOf(OPERATOR)));
-  return response.body as { tenantId: string; token: string };
+  return (await ctx.tenants.create(name, undefined, metaOf(OPERATOR))) as { tenantId: string; token: string };
 }
 
 export const VF: DeviceSpec = { rid: '0000:3b:00.0', kind: 'vf', pasidBits: 20 };
 export const SIOV: DeviceSpec = { rid: '0000:5e:00.0', kind: 'siov', pasidBits: 20 };
 
 export async function registerHost(ctx: ApplicationContext, hostId: string): Promise<void> {
-  await run(ctx, { type: 'RegisterHost', hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV] }, { hostId, status: 201 });
+  await run(ctx, { type: 'RegisterHost', hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV] }, { hostId });
 }
 
 /** An fd of `tenantId` on `hostId` in global mode with its split at `globalMin`; returns its id. */
 export async function globalFd(ctx: ApplicationContext, hostId: string, tenantId: string, fdId: string, globalMin = 1024): Promise<string> {
   const as = { principal: tenant(tenantId) };
-  await run(ctx, { type: 'CreateFd', fdId, tenantId, vmId: `vm-${fdId}`, actorTenantId: tenantId }, { ...as, hostId, status: 201 });
+  await run(ctx, { type: 'CreateFd', fdId, tenantId, vmId: `vm-${fdId}`, actorTenantId: tenantId }, { ...as, hostId });
   await run(ctx, { type: 'SetHwidMode', fdId, mode: 'global', actorTenantId: tenantId }, as);
   await run(ctx, { type: 'SetGlobalMin', fdId, globalMin, actorTenantId: tenantId }, as);
   return fdId;

@@ -37,6 +37,7 @@ export async function openScratchDatabase(): Promise<ScratchDatabase> {
       url: testDb.url,
       dataSource: db.dataSource,
       embedded: db.embedded,
+      migrationsApplied: db.migrationsApplied,
       close: async () => {
         await db.close();
         await testDb.drop();

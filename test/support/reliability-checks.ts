@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { EventEnvelope } from '../../src/model/envelope';
 import type { CommandRecord } from './reliability-client';
 import { httpRequest } from './http-request';
@@ -127,4 +128,40 @@ export async function settledHost(baseUrl: string, operatorToken: string, hostId
     hardware = await getJson(baseUrl, operatorToken, `/v1/hosts/${hostId}/hardware`);
   }
   return { verify, hardware };
+}
+
+/**
+ * Every host, once the load is over: no PASID held twice, no stray release, no version gap
+ * (ledger over its log); verify ok; the hardware projection at the head with the replay hash
+ * and an allocator holding what the ledger holds; live fds holding exactly those PASIDs.
+ */
+export async function assertHostsSettled(baseUrl: string, operatorToken: string, hostIds: string[], events: EventEnvelope[]): Promise<void> {
+  for (const hostId of hostIds) {
+    const ledger = pasidLedger(events.filter((e) => e.hostId === hostId));
+    assert.deepEqual(ledger.doubleAllocated, [], `${hostId}: no PASID held twice`);
+    assert.deepEqual(ledger.strayReleases, [], `${hostId}: releases name held PASIDs`);
+    assert.deepEqual(ledger.gaps, [], `${hostId}: versions without gaps`);
+    const { verify, hardware } = await settledHost(baseUrl, operatorToken, hostId);
+    assert.equal(verify.ok, true, `${hostId}: verify ${JSON.stringify(verify)}`);
+    assert.equal(hardware.version, verify.version, `${hostId}: the projection caught up after the faults`);
+    assert.equal(hardware.hash, verify.hash, `${hostId}: projected hash = replayed hash`);
+    assert.equal(hardware.allocator.used, ledger.held.size, `${hostId}: the allocator holds what the log says`);
+    const fds = await getJson(baseUrl, operatorToken, `/v1/fds?hostId=${hostId}`);
+    const globals = fds.fds.flatMap((fd: any) => fd.ioasids.map((io: any) => io.globalPasid).filter((p: unknown) => p !== undefined));
+    assert.equal(new Set(globals).size, globals.length, `${hostId}: live global PASIDs are distinct`);
+    assert.deepEqual([...globals].sort(), [...ledger.held].sort(), `${hostId}: live fds hold exactly the allocated PASIDs`);
+  }
+}
+
+/** The figures every load test prints: what the clients sent and what the log holds. */
+export function loadFigures(records: CommandRecord[], events: EventEnvelope[], audit: LogAudit) {
+  return {
+    commands: records.length,
+    attempts: records.reduce((n, r) => n + r.attempts, 0),
+    retriedAfterConnectionError: records.filter((r) => r.connectionErrors > 0).length,
+    retriedAfter503: records.filter((r) => r.unavailable > 0).length,
+    events: events.length,
+    lost: audit.lost.length,
+    duplicated: audit.duplicated.length,
+  };
 }

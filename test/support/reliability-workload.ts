@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
 import type { RetryingClient } from './reliability-client';
 
 /** RELIABILITY_SCALE (default 1): multiplies the work of the reliability suites; CI runs 1. */
@@ -87,4 +88,45 @@ export async function runVmScript(s: VmScript): Promise<void> {
     }
     await sleep(0);
   }
+}
+
+/** How many commands one VM script sends (runVmScript), replayed on its release queue. */
+export function commandsPerVm(rounds: number): number {
+  let n = 3;
+  const live: boolean[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const withMdev = round % 2 === 0;
+    n += 5 + (withMdev ? 1 : 0);
+    live.push(withMdev);
+    if (round % 3 === 0) n += 2 + (live.shift() ? 1 : 0);
+  }
+  return n;
+}
+
+/** Registers the hosts and two tenants (`<prefix>-tenant-a`, `-b`) through the operator's client; returns the tenants' tokens. */
+export async function setUpLoad(operator: RetryingClient, hosts: LoadHost[], prefix: string): Promise<string[]> {
+  for (const h of hosts) assert.equal((await operator.command('POST', '/v1/hosts', `host-${h.hostId}`, hostBody(h))).status, 201);
+  const tenants: string[] = [];
+  for (const name of [`${prefix}-tenant-a`, `${prefix}-tenant-b`]) {
+    const created = await operator.command('POST', '/v1/tenants', `tenant-${name}`, { name });
+    assert.equal(created.status, 201);
+    tenants.push(created.answer.token as string);
+  }
+  return tenants;
+}
+
+/** One VM script per client: client i drives VM i on host i mod hosts, with its own vf there. */
+export function runVmScripts(clients: RetryingClient[], hosts: LoadHost[], keyPrefix: string, rounds: number): Promise<Array<PromiseSettledResult<void>>> {
+  return Promise.allSettled(
+    clients.map((client, i) =>
+      runVmScript({
+        client,
+        host: hosts[i % hosts.length],
+        vf: hosts[i % hosts.length].vfs[Math.floor(i / hosts.length)],
+        vmId: `vm-${i}`,
+        keyPrefix: `${keyPrefix}-vm${i}`,
+        rounds,
+      }),
+    ),
+  );
 }

@@ -14,8 +14,9 @@ export class QuotasDto {
 }
 
 export class CreateTenantDto {
-  // No control characters (NUL cannot even be stored in PostgreSQL text), no blanks at either end.
-  @PatternField(/^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u, MAX_NAME_LENGTH, { description: 'display name', example: 'acme' })
+  // No control characters (NUL cannot even be stored in PostgreSQL text), no blanks at either end. The control
+  // characters (Unicode Cc) are spelled as ranges: OpenAPI tools read patterns without Unicode property escapes.
+  @PatternField(/^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$/, MAX_NAME_LENGTH, { description: 'display name', example: 'acme' })
   name: string;
 
   @ApiPropertyOptional({ type: QuotasDto })

@@ -1,8 +1,10 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ErrorCode } from '../../model/errors';
+import { ERROR_CODES, type ErrorCode } from '../../model/errors';
 
 /** The codes a client can see: the domain's stable codes plus INTERNAL for what nobody expected. */
 export type ApiErrorCode = ErrorCode | 'INTERNAL';
+
+export const API_ERROR_CODES: readonly ApiErrorCode[] = [...ERROR_CODES, 'INTERNAL'];
 
 export interface TransportStatus {
   http: number;
@@ -43,7 +45,6 @@ export const ERROR_STATUS: Record<ApiErrorCode, TransportStatus> = {
   PASID_WIDTH_EXCEEDED: UNPROCESSABLE,
   INVALID_RANGE: UNPROCESSABLE,
   DEVICE_MAP_INVALID: UNPROCESSABLE,
-  HOST_CORDONED: CONFLICT,
   IDEMPOTENCY_KEY_REUSED: UNPROCESSABLE,
   QUOTA_EXCEEDED: EXHAUSTED,
   PASID_EXHAUSTED: EXHAUSTED,

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { CustomStrategy } from '@nestjs/microservices';
+import { ReadinessService } from '../../projections/readiness.service';
 import { IoasidGrpcServer } from './grpc-server';
 import { addHealthAndReflection } from './health-and-reflection';
 import { IOASID_PACKAGE, ioasidProtoPath } from './proto-path';
@@ -16,12 +17,13 @@ import { markUndecodableRequests } from './undecodable-requests';
 const LOADER = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false };
 
 /**
- * Serves `ioasid.v1` (with health and reflection) on `grpcPort` beside REST. The
+ * Serves `ioasid.v1` (with health, following the app's readiness, and reflection) on `grpcPort` beside REST. The
  * microservice inherits the app's global pipes, guards and filters, so both transports
  * share validation, auth and error mapping. Start it with `app.startAllMicroservices()`;
  * the returned server then knows its port.
  */
 export function connectGrpc(app: INestApplication, grpcPort: number): IoasidGrpcServer {
+  const readiness = app.get(ReadinessService);
   const server = new IoasidGrpcServer({
     package: IOASID_PACKAGE,
     protoPath: ioasidProtoPath(),
@@ -29,7 +31,7 @@ export function connectGrpc(app: INestApplication, grpcPort: number): IoasidGrpc
     loader: LOADER,
     onLoadPackageDefinition: (pkg, server) => {
       markUndecodableRequests(pkg);
-      addHealthAndReflection(pkg, server);
+      addHealthAndReflection(pkg, server, async () => (await readiness.check()).ready);
     },
   });
   app.connectMicroservice<CustomStrategy>({ strategy: server }, { inheritAppConfig: true });

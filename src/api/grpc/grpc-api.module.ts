@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
-import { IoasidGrpcController } from './ioasid-grpc.controller';
+import { OperationsModule } from '../operations/operations.module';
+import { OPERATIONS } from '../operations/operation-table';
+import { grpcController } from './grpc-operations';
 
-/** The ioasid.v1 handlers; served once `connectGrpc` has attached the gRPC transport. */
-@Module({ controllers: [IoasidGrpcController] })
+/** The ioasid.v1 handlers, the operation table's rows; served once `connectGrpc` has attached the gRPC transport. */
+@Module({
+  imports: [OperationsModule],
+  controllers: [grpcController(OPERATIONS)],
+})
 export class GrpcApiModule {}

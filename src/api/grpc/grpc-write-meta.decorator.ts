@@ -5,20 +5,16 @@ import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { correlationIdFrom } from '../../observability/access-log';
 import { addToContext, requestContextOf } from '../../observability/request-context';
+import type { CallMetaOptions } from '../operations/call-meta';
+import { CORRELATION_HEADER, IDEMPOTENCY_KEY_HEADER } from '../operations/headers';
 import { buildRequestMeta } from '../request-meta';
-import { CORRELATION_HEADER } from '../rest/request-ids';
-
-export interface GrpcWriteMetaOptions {
-  /** A read-like RPC that is a command underneath (GetHwid): REST's GET ignores Idempotency-Key, so does this. */
-  ignoreIdempotencyKey?: boolean;
-}
 
 /**
  * The RequestMeta of a gRPC write, built by the same code as REST's: ids per call, the
  * caller's `x-correlation-id` and `idempotency-key` metadata, and a fingerprint over the
- * RPC and its whole request message.
+ * operation and its whole request message.
  */
-export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions | undefined, context: ExecutionContext): RequestMeta => {
+export const GrpcWriteMeta = createParamDecorator((options: CallMetaOptions, context: ExecutionContext): RequestMeta => {
   const rpc = context.switchToRpc();
   const metadata = rpc.getContext<Metadata>();
   const commandId = randomUUID();
@@ -27,11 +23,11 @@ export const GrpcWriteMeta = createParamDecorator((options: GrpcWriteMetaOptions
   addToContext(logContext, { correlationId });
   return buildRequestMeta({
     principal: principalOf(context),
-    operation: context.getHandler().name,
+    operation: options.operation,
     payload: rpc.getData(),
     commandId,
     correlationId,
-    idempotencyKey: options?.ignoreIdempotencyKey ? undefined : metadata.get('idempotency-key'),
+    idempotencyKey: options.idempotencyKey ? metadata.get(IDEMPOTENCY_KEY_HEADER) : undefined,
     context: logContext,
   });
 });

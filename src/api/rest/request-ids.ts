@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { correlationIdFrom } from '../../observability/access-log';
 import { addToContext, requestContextOf } from '../../observability/request-context';
-
-export const CORRELATION_HEADER = 'x-correlation-id';
+import { CORRELATION_HEADER } from '../operations/headers';
 
 /** The ids of one REST request, for the handlers. */
 export interface RequestIds {

@@ -1,27 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AttachmentsController } from './attachments.controller';
-import { CommandSender } from './command-sender';
-import { EventsController } from './events.controller';
-import { FdsController } from './fds.controller';
-import { HostsController } from './hosts.controller';
-import { IoasidsController } from './ioasids.controller';
-import { KvmMappingsController } from './kvm-mappings.controller';
-import { MigrationsController } from './migrations.controller';
-import { TenantsController } from './tenants.controller';
+import { OperationsModule } from '../operations/operations.module';
+import { OPERATIONS } from '../operations/operation-table';
+import { restController } from './operation-routes';
 
-/** The /v1 REST routes of API.md. */
+/** The /v1 REST routes of docs/API.md: the operation table's rows. */
 @Module({
-  controllers: [
-    TenantsController,
-    HostsController,
-    FdsController,
-    IoasidsController,
-    AttachmentsController,
-    KvmMappingsController,
-    MigrationsController,
-    EventsController,
-  ],
-  providers: [CommandSender],
-  exports: [CommandSender],
+  imports: [OperationsModule],
+  controllers: [restController(OPERATIONS)],
 })
 export class RestApiModule {}

@@ -3,23 +3,23 @@ import type { FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { requestContextOf } from '../../observability/request-context';
+import type { CallMetaOptions } from '../operations/call-meta';
+import { IDEMPOTENCY_KEY_HEADER } from '../operations/headers';
 import { buildRequestMeta } from '../request-meta';
 import { requestIdsOf } from './request-ids';
 
 /**
- * The RequestMeta of a REST write. The fingerprint covers the handler's name, path
- * parameters, query and body; `Idempotency-Key` counts on POST, PUT and DELETE only
- * (API.md "Idempotency"), so a GET that is a command (get hwid) ignores it.
+ * The RequestMeta of a REST write. The fingerprint covers the operation, path parameters,
+ * query and body; `Idempotency-Key` counts unless the operation ignores it (get hwid, a GET).
  */
-export const WriteMeta = createParamDecorator((_data: unknown, context: ExecutionContext): RequestMeta => {
-  const http = context.switchToHttp();
-  const req = http.getRequest<FastifyRequest>();
+export const WriteMeta = createParamDecorator((options: CallMetaOptions, context: ExecutionContext): RequestMeta => {
+  const req = context.switchToHttp().getRequest<FastifyRequest>();
   return buildRequestMeta({
     principal: principalOf(context),
-    operation: context.getHandler().name,
+    operation: options.operation,
     payload: { params: req.params, query: req.query, body: req.body ?? null },
     ...requestIdsOf(req),
-    idempotencyKey: req.method === 'GET' ? undefined : req.headers['idempotency-key'],
+    idempotencyKey: options.idempotencyKey ? req.headers[IDEMPOTENCY_KEY_HEADER] : undefined,
     context: requestContextOf(req),
   });
 });

@@ -1,26 +1,12 @@
 import type { Rid } from '../../model/values';
 import type { Principal } from '../principal';
-import type { RequestMeta } from '../request-meta';
 
-/**
- * The CQRS messages of fd migration (DOMAIN.md operation 12), dispatched by both adapters:
- * REST (src/api/rest/migrations.controller.ts) and gRPC (`MigrateFd` maps onto
- * MigrateFdCommand, `GetMigration` onto GetMigrationQuery).
- */
-
-/**
- * Migrates an fd to another host, all or nothing. Returns CommandResponse: 201
- * `{migrationId, state: "completed", targetFdId}`, or throws the DomainError that stopped it
- * with nothing changed anywhere. Honours `meta.idempotency` like every write.
- */
-export class MigrateFdCommand {
-  constructor(
-    readonly fdId: string,
-    readonly targetHostId: string,
-    /** source RID -> target RID */
-    readonly deviceMap: Record<Rid, Rid>,
-    readonly meta: RequestMeta,
-  ) {}
+/** What a migration is asked to do (DOMAIN.md operation 12): the fd, where it goes, and its devices there. */
+export interface MigrationRequest {
+  fdId: string;
+  targetHostId: string;
+  /** source RID -> target RID */
+  deviceMap: Record<Rid, Rid>;
 }
 
 /** Returns the MigrationRecord; another tenant's migration is NOT_FOUND, exactly like a missing one. */

@@ -45,7 +45,7 @@ export function importCommand(plan: MigrationPlan, image: FdImage): CommandOf<'I
 /** What ending a migration needs: enough to rebuild from the read model after a restart. */
 export type MigrationEnd = Pick<MigrationPlan, 'migrationId' | 'fdId' | 'actorTenantId' | 'sourceHostId' | 'targetHostId'> & { tenantId?: string };
 
-/** Runs on the target host (RunHostCommand's hostId): the fence before settling a migration. */
+/** Runs on the target host (HostCommandRunner.run's hostId): the fence before settling a migration. */
 export function barCommand(end: MigrationEnd): CommandOf<'BarMigrationImport'> {
   return {
     type: 'BarMigrationImport',

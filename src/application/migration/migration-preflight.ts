@@ -7,7 +7,8 @@ import { FdLocations } from '../fd-locations';
 import { HostStates } from '../host-states';
 import { tenantScopeOf } from '../principal';
 import { TenantQuotas } from '../tenant-quotas';
-import type { MigrateFdCommand } from './messages';
+import type { RequestMeta } from '../request-meta';
+import type { MigrationRequest } from './messages';
 import { importCommand, startCommand, type MigrationPlan } from './migration-plan';
 import type { HostState } from '../../composition/host-state';
 
@@ -26,8 +27,8 @@ export class MigrationPreflight {
     private readonly quotas: TenantQuotas,
   ) {}
 
-  async check(request: MigrateFdCommand): Promise<MigrationPlan> {
-    const actorTenantId = tenantScopeOf(request.meta.principal);
+  async check(request: MigrationRequest, meta: RequestMeta): Promise<MigrationPlan> {
+    const actorTenantId = tenantScopeOf(meta.principal);
     const source = await this.locations.locate(request.fdId, actorTenantId);
     await this.quotas.load(source.tenantId);
     const plan: MigrationPlan = {

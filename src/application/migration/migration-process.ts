@@ -5,9 +5,8 @@ import type { FdImage } from '../../model';
 import { exportFd } from '../../domain';
 import { HostStates } from '../host-states';
 import { IdempotentAnswers } from '../idempotent-answers';
-import { RunHostCommand } from '../messages';
-import type { CommandResponse, RequestMeta } from '../request-meta';
-import { RunHostCommandHandler } from '../run-host-command.handler';
+import { HostCommandRunner } from '../host-command-runner';
+import type { RequestMeta } from '../request-meta';
 import { CrashSwitch } from './crash-switch';
 import { MigrationRecords, type MigrationState, type OwnedMigration } from './migration-records';
 import {
@@ -22,7 +21,7 @@ import {
 
 /** How `settle` ended a migration. */
 export type Settlement =
-  | { state: 'completed'; targetFdId: string; answer: CommandResponse }
+  | { state: 'completed'; targetFdId: string; answer: unknown }
   /** `byAnother`: the source had already been unfrozen by another process (with its `reason`). */
   | { state: 'aborted'; reason: string; byAnother: boolean };
 
@@ -39,8 +38,7 @@ export type Settlement =
  * target's fence (`settle`), so the VM is never live on both hosts, nor on neither, whatever
  * the timing of the processes involved.
  *
- * Steps run through the RunHostCommand handler itself rather than the command bus, so that
- * the start-up recovery can use them before the bus has registered its handlers.
+ * Steps run through the HostCommandRunner, the write path of every host command.
  */
 @Injectable()
 export class MigrationProcess {
@@ -49,7 +47,7 @@ export class MigrationProcess {
   private readonly inFlight = new Set<string>();
 
   constructor(
-    private readonly hosts: RunHostCommandHandler,
+    private readonly hosts: HostCommandRunner,
     private readonly states: HostStates,
     private readonly records: MigrationRecords,
     private readonly crash: CrashSwitch,
@@ -57,7 +55,7 @@ export class MigrationProcess {
   ) {}
 
   /** Freeze, import, complete; or, if the import is refused, unfreeze and rethrow its refusal. */
-  async run(plan: MigrationPlan, meta: RequestMeta): Promise<CommandResponse> {
+  async run(plan: MigrationPlan, meta: RequestMeta): Promise<unknown> {
     this.inFlight.add(plan.migrationId);
     try {
       return await this.runSteps(plan, meta);
@@ -70,12 +68,12 @@ export class MigrationProcess {
     return this.inFlight.has(migrationId);
   }
 
-  private async runSteps(plan: MigrationPlan, meta: RequestMeta): Promise<CommandResponse> {
+  private async runSteps(plan: MigrationPlan, meta: RequestMeta): Promise<unknown> {
     const steps = stepMeta(meta);
-    await this.step(startCommand(plan), steps, 200);
+    await this.step(startCommand(plan), steps);
     this.crash.reached('started');
     try {
-      await this.step(importCommand(plan, await this.frozenImage(plan)), steps, 201, plan.targetHostId);
+      await this.step(importCommand(plan, await this.frozenImage(plan)), steps, plan.targetHostId);
     } catch (e) {
       return this.afterFailedImport(plan, e, meta);
     }
@@ -89,7 +87,7 @@ export class MigrationProcess {
    * import's fate open (a lost connection may have lost only the answer), and VERSION_CONFLICT
    * may mean another process barred it first: those are settled through the fence.
    */
-  private async afterFailedImport(plan: MigrationPlan, failure: unknown, meta: RequestMeta): Promise<CommandResponse> {
+  private async afterFailedImport(plan: MigrationPlan, failure: unknown, meta: RequestMeta): Promise<unknown> {
     if (isDomainError(failure) && failure.code !== 'UNAVAILABLE' && failure.code !== 'VERSION_CONFLICT') {
       await this.unfreeze(plan, reasonOf(failure), meta).catch((abortFailure: unknown) => this.leftRunning(plan, abortFailure, meta));
       throw failure;
@@ -132,7 +130,7 @@ export class MigrationProcess {
   /** Bars the migration's import on its target: undefined once barred, or the fd the import already created. */
   private async barImport(end: MigrationEnd, meta: RequestMeta): Promise<string | undefined> {
     try {
-      await this.step(barCommand(end), meta, 200, end.targetHostId);
+      await this.step(barCommand(end), meta, end.targetHostId);
       return undefined;
     } catch (e) {
       if (isDomainError(e) && e.code === 'ALREADY_EXISTS' && typeof e.details?.fdId === 'string') return e.details.fdId;
@@ -146,14 +144,14 @@ export class MigrationProcess {
    * another process (a replica's recovery) completed the migration first, with this same
    * import, that is this migration's success too.
    */
-  async complete(end: MigrationEnd, targetFdId: string, meta: RequestMeta): Promise<CommandResponse> {
+  async complete(end: MigrationEnd, targetFdId: string, meta: RequestMeta): Promise<unknown> {
     try {
-      return await this.step(completeCommand(end, targetFdId), meta, 201);
+      return await this.step(completeCommand(end, targetFdId), meta);
     } catch (e) {
       const record = await this.endedBy(e, end.migrationId, 'completed');
       if (record.targetFdId !== targetFdId) throw e;
       // The answer CompleteMigration gives (commandResult in src/domain/views.ts), kept for the request's key.
-      return this.answers.remember(end.sourceHostId, meta, { status: 201, body: { migrationId: end.migrationId, state: 'completed', targetFdId } });
+      return this.answers.remember(end.sourceHostId, meta, { migrationId: end.migrationId, state: 'completed', targetFdId });
     }
   }
 
@@ -174,7 +172,7 @@ export class MigrationProcess {
    */
   private async unfreeze(end: MigrationEnd, reason: string, meta: RequestMeta): Promise<Settlement> {
     try {
-      await this.step(abortCommand(end, reason), stepMeta(meta), 200);
+      await this.step(abortCommand(end, reason), stepMeta(meta));
       return { state: 'aborted', reason, byAnother: false };
     } catch (e) {
       const record = await this.endedBy(e, end.migrationId, 'aborted');
@@ -187,8 +185,8 @@ export class MigrationProcess {
     return this.states.exclusive(plan.sourceHostId, async () => exportFd(await this.states.current(plan.sourceHostId), plan.fdId));
   }
 
-  private step(command: HostCommand, meta: RequestMeta, successStatus: number, hostId?: string): Promise<CommandResponse> {
-    return this.hosts.execute(new RunHostCommand(command, meta, successStatus, hostId));
+  private step(command: HostCommand, meta: RequestMeta, hostId?: string): Promise<unknown> {
+    return this.hosts.run(command, meta, hostId);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config';
+import { SchemaStatus } from '../../store/schema-status';
 import { OPERATOR } from '../principal';
 import type { RequestMeta } from '../request-meta';
 import { MigrationProcess, reasonOf } from './migration-process';
@@ -38,6 +39,7 @@ export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly records: MigrationRecords,
     private readonly process: MigrationProcess,
+    private readonly schema: SchemaStatus,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.staleMs = config.migrationStaleMs ?? DEFAULT_STALE_MS;
@@ -57,6 +59,9 @@ export class MigrationRecovery implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async sweep(): Promise<void> {
+    // RUN_MIGRATIONS=false on a schema not yet migrated: the process waits, not ready, and the
+    // sweep runs once the schema is current (nothing can be running before that).
+    if (!(await this.schema.isCurrent())) return;
     const now = Date.now();
     for (const migration of await this.records.running()) {
       if (now - Date.parse(migration.startedAt) < this.staleMs || this.process.isRunningHere(migration.migrationId)) continue;

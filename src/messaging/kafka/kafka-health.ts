@@ -19,8 +19,12 @@ export interface KafkaConsumerHealth {
   /** Member of the group with an assignment (possibly empty, when other instances hold every partition). */
   joined: boolean;
   assignedPartitions: number[];
+  /** In the group, with room to fetch, and no fetch answered for a while: the cluster stopped answering. */
+  fetchStalled: boolean;
   /** The handler failed on the last attempt and is being retried. */
   handlerFailing: boolean;
+  /** Events of the assigned partitions not handled yet (up to the high watermarks of the last fetch). */
+  lag: number;
   lastError?: KafkaError;
 }
 

@@ -13,6 +13,12 @@ const COMMIT_INTERVAL_MS = 500;
 /** Fetched events waiting for the handler, at most; fetching pauses beyond. */
 const MAX_BUFFERED_EVENTS = 10_000;
 const BUFFER_FULL_POLL_MS = 20;
+/**
+ * A member fetches every fetchMaxWaitMs when idle: no fetch answered for this long (while it
+ * has room to fetch) means the cluster has stopped answering, although the member has not
+ * noticed yet that it left the group (that takes a session timeout or more).
+ */
+const FETCH_STALL_MS = 10_000;
 
 export type EventHandler = (events: EventEnvelope[]) => Promise<void>;
 
@@ -48,6 +54,9 @@ export class KafkaSubscriber {
   private handlerFailing = false;
   private lastHandlerWarnAt = 0;
   private lastError?: KafkaError;
+  private lastFetchAt = 0;
+  /** Per assigned partition: its high watermark as of the last fetch, and the next offset the handler has yet to take. */
+  private readonly positions = new Map<number, { highWatermark: number; next: number }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -68,10 +77,22 @@ export class KafkaSubscriber {
     return {
       groupId: this.options.groupId,
       joined: this.joined,
+      fetchStalled: this.joined && this.buffered < MAX_BUFFERED_EVENTS && Date.now() - this.lastFetchAt > FETCH_STALL_MS,
       assignedPartitions: this.assignedPartitions,
       handlerFailing: this.handlerFailing,
+      lag: this.lag(),
       lastError: this.lastError,
     };
+  }
+
+  /**
+   * Events of the assigned partitions not handled yet, up to their high watermarks as of the
+   * last fetch: kept in memory, so asking costs nothing, however many hosts there are.
+   */
+  lag(): number {
+    let lag = 0;
+    for (const { highWatermark, next } of this.positions.values()) lag += Math.max(0, highWatermark - next);
+    return lag;
   }
 
   async close(): Promise<void> {
@@ -110,6 +131,7 @@ export class KafkaSubscriber {
       await offsets.stop();
       this.joined = false;
       this.assignedPartitions = [];
+      this.positions.clear();
       await consumer.disconnect().catch(() => undefined);
       if (!this.stopping.signal.aborted) await pause(backoffDelay(attempt, this.backoff), this.stopping.signal);
     }
@@ -127,8 +149,13 @@ export class KafkaSubscriber {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      this.lastFetchAt = Date.now();
       this.assignedPartitions = (payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);
+      for (const partition of this.positions.keys()) if (!this.assignedPartitions.includes(partition)) this.positions.delete(partition);
       this.lastError = undefined;
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
     });
     consumer.on(consumer.events.REBALANCING, () => {
       this.joined = false;
@@ -151,11 +178,16 @@ export class KafkaSubscriber {
     const events = this.decode(batch.messages, batch);
     const last = batch.messages[batch.messages.length - 1].offset;
     const { partition } = batch;
+    const position = this.positions.get(partition) ?? { highWatermark: 0, next: Number(batch.messages[0].offset) };
+    position.highWatermark = Number(batch.highWatermark);
+    this.positions.set(partition, position);
     this.buffered += events.length;
     this.deliveries!.push(events).then(
       () => {
         this.buffered -= events.length;
-        if (this.assignedPartitions.includes(partition)) offsets.handled(partition, last);
+        if (!this.assignedPartitions.includes(partition)) return;
+        offsets.handled(partition, last);
+        position.next = Math.max(position.next, Number(last) + 1);
       },
       () => {
         this.buffered -= events.length;

@@ -45,12 +45,16 @@ export class KafkaTransport implements EventTransport {
     this.subscriber.start(handler);
   }
 
-  /** Ready when each half this mode uses works: the producer is connected and its last publish succeeded, the consumer is in its group. */
+  /** Ready when each half this mode uses works: the producer is connected and its last publish succeeded, the consumer is in its group and its fetches are answered. */
   health(): KafkaHealth {
     const producer = this.publisher?.health();
     const consumer = this.subscriber?.health();
-    const ok = (!producer || (producer.connected && !producer.failing)) && (!consumer || (consumer.joined && !consumer.handlerFailing));
+    const ok = (!producer || (producer.connected && !producer.failing)) && (!consumer || (consumer.joined && !consumer.fetchStalled && !consumer.handlerFailing));
     return { ok, brokers: this.options.brokers, topic: this.options.topic, producer, consumer };
+  }
+
+  consumerLag(): number {
+    return this.subscriber?.lag() ?? 0;
   }
 
   async close(): Promise<void> {

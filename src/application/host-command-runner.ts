@@ -1,4 +1,5 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
+import type { HostCommand } from '../model/commands';
 import { commandResult, decide, evolveAll } from '../domain';
 import { isDomainError } from '../model/errors';
 import { commandDuration, commandRetries, versionConflicts } from '../observability/metrics';
@@ -8,20 +9,22 @@ import { EventStore } from '../store/event-store';
 import { CommandTargets, type CommandTarget } from './command-target';
 import { HostStates } from './host-states';
 import { IdempotentAnswers, actorOf } from './idempotent-answers';
-import { RunHostCommand } from './messages';
-import type { CommandResponse } from './request-meta';
+import type { RequestMeta } from './request-meta';
 import { TenantQuotas } from './tenant-quotas';
 
 /** Re-decisions after a version conflict before the caller gets VERSION_CONFLICT. */
 export const MAX_CONFLICT_RETRIES = 5;
 
 /**
- * The write path: resolve the host, take its lock, answer a repeated idempotent request from
- * its record, else decide on the cached state, compute the answer from the state after the
- * events, and append both with the expected version; on a conflict reload and decide again.
+ * The write path of every host command, whoever sends it (the REST and gRPC operations, the
+ * migration process and its recovery): resolve the host, take its lock, answer a repeated
+ * idempotent request from its record, else decide on the cached state, compute the answer
+ * from the state after the events, and append both with the expected version; on a conflict
+ * reload and decide again. Injected rather than dispatched on a bus, so the migration
+ * recovery can run steps before anything else has started.
  */
-@CommandHandler(RunHostCommand)
-export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, CommandResponse> {
+@Injectable()
+export class HostCommandRunner {
   constructor(
     private readonly targets: CommandTargets,
     private readonly states: HostStates,
@@ -30,13 +33,19 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
     private readonly answers: IdempotentAnswers,
   ) {}
 
-  async execute(message: RunHostCommand): Promise<CommandResponse> {
-    const stopTimer = commandDuration.startTimer({ command: message.command.type });
-    addToContext(message.meta.context, { command: message.command.type });
+  /**
+   * Runs `command` and answers its result body (undefined: none). `hostId` is the host the
+   * command runs on when the command itself does not say: required for CreateFd, ImportFd and
+   * BarMigrationImport; RegisterHost uses its own `hostId`; fd-scoped commands find their host
+   * in the fd directory. With an idempotency key the answer is stored in the same transaction.
+   */
+  async run(command: HostCommand, meta: RequestMeta, hostId?: string): Promise<unknown> {
+    const stopTimer = commandDuration.startTimer({ command: command.type });
+    addToContext(meta.context, { command: command.type });
     try {
-      const target = await this.targets.resolve(message.command, message.hostId);
-      addToContext(message.meta.context, { host: target.hostId });
-      const response = await this.states.exclusive(target.hostId, () => this.runLocked(message, target));
+      const target = await this.targets.resolve(command, hostId);
+      addToContext(meta.context, { host: target.hostId });
+      const response = await this.states.exclusive(target.hostId, () => this.runLocked(command, meta, target));
       stopTimer({ outcome: 'ok' });
       return response;
     } catch (e) {
@@ -45,10 +54,9 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
     }
   }
 
-  private async runLocked(message: RunHostCommand, target: CommandTarget): Promise<CommandResponse> {
-    const { command, meta, successStatus } = message;
+  private async runLocked(command: HostCommand, meta: RequestMeta, target: CommandTarget): Promise<unknown> {
     const previous = await this.answers.previous(meta);
-    if (previous) return previous;
+    if (previous) return previous.body;
 
     for (let attempt = 0; ; attempt++) {
       const state = await this.states.cached(target.hostId);
@@ -57,7 +65,7 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
       // evolve mutates the cached state: from here until the commit, a failure must discard it.
       try {
         const stateAfter = evolveAll(state, events);
-        const response: CommandResponse = { status: successStatus, body: commandResult(command, events, stateAfter) };
+        const body = commandResult(command, events, stateAfter);
         await this.events.append({
           hostId: target.hostId,
           expectedVersion: versionBefore,
@@ -66,15 +74,15 @@ export class RunHostCommandHandler implements ICommandHandler<RunHostCommand, Co
           actor: actorOf(meta.principal),
           commandId: meta.commandId,
           correlationId: meta.correlationId,
-          idempotency: this.answers.recordOf(meta, response),
+          idempotency: this.answers.recordOf(meta, body),
         });
         this.states.committed(target.hostId, stateAfter, versionBefore);
-        return response;
+        return body;
       } catch (e) {
         this.states.discard(target.hostId);
         if (e instanceof IdempotencyKeyTaken) {
           const answer = await this.answers.previous(meta);
-          if (answer) return answer;
+          if (answer) return answer.body;
         }
         if (!isDomainError(e) || e.code !== 'VERSION_CONFLICT') throw e;
         versionConflicts.inc();

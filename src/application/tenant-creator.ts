@@ -1,11 +1,10 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Injectable } from '@nestjs/common';
 import { DEFAULT_QUOTAS, type Quotas } from '../model/values';
 import { IdempotencyKeyTaken } from '../store/append-request';
 import { TenantRepository } from '../store/tenant-repository';
 import { IdempotentAnswers } from './idempotent-answers';
-import { CreateTenantCommand } from './messages';
-import type { CommandResponse } from './request-meta';
+import type { RequestMeta } from './request-meta';
 
 /** sha256 hex of a bearer token: what the tenants table keeps and the auth guard looks up. */
 export function tokenHash(token: string): string {
@@ -13,33 +12,33 @@ export function tokenHash(token: string): string {
 }
 
 /**
- * Creates a tenant with a fresh bearer token, shown only in this answer. An idempotent
- * repeat answers the same tenant without the token: the token is never stored anywhere.
+ * Operator: creates a tenant with a fresh bearer token, shown only in this answer
+ * ({tenantId, name, quotas, token}). An idempotent repeat answers the same tenant without
+ * the token: the token is never stored anywhere.
  */
-@CommandHandler(CreateTenantCommand)
-export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand, CommandResponse> {
+@Injectable()
+export class TenantCreator {
   constructor(
     private readonly tenants: TenantRepository,
     private readonly answers: IdempotentAnswers,
   ) {}
 
-  async execute({ name, quotas, meta }: CreateTenantCommand): Promise<CommandResponse> {
+  async create(name: string, quotas: Partial<Quotas> | undefined, meta: RequestMeta): Promise<unknown> {
     const previous = await this.answers.previous(meta);
-    if (previous) return previous;
+    if (previous) return previous.body;
 
     const token = `iot_${randomBytes(32).toString('base64url')}`;
     const tenant = { tenantId: randomUUID(), name, quotas: withDefaults(quotas) };
-    const response: CommandResponse = { status: 201, body: { ...tenant, token } };
     try {
-      await this.tenants.create(tenant, tokenHash(token), this.answers.recordOf(meta, { status: 201, body: tenant }));
+      await this.tenants.create(tenant, tokenHash(token), this.answers.recordOf(meta, tenant));
     } catch (e) {
       if (e instanceof IdempotencyKeyTaken) {
         const answer = await this.answers.previous(meta);
-        if (answer) return answer;
+        if (answer) return answer.body;
       }
       throw e;
     }
-    return response;
+    return { ...tenant, token };
   }
 }
 

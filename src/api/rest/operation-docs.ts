@@ -1,0 +1,62 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtension, ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ErrorBodyDto } from '../dto/responses/error.responses';
+import { ERROR_STATUS, type ApiErrorCode } from '../errors/error-table';
+import { HEADERS, type ApiHeader as Header } from '../operations/headers';
+import { errorCodesOf, headersOf, type Operation } from '../operations/operation';
+
+/** The OpenAPI description of an operation's REST route, all from its table row. */
+export function operationDocs(op: Operation): MethodDecorator {
+  const codes = errorCodesOf(op);
+  const headers = headersOf(op);
+  const answered = responseHeaders(headers.writes);
+  return applyDecorators(
+    ApiTags(op.tag),
+    ApiOperation({ operationId: op.id, summary: op.summary, description: describe(op, codes) }),
+    ApiExtension('x-error-codes', codes),
+    ...headers.reads.map((header) => ApiHeader({ name: header.name, required: false, description: header.description })),
+    ApiResponse({
+      status: op.rest.status,
+      description: op.response ? 'success' : 'success, no body',
+      ...(op.response ? { type: op.response } : {}),
+      headers: answered,
+    }),
+    // An error answers the correlation id too, and none of the success's own headers.
+    ...errorResponses(codes, responseHeaders([HEADERS.correlationId])),
+  );
+}
+
+type ResponseHeaders = Record<string, { description: string; schema: { type: 'string' } }>;
+
+function responseHeaders(headers: Header[]): ResponseHeaders {
+  return Object.fromEntries(headers.map((header) => [header.name, { description: header.description, schema: { type: 'string' } }]));
+}
+
+function describe(op: Operation, codes: ApiErrorCode[]): string {
+  const errors = `Error codes: ${codes.map((c) => `\`${c}\``).join(', ')} (docs/API.md "Errors").`;
+  return op.description ? `${op.description}\n\n${errors}` : errors;
+}
+
+/** One response per HTTP status the operation's codes map to: the shared envelope, its code narrowed to those codes. */
+function errorResponses(codes: ApiErrorCode[], headers: ResponseHeaders): MethodDecorator[] {
+  const byStatus = new Map<number, ApiErrorCode[]>();
+  for (const code of codes) byStatus.set(ERROR_STATUS[code].http, [...(byStatus.get(ERROR_STATUS[code].http) ?? []), code]);
+  // Any request may be refused as too large (VALIDATION_FAILED with 413).
+  byStatus.set(413, ['VALIDATION_FAILED']);
+  return [
+    ApiExtraModels(ErrorBodyDto),
+    ...[...byStatus].map(([status, statusCodes]) =>
+      ApiResponse({
+        status,
+        description: statusCodes.join(', '),
+        headers,
+        schema: {
+          allOf: [
+            { $ref: getSchemaPath(ErrorBodyDto) },
+            { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: statusCodes } } } } },
+          ],
+        },
+      }),
+    ),
+  ];
+}
