@@ -34,7 +34,11 @@ export function evolveAll<S extends HostState>(state: S, events: Iterable<HostEv
 function applyLogical(state: HostState, event: HostEvent, freedPasid: number | undefined): void {
   switch (event.type) {
     case 'HostRegistered':
-      state.host = { ...event.data, devices: event.data.devices.map((d) => ({ ...d })) };
+      state.host = {
+        ...event.data,
+        devices: event.data.devices.map((d) => ({ ...d })),
+        ...(event.data.reservedPasids ? { reservedPasids: event.data.reservedPasids.map((r) => ({ ...r })) } : {}),
+      };
       return;
     case 'FdCreated':
       addFd(state, event.data);

@@ -15,6 +15,7 @@ export function hostView(state: HostState): HostView | undefined {
     enqcmd: h.enqcmd,
     nestedPasidTable: h.nestedPasidTable,
     devices: h.devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
+    reservedPasids: (h.reservedPasids ?? []).map((r) => ({ ...r })),
     version: state.version,
   };
 }

@@ -110,7 +110,18 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
     if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
     rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
   }
-  tx.journal.assign(s, 'host', { ...data, devices: data.devices.map((d) => ({ ...d })) });
+  const reserved = data.reservedPasids ?? [];
+  reserved.forEach((r, i) => {
+    const before = reserved[i - 1];
+    if (!Number.isInteger(r.from) || !Number.isInteger(r.count) || r.from < 1 || r.count < 1 || r.from + r.count > 2 ** data.pasidBits || (before && r.from < before.from + before.count)) {
+      throw new HardwareFault('malformed-event', `reserved PASID ranges must be sorted, disjoint and inside [1, 2^${data.pasidBits}): ${JSON.stringify(r)}`);
+    }
+  });
+  tx.journal.assign(s, 'host', {
+    ...data,
+    devices: data.devices.map((d) => ({ ...d })),
+    ...(data.reservedPasids ? { reservedPasids: data.reservedPasids.map((r) => ({ ...r })) } : {}),
+  });
   tx.journal.assign(s, 'space', new PasidSpace(data.pasidBits));
   tx.journal.assign(s, 'rids', rids);
 }

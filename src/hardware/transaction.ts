@@ -45,6 +45,9 @@ export class HardwareTransaction {
       throw new HardwareFault('I1', `PASID ${pasid} is outside the host range [1, ${space.size})`);
     }
     if (space.allocator.isUsed(pasid)) throw new HardwareFault('I1', `PASID ${pasid} is already allocated on this host`);
+    if (this.s.host?.reservedPasids?.some((r) => pasid >= r.from && pasid < r.from + r.count)) {
+      throw new HardwareFault('I1', `PASID ${pasid} is reserved for the host kernel: never handed to a VM`);
+    }
     if (rec.hostPasid !== 0) {
       throw new HardwareFault('I1', `ioasid ${ioasid} of fd ${fd.fdId} already holds host PASID ${rec.hostPasid}`);
     }

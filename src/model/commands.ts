@@ -1,4 +1,4 @@
-import type { DeviceSpec, HwidMode, Rid } from './values';
+import type { DeviceSpec, HwidMode, PasidRange, Rid } from './values';
 import type { FdImage } from './views';
 
 /**
@@ -15,7 +15,7 @@ interface FdScoped {
 }
 
 export type HostCommand =
-  | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] }
+  | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] }
   | { type: 'CreateFd'; fdId: string; tenantId: string; vmId: string; actorTenantId?: string }
   | ({ type: 'CloseFd' } & FdScoped)
   | ({ type: 'SetHwidMode'; mode: HwidMode } & FdScoped)

@@ -1,4 +1,4 @@
-import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './values';
+import type { DeviceSpec, EntryRef, HwidMode, PasidRange, ProgrammedEntry, Released, Rid } from './values';
 import type { AttachmentView, FdIdentity, FdMode, FdView, IoasidRecord } from './views';
 
 /** An attachment as an event stores it: `vdevId` is absent in events of earlier releases. */
@@ -13,7 +13,8 @@ export type StoredAttachment = Omit<AttachmentView, 'vdevId'> & Partial<Pick<Att
 export const EVENT_SCHEMA_VERSION = 1;
 
 export type HostEvent =
-  | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] } }
+  /** `reservedPasids` only when the host reserves some (and never in events of earlier releases). */
+  | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] } }
   | { type: 'FdCreated'; data: FdIdentity }
   | { type: 'FdClosed'; data: { fdId: string; released: Released } }
   | { type: 'HwidModeSet'; data: { fdId: string; mode: HwidMode } }

@@ -27,6 +27,12 @@ export interface DeviceSpec {
   pasidBits: number;
 }
 
+/** A range of host PASIDs [from, from + count). */
+export interface PasidRange {
+  from: number;
+  count: number;
+}
+
 export interface HostSpec {
   hostId: string;
   /** PASID width of the host IOMMU, 1..20. */
@@ -36,6 +42,11 @@ export interface HostSpec {
   /** The IOMMU can walk a guest-owned PASID table (AMD/ARM style). */
   nestedPasidTable: boolean;
   devices: DeviceSpec[];
+  /**
+   * Host PASIDs the host kernel keeps for itself (in-kernel ENQCMDS work queues, host SVA):
+   * never handed to a VM. Sorted, disjoint, inside [1, 2^pasidBits); absent when none.
+   */
+  reservedPasids?: PasidRange[];
 }
 
 /** Per tenant, per host (I8). */

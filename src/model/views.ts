@@ -1,4 +1,4 @@
-import type { DeviceKind, HwidMode, Rid } from './values';
+import type { DeviceKind, HwidMode, PasidRange, Rid } from './values';
 
 /**
  * The read shapes of docs/API.md (host, fd, ioasid, hwid) and the names every layer uses for
@@ -11,6 +11,8 @@ export interface HostView {
   enqcmd: boolean;
   nestedPasidTable: boolean;
   devices: Array<{ rid: Rid; kind: DeviceKind; pasidBits: number }>;
+  /** Host PASIDs never handed to a VM; `[]` when none. */
+  reservedPasids: PasidRange[];
   version: number;
 }
 

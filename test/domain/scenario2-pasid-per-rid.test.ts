@@ -79,7 +79,7 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     const hwid = fd.one({ type: 'SetHwid', ioasid: 1, pasid: 100 }, 'HwidSet');
     assert.equal(hwid.data.realPasid, 1);
     assert.equal(hwid.data.globalPasid, undefined);
-    assert.deepEqual(h.hw().allocator, { used: 1, free: (1 << 20) - 2 });
+    assert.deepEqual(h.hw().allocator, { used: 1, free: (1 << 20) - 2, reserved: [] });
 
     const bound = fd.one({ type: 'BindPgtable', ioasid: 1, gpa: '0x1000' }, 'PgtableBound');
     assert.deepEqual(bound.data.programmed.map((e) => [e.rid, e.pasid, e.origin]), [

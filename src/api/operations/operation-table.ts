@@ -72,13 +72,14 @@ export const OPERATIONS: readonly Operation[] = [
     errors: ['ALREADY_EXISTS', 'INVALID_RANGE'],
     rest: { method: 'POST', path: 'v1/hosts', status: 201 },
     grpc: { method: 'RegisterHost' },
-    command: ({ hostId, pasidBits, enqcmd, nestedPasidTable, devices }) => ({
+    command: ({ hostId, pasidBits, enqcmd, nestedPasidTable, devices, reservedPasids }) => ({
       type: 'RegisterHost',
       hostId,
       pasidBits,
       enqcmd,
       nestedPasidTable,
       devices: devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
+      ...(reservedPasids?.length ? { reservedPasids: reservedPasids.map((r) => ({ from: r.from, count: r.count })) } : {}),
     }),
     hostId: (input) => input.hostId,
   }),
