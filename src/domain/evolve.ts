@@ -93,6 +93,9 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
     case 'PgtableBound':
       fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: event.data.gpa });
       return;
+    case 'PgtableReplaced':
+      fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: event.data.gpa });
+      return;
     case 'PgtableUnbound':
       fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: undefined });
       return;

@@ -70,6 +70,21 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       if (fd.entriesOn.has(event.data.ioasid)) throw new HardwareFault('I9', `unbind leaves entries of ioasid ${event.data.ioasid} behind`);
       return;
     }
+    case 'PgtableReplaced': {
+      const fd = tx.fd(event.data.fdId);
+      tx.ioasid(fd, event.data.ioasid);
+      const seen = new Set<string>();
+      for (const ref of event.data.repointed) {
+        const key = `${ref.rid}|${ref.pasid}`;
+        if (seen.has(key)) throw new HardwareFault('malformed-event', `replace lists ${ref.rid} PASID ${ref.pasid} twice`);
+        seen.add(key);
+        tx.repointEntry(fd, event.data.ioasid, ref, event.data.gpa);
+      }
+      // Atomic means whole: an entry of the ioasid left on the old table would translate through a page table the guest has let go.
+      const held = [...(fd.entriesOn.get(event.data.ioasid)?.values() ?? [])].reduce((n, c) => n + c, 0);
+      if (held !== seen.size) throw new HardwareFault('I9', `replace repoints ${seen.size} of the ${held} entries of ioasid ${event.data.ioasid}`);
+      return;
+    }
     case 'KvmPasidMapped': {
       const fd = fdOfVm(tx, event.data.fdId, event.data.vmId);
       tx.kvmMap(fd, event.data.guestPasid, event.data.hostPasid);

@@ -112,6 +112,16 @@ export class HardwareTransaction {
     this.journal.assign(fd, 'entries', fd.entries + 1);
   }
 
+  /** The entry at `ref` (of this fd and ioasid) now walks the guest page table at `gpa`. */
+  repointEntry(fd: HwFd, ioasid: number, ref: EntryRef, gpa: string): void {
+    const rid = this.rid(ref.rid);
+    const entry = rid.pasids.get(ref.pasid);
+    if (!entry || entry.fdId !== fd.fdId || entry.ioasid !== ioasid) {
+      throw new HardwareFault('I2', `fd ${fd.fdId} ioasid ${ioasid} repoints RID ${ref.rid} PASID ${ref.pasid}, which holds no entry of it`);
+    }
+    this.journal.mapSet(rid.pasids, ref.pasid, { ...entry, firstStageGpa: gpa });
+  }
+
   clearEntry(fd: HwFd, ref: EntryRef): void {
     const rid = this.rid(ref.rid);
     const entry = rid.pasids.get(ref.pasid);

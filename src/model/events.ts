@@ -59,6 +59,11 @@ export type HostEvent =
   | { type: 'HwidExposed'; data: { fdId: string; ioasid: number; hostPasid: number; reason: string } }
   | { type: 'PgtableBound'; data: { fdId: string; ioasid: number; gpa: string; programmed: ProgrammedEntry[] } }
   | { type: 'PgtableUnbound'; data: { fdId: string; ioasid: number; cleared: EntryRef[] } }
+  /**
+   * A bound ioasid's page table replaced atomically (iommufd's replace): every entry of the ioasid,
+   * listed, points its first stage at `gpa` in this one event; the device is never without an entry.
+   */
+  | { type: 'PgtableReplaced'; data: { fdId: string; ioasid: number; gpa: string; previousGpa: string; repointed: EntryRef[] } }
   | { type: 'KvmPasidMapped'; data: { fdId: string; vmId: string; guestPasid: number; hostPasid: number } }
   | { type: 'KvmPasidUnmapped'; data: { fdId: string; vmId: string; guestPasid: number } }
   | { type: 'MigrationStarted'; data: { fdId: string; migrationId: string; targetHostId: string } }

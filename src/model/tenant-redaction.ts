@@ -28,6 +28,8 @@ function redactData(envelope: EventEnvelope, isSiov: (rid: Rid) => boolean): unk
       return { ...e.data, programmed: entries(e.data.programmed) };
     case 'PgtableUnbound':
       return { ...e.data, cleared: refs(e.data.cleared, isSiov) };
+    case 'PgtableReplaced':
+      return { ...e.data, repointed: refs(e.data.repointed, isSiov) };
     case 'FdClosed':
     case 'FdMigratedOut':
     case 'IoasidFreed':

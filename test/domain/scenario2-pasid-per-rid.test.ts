@@ -34,7 +34,11 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     // A device attached after the bind is programmed at attach time.
     const late = fd.one({ type: 'AttachDevice', ioasid: 1, rid: VF2.rid, enqcmd: false }, 'DeviceAttached');
     assert.deepEqual(late.data.programmed.map((e) => [e.rid, e.pasid, e.origin]), [[VF2.rid, 100, 'local']]);
-    fd.refuse({ type: 'BindPgtable', ioasid: 1, gpa: '0x9000' }, 'ALREADY_EXISTS', /unbind it first/);
+    // Another page table replaces this one atomically (pgtable-replace.test.ts has the details).
+    assert.deepEqual(fd.one({ type: 'BindPgtable', ioasid: 1, gpa: '0x9000' }, 'PgtableReplaced').data.repointed, [
+      { rid: VF1.rid, pasid: 100 },
+      { rid: VF2.rid, pasid: 100 },
+    ]);
   });
 
   it('keeps a user PASID unique per RID but not across RIDs', () => {
