@@ -2,17 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createFd, createTenant, expectStatus, registerHost, TEST_OPERATOR_TOKEN, useTestApp, type ApiClient, type TenantHandle } from '../support/app';
 import { IoasidClient } from '../grpc/grpc-client';
+import { numbersIn } from '../support/json-numbers';
 
 const VF = '0000:3b:00.1';
 const SIOV = '0000:5e:00.0';
 
-/** Every number in a JSON value (keys aside): a real PASID must not be among a tenant's. */
-function numbersIn(value: unknown, out: number[] = []): number[] {
-  if (typeof value === 'number') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) numbersIn(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) numbersIn(v, out);
-  return out;
-}
 
 /** Issue 20: a tenant reads no host-chosen real siov PASID unless its fd exposed it; the operator reads the full events. */
 describe('tenant copies of events (REST and gRPC)', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { redactForTenant, type EventEnvelope, type HostEvent } from '../../src/model';
 import { exportFd } from '../../src/domain';
 import { SIOV, TestHost, VF1 } from '../support/domain-host';
+import { numbersIn } from '../support/json-numbers';
 
 const B_VF = { rid: '0000:af:00.1', kind: 'vf' as const, pasidBits: 20 };
 const B_SIOV = { rid: '0000:d8:00.0', kind: 'siov' as const, pasidBits: 20 };
@@ -11,12 +12,6 @@ function envelope(event: HostEvent): EventEnvelope {
   return { eventId: 'e', hostId: 'h', version: 1, type: event.type, schemaVersion: 1, occurredAt: '', actor: 'operator', commandId: 'c', correlationId: 'c', data: event.data, prevHash: '', hash: '' } as EventEnvelope;
 }
 
-function numbersIn(value: unknown, out: number[] = []): number[] {
-  if (typeof value === 'number') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) numbersIn(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) numbersIn(v, out);
-  return out;
-}
 
 function busy(h: TestHost, rid: string): void {
   h.run({ type: 'CreateFd', fdId: 'fd-busy', tenantId: 't9', vmId: 'vm-busy' });
