@@ -7,7 +7,6 @@ import { numbersIn } from '../support/json-numbers';
 const VF = '0000:3b:00.1';
 const SIOV = '0000:5e:00.0';
 
-
 /** Issue 20: a tenant reads no host-chosen real siov PASID unless its fd exposed it; the operator reads the full events. */
 describe('tenant copies of events (REST and gRPC)', () => {
   const suite = useTestApp();
