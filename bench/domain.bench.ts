@@ -2,12 +2,15 @@
  * Domain benchmarks (npm run bench:domain; needs --expose-gc). Prints figures, then one JSON
  * line last: allocator speed against a naive allocator, its cost when full versus empty,
  * hardware replay speed of a 1,000,000-event log, the heap of a host holding 1M PASIDs
- * (emulated hardware; the whole decider state beside it) and its snapshot load time.
+ * (emulated hardware; the whole decider state beside it) and its snapshot load time, and the
+ * heap of a small host (4 and 10 PASIDs).
  */
+import { evolve } from '../src/domain';
 import type { HostEvent } from '../src/model';
 import { HostHardware, PasidAllocator, replayHardware } from '../src/hardware';
+import { fleetHost, standingFdId } from './support/fleet-populate';
 import { HostDriver, vfRid } from './support/host-driver';
-import { deserializeHostState, serializeHostState, type HostState } from '../src/composition/host-state';
+import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../src/composition/host-state';
 
 const SPACE = 1 << 20;
 
@@ -210,7 +213,36 @@ function host1MPasids(): { hardware: number; state: number; pasids: number; load
   return { hardware, state: stateMB, pasids, loadSeconds, hashSeconds };
 }
 
+/**
+ * The heap of one small host, as 2,000 of them in one process show it (heap with them alive
+ * minus heap once dropped, divided): one SIOV device and one VM fd holding `pasids` global
+ * PASIDs, each with its device attached and its entry programmed. Decider state (what an API
+ * process caches) and emulated hardware alone (what a projector caches).
+ */
+function smallHostKB(pasids: number): { state: number; hardware: number } {
+  const hosts = 2000;
+  const logs = Array.from({ length: hosts }, (_, i) => JSON.parse(JSON.stringify(fleetHost(`small-${i}`, standingFdId(i), 't-small', pasids))) as HostEvent[]);
+  const base = heapMB();
+  let states: HostState[] | undefined = logs.map((log) => {
+    const state = initialHostState();
+    for (const event of log) evolve(state, event);
+    return state;
+  });
+  const withStates = heapMB();
+  let hardware: HostHardware[] | undefined = states.map((s) => s.hw);
+  states = undefined;
+  const withHardware = heapMB();
+  const perHostKB = (mb: number) => Number((((mb - base) * 1024) / hosts).toFixed(1));
+  const result = { state: perHostKB(withStates), hardware: perHostKB(withHardware) };
+  hardware = undefined;
+  return result;
+}
+
 function main(): void {
+  const small = smallHostKB(4);
+  const fleetSized = smallHostKB(10);
+  console.log(`heap: a host with 4 PASIDs: decider state ${small.state} KB, hardware alone ${small.hardware} KB; with 10 PASIDs (bench:fleet's hosts): ${fleetSized.state} KB, ${fleetSized.hardware} KB`);
+
   const order = shuffled(SPACE - 1, 42);
   const { fast, naive } = allocatorThroughput(order);
   console.log(`allocator: fill 2^20-1 then free in random order: ${(fast / 1e6).toFixed(2)} M ops/s (naive Set-based: ${(naive / 1e6).toFixed(2)} M ops/s, ${(fast / naive).toFixed(1)}x)`);
@@ -266,6 +298,8 @@ function main(): void {
       allocatorFullToEmptyRatio: Number((high / low).toFixed(3)),
       replayEventsPerSec: Math.round(replayRate),
       heapMBFor1MPasids: Number(big.state.toFixed(1)),
+      heapKBPerHostWith4Pasids: small.state,
+      heapKBPerHostWith4PasidsHardwareOnly: small.hardware,
       heapMBFor1MPasidsHardwareOnly: Number(big.hardware.toFixed(1)),
       snapshotLoadMsFor1MEvents: Number((loadSeconds * 1000).toFixed(1)),
       snapshotLoadMsFor1MPasids: Math.round(big.loadSeconds * 1000),

@@ -5,7 +5,9 @@
  * measures, per command, the time from its acknowledgment to its event stored in the
  * hardware projection: commit, outbox, relay, Kafka, consumer group, projector. Beside it,
  * in the same run and on the same cluster, a raw kafkajs produce -> consume of the same
- * number of messages: what the cluster carries without our path around it.
+ * number of messages: what the cluster carries without our path around it. A watch of every
+ * event (the operator's, GET /v1/events/watch's subscription, read in process) is open during
+ * the load: its lag from each event's commit to its delivery is reported too (p50/p99).
  * Prints figures, then one JSON line last.
  *
  * Environment: KAFKA_BENCH_RATE (commands/s, default 1000), KAFKA_BENCH_SECONDS (default 30),
@@ -21,12 +23,15 @@ import { VerifyHostQuery } from '../src/application/messages';
 import { OPERATOR } from '../src/application/principal';
 import type { RequestMeta } from '../src/application/request-meta';
 import { TenantCreator } from '../src/application/tenant-creator';
+import { WatchEventsQuery } from '../src/application/watch/watch-events.handler';
+import type { WatchSubscription } from '../src/application/watch/watch-subscription';
 import { loadConfig } from '../src/config';
 import type { HostCommand } from '../src/model/commands';
 import { HardwareProjector } from '../src/projections/hardware.projector';
 import { hostEventChain } from '../test/support/kafka-envelopes';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
+import { watchLagMs } from './support/watch-lag';
 
 const RATE = Number(process.env.KAFKA_BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.KAFKA_BENCH_SECONDS ?? 30);
@@ -98,7 +103,7 @@ class HostLoad {
   }
 }
 
-async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ lags: number[]; outboxMsgsPerSec: number; offeredPerSec: number }> {
+async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ lags: number[]; watchLags: number[]; outboxMsgsPerSec: number; offeredPerSec: number }> {
   const config = loadConfig({
     PORT: '0',
     GRPC_PORT: '0',
@@ -114,12 +119,22 @@ async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ l
     started = await startApp(config);
     const runner = started.app.get(HostCommandRunner);
     const projector = started.app.get(HardwareProjector);
+    const queries = started.app.get(QueryBus);
     const { tenantId } = (await started.app.get(TenantCreator).create('bench', { maxFds: 1000, maxHostPasids: 100_000 }, meta())) as { tenantId: string };
     const hosts = Array.from({ length: HOSTS }, (_, i) => new HostLoad(runner, `bench-host-${i}`, randomUUID()));
     for (const host of hosts) await host.setUp(tenantId);
     // Warm-up: the consumer has joined its group and projected the set-up before timing starts.
     await Promise.all(hosts.map((h) => projector.waitFor(h.hostId, h.head, 120_000)));
     console.log(`set up ${HOSTS} hosts; offering ${RATE} commands/s for ${SECONDS} s`);
+    const watch = await queries.execute<WatchEventsQuery, WatchSubscription>(new WatchEventsQuery(OPERATOR, {}));
+    const watchLags: number[] = [];
+    const watching = (async () => {
+      for await (const item of watch) {
+        if (item.kind === 'end') throw new Error(`the watch ended: ${item.message}`);
+        watchLags.push(watchLagMs(item.envelope));
+        if (watchLags.length === TOTAL) return;
+      }
+    })();
 
     const lags: number[] = [];
     const applied: Array<Promise<void>> = [];
@@ -150,14 +165,14 @@ async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ l
     const offeredPerSec = TOTAL / ((performance.now() - startedAt) / 1000);
     await Promise.all(applied);
     const outboxMsgsPerSec = TOTAL / ((lastAppliedAt - startedAt) / 1000);
+    await watching;
 
     // Every host's projection is the replay of its stored stream, at the version the load counted.
-    const queries = started.app.get(QueryBus);
     for (const host of hosts) {
       const verify = await queries.execute(new VerifyHostQuery(OPERATOR, host.hostId));
       if (!verify.ok || verify.version !== host.head) throw new Error(`${host.hostId}: verify ${JSON.stringify(verify)} at head ${host.head}`);
     }
-    return { lags, outboxMsgsPerSec, offeredPerSec };
+    return { lags, watchLags, outboxMsgsPerSec, offeredPerSec };
   } finally {
     await started?.close();
   }
@@ -205,16 +220,20 @@ async function main(): Promise<void> {
   const mock = await startKafkaMock();
   const db = await createTestDatabase('ioasid_bench_kafka');
   try {
-    const { lags, outboxMsgsPerSec, offeredPerSec } = await throughTheService(mock, db);
+    const { lags, watchLags, outboxMsgsPerSec, offeredPerSec } = await throughTheService(mock, db);
+    const watchSorted = watchLags.slice().sort((a, b) => a - b);
+    const watchLagP50Ms = round(percentile(watchSorted, 50));
+    const watchLagP99Ms = round(percentile(watchSorted, 99));
     const sorted = lags.slice().sort((a, b) => a - b);
     const lagP50Ms = round(percentile(sorted, 50));
     const lagP99Ms = round(percentile(sorted, 99));
     console.log(`commands acknowledged: ${lags.length} at ${round(offeredPerSec)}/s offered`);
     console.log(`ack -> projected lag: p50 ${lagP50Ms} ms, p90 ${round(percentile(sorted, 90))} ms, p99 ${lagP99Ms} ms, max ${round(sorted[sorted.length - 1])} ms`);
     console.log(`events through outbox, Kafka and projector: ${round(outboxMsgsPerSec)}/s`);
+    console.log(`commit -> watch delivery lag: p50 ${watchLagP50Ms} ms, p99 ${watchLagP99Ms} ms (${watchLags.length} events)`);
     const rawKafkaMsgsPerSec = round(await rawKafka(mock, TOTAL));
     console.log(`raw kafkajs produce -> consume of ${TOTAL} messages: ${rawKafkaMsgsPerSec}/s`);
-    console.log(JSON.stringify({ lagP50Ms, lagP99Ms, rawKafkaMsgsPerSec, outboxMsgsPerSec: round(outboxMsgsPerSec) }));
+    console.log(JSON.stringify({ lagP50Ms, lagP99Ms, rawKafkaMsgsPerSec, outboxMsgsPerSec: round(outboxMsgsPerSec), watchLagP50Ms, watchLagP99Ms }));
   } finally {
     await db.drop();
     await mock.stop();

@@ -11,10 +11,12 @@
  * Emmett) runs in one load-generator child process (support/service-load-process.ts), so the
  * service's event loop serves requests only. Prints a table (with the service process's own
  * CPU time per command, which the machine's other work inflates far less than latency), then
- * one JSON line last (at 64 clients).
+ * one JSON line last (at 64 clients). While the service is measured, SERVICE_BENCH_WATCHERS
+ * watches (SSE, one per host) are open in the load generator; each event's lag from its commit
+ * to its delivery is reported (p50/p99). Set it to 0 for the same run without watches.
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
- * (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
+ * (default 100), SERVICE_BENCH_WATCHERS (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
  */
 import { startApp } from '../src/app.factory';
 import { loadConfig } from '../src/config';
@@ -24,6 +26,7 @@ import { percentile, perSec, type Measurement } from './support/service-measure'
 
 const SECONDS = Number(process.env.SERVICE_BENCH_SECONDS ?? 8);
 const HOSTS = Number(process.env.SERVICE_BENCH_HOSTS ?? 100);
+const WATCHERS = Number(process.env.SERVICE_BENCH_WATCHERS ?? 100);
 const LEVELS = [1, 16, 64];
 const OPERATOR_TOKEN = 'bench-operator-token';
 
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
       for (const clients of LEVELS) {
         // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
         const cpuBefore = process.cpuUsage();
-        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS });
+        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS, watchers: WATCHERS });
         const cpu = process.cpuUsage(cpuBefore);
         rows.push({
           clients,
@@ -59,11 +62,22 @@ async function main(): Promise<void> {
     load.close();
     await db.drop();
   }
-  console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, PostgreSQL`);
-  console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s');
+  console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, ${WATCHERS} open watches, PostgreSQL`);
+  console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s  watch lag p50 ms  p99 ms');
   for (const { clients, service, serverCpuUs, rawPg, emmett } of rows) {
-    const cells = [clients, round(perSec(service)), round(percentile(service.latencies, 50), 2), round(percentile(service.latencies, 99), 2), Math.round(serverCpuUs), round(perSec(rawPg)), round(perSec(emmett))];
-    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17][i])).join(' '));
+    const lags = service.watchLags ?? [];
+    const cells = [
+      clients,
+      round(perSec(service)),
+      round(percentile(service.latencies, 50), 2),
+      round(percentile(service.latencies, 99), 2),
+      Math.round(serverCpuUs),
+      round(perSec(rawPg)),
+      round(perSec(emmett)),
+      lags.length ? round(percentile(lags, 50), 1) : '-',
+      lags.length ? round(percentile(lags, 99), 1) : '-',
+    ];
+    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17, 17, 7][i])).join(' '));
   }
   const at64 = rows.find((r) => r.clients === 64)!;
   console.log(
@@ -74,6 +88,9 @@ async function main(): Promise<void> {
       rawPgAppendsPerSec: round(perSec(at64.rawPg)),
       emmettAppendsPerSec: round(perSec(at64.emmett)),
       ratioVsEmmett: round(perSec(at64.service) / perSec(at64.emmett), 2),
+      ...(at64.service.watchLags?.length
+        ? { watchers: WATCHERS, watchLagP50Ms: round(percentile(at64.service.watchLags, 50), 1), watchLagP99Ms: round(percentile(at64.service.watchLags, 99), 1) }
+        : {}),
     }),
   );
 }

@@ -11,7 +11,8 @@ import { AppModule } from './app.module';
 import { serveConsole } from './console/serve-console';
 import type { AppConfig } from './config';
 import { accessLog } from './observability/access-log';
-import { grpcDrain, httpDrain, type Drainable } from './observability/drain';
+import { EventFeed } from './application/watch/event-feed';
+import { grpcDrain, httpDrain, watchDrain, type Drainable } from './observability/drain';
 import { createLogger } from './observability/logger';
 
 export interface StartedApp {
@@ -51,7 +52,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
 export async function startApp(config: AppConfig, logger?: LoggerService): Promise<StartedApp> {
   const app = await createApp(config, logger);
   const grpc = config.role === 'projector' ? undefined : connectGrpc(app, config.grpcPort);
-  const drain = [httpDrain(app.getHttpServer())];
+  // Open watches end first (their clients resume elsewhere): a stream would otherwise hold its server open to the deadline.
+  const drain = [watchDrain(app.get(EventFeed)), httpDrain(app.getHttpServer())];
   await app.listen(config.port);
   // After listen: the app is initialized (database open) before the first gRPC call can arrive.
   if (grpc) {

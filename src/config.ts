@@ -45,7 +45,19 @@ export interface AppConfig {
    * to a live replica and are left alone. Optional (60000); 0 settles every orphan at once.
    */
   migrationStaleMs?: number;
+  /**
+   * HOST_CACHE_MB: what this process may keep of hosts in memory (decider states, projected
+   * hardware), by an estimate of each host's size; the least recently used host is evicted
+   * and reloaded from its snapshot when next needed. Optional (DEFAULT_HOST_CACHE_MB).
+   */
+  hostCacheMb?: number;
 }
+
+/**
+ * Leaves a process with the default cache under 512 MB of RSS: about 150 MB without hosts, and
+ * the heap of the hosts held plus the garbage the collector has not taken yet.
+ */
+export const DEFAULT_HOST_CACHE_MB = 192;
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -76,8 +88,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: logLevel(env.LOG_LEVEL),
     snapshotEvery: positiveInt(env, 'SNAPSHOT_EVERY', 1000),
     migrationStaleMs: wholeNumber(env, 'MIGRATION_STALE_MS', 60_000),
+    hostCacheMb: positiveInt(env, 'HOST_CACHE_MB', DEFAULT_HOST_CACHE_MB),
   };
 }
+
+/**
+ * The bytes of HOST_CACHE_MB one cache may use. A process with both roles holds decider
+ * states and projected hardware: each side gets half, so the process stays within the bound.
+ */
+export function hostCacheBytes(config: Partial<Pick<AppConfig, 'hostCacheMb' | 'role'>>, cache: HostCache): number {
+  const mb = config.hostCacheMb ?? DEFAULT_HOST_CACHE_MB;
+  const side = (config.role === 'all' ? mb / 2 : mb) * 1024 * 1024;
+  return Math.floor(side * HOST_CACHE_SHARES[cache]);
+}
+
+/** The caches of HOST_CACHE_MB, and their share of their process side's half (API or projector). */
+export type HostCache = 'decider states' | 'fd locations' | 'projected hardware';
+const HOST_CACHE_SHARES: Record<HostCache, number> = { 'decider states': 15 / 16, 'fd locations': 1 / 16, 'projected hardware': 1 };
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v && v.trim() !== '' ? v.trim() : undefined;

@@ -4,7 +4,7 @@ import type { Measurement } from './service-measure';
 
 export type LoadRequest =
   | { kind: 'setup'; httpUrl: string; operatorToken: string; hosts: number; maxClients: number }
-  | { kind: 'service'; clients: number; seconds: number }
+  | { kind: 'service'; clients: number; seconds: number; watchers: number }
   | { kind: 'rawPg' | 'emmett'; databaseUrl: string; clients: number; seconds: number };
 
 export type LoadReply = { measurement?: Measurement; error?: string };

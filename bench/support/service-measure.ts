@@ -6,6 +6,8 @@ export interface Measurement {
   seconds: number;
   /** Per-operation latencies in ms (service only). */
   latencies: number[];
+  /** Commit-to-delivery lag of each event delivered to the open watches, in ms (service with watchers only). */
+  watchLags?: number[];
 }
 
 export const perSec = (m: Measurement): number => m.ops / m.seconds;

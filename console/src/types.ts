@@ -1,13 +1,6 @@
-// The shapes of the REST answers the console reads (docs/API.md).
-
-export interface HostView {
-  hostId: string;
-  pasidBits: number;
-  enqcmd: boolean;
-  nestedPasidTable: boolean;
-  devices: Array<{ rid: string; kind: 'vf' | 'siov'; pasidBits: number }>;
-  version: number;
-}
+// The shapes of the REST answers the console reads (docs/API.md). The host and fd views are the
+// server's own declarations (src/model imports nothing, so the browser build can read its types).
+export type { FdView, HostView, IoasidView } from '../../src/model/views';
 
 export type Origin = 'local' | 'global' | 'real';
 
@@ -65,30 +58,6 @@ export interface EventEnvelope {
 export interface EventPage {
   events: EventEnvelope[];
   nextPageToken?: string;
-}
-
-export interface IoasidView {
-  ioasid: number;
-  pasid?: number;
-  globalPasid?: number;
-  pgtableGpa?: string;
-  pasidTableGpa?: string;
-  attachments: Array<{ rid: string; enqcmd: boolean; mdevId?: string }>;
-}
-
-export interface FdView {
-  fdId: string;
-  tenantId: string;
-  hostId: string;
-  vmId: string;
-  hwidMode: 'local' | 'global' | null;
-  globalMin: number | null;
-  migratable: boolean;
-  migratableReason?: string;
-  migratingTo?: string;
-  ioasids: IoasidView[];
-  kvmMappings: Array<{ guestPasid: number; hostPasid: number }>;
-  version: number;
 }
 
 export interface MigrationRecord {

@@ -17,6 +17,8 @@ export interface CallFacts {
   correlationId: string;
   /** The raw `Idempotency-Key` header or metadata value, if any. */
   idempotencyKey?: unknown;
+  /** If-Match (REST) or `expectedVersion` (gRPC): the fd version the write is conditional on. */
+  expectedFdVersion?: number;
   context?: RequestContext;
 }
 
@@ -29,6 +31,7 @@ export function buildRequestMeta(call: CallFacts): RequestMeta {
     correlationId: call.correlationId,
     // Only a request with a key is ever compared with another: the others skip the fingerprint.
     ...(key === undefined ? {} : { idempotency: { key, fingerprint: hash('sha256', `${call.operation}\n${canonicalJson(call.payload)}`) } }),
+    ...(call.expectedFdVersion === undefined ? {} : { expectedFdVersion: call.expectedFdVersion }),
     ...(call.context ? { context: call.context } : {}),
   };
 }

@@ -1,28 +1,38 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, hostCacheBytes, type AppConfig } from '../config';
 import { eventOf, type EventEnvelope } from '../model/envelope';
 import { DomainError } from '../model/errors';
 import { EventStore } from '../store/event-store';
 import { FdDirectory, fdDirectoryChanges, type FdLocation } from '../store/fd-directory';
 
-/** Fd locations kept in memory: an fd never changes host or tenant (a migration makes a new fd), so a hit is never stale. */
-const MAX_CACHED = 100_000;
-
 type CachedLocation = Pick<FdLocation, 'fdId' | 'hostId' | 'tenantId'>;
 
+/** Heap bytes of a cached location: the map entry and object, and its three strings. */
+function locationBytes(l: CachedLocation): number {
+  return 160 + 2 * (l.fdId.length + l.hostId.length + l.tenantId.length);
+}
+
 /**
+ * Fd locations are kept in memory (the least recently used go first, within their share of
+ * HOST_CACHE_MB): an fd never changes host or tenant (a migration makes a new fd), so a hit is
+ * never stale.
+ *
  * Finds the host and owner of an fd for fd-scoped commands and reads, hiding other tenants' fds.
  * Fds this process opens are cached as they commit, so the command right after a create
  * (the next in every fd's life) needs no directory read.
  */
 @Injectable()
 export class FdLocations implements OnModuleDestroy {
-  private readonly cache = new Map<string, CachedLocation>();
+  private readonly cache: LRUCache<string, CachedLocation>;
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly directory: FdDirectory,
     events: EventStore,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.cache = new LRUCache({ maxSize: hostCacheBytes(config, 'fd locations'), sizeCalculation: locationBytes });
     this.unsubscribe = events.onCommit((envelopes) => this.learn(envelopes));
   }
 
@@ -55,7 +65,6 @@ export class FdLocations implements OnModuleDestroy {
   }
 
   private remember(location: CachedLocation): void {
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(location.fdId, location);
   }
 }

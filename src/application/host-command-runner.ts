@@ -7,6 +7,8 @@ import { addToContext } from '../observability/request-context';
 import { IdempotencyKeyTaken } from '../store/append-request';
 import { EventStore } from '../store/event-store';
 import { CommandTargets, type CommandTarget } from './command-target';
+import { decideAtHead } from './decide-at-head';
+import { FdPreconditions } from './fd-precondition';
 import { HostStates } from './host-states';
 import { IdempotentAnswers, actorOf } from './idempotent-answers';
 import type { RequestMeta } from './request-meta';
@@ -31,6 +33,7 @@ export class HostCommandRunner {
     private readonly events: EventStore,
     private readonly quotas: TenantQuotas,
     private readonly answers: IdempotentAnswers,
+    private readonly preconditions: FdPreconditions,
   ) {}
 
   /**
@@ -59,9 +62,11 @@ export class HostCommandRunner {
     if (previous) return previous.body;
 
     for (let attempt = 0; ; attempt++) {
-      const state = await this.states.cached(target.hostId);
+      const { state, events } = await decideAtHead(this.states, target.hostId, async (at) => {
+        await this.preconditions.check(target.hostId, command, meta.expectedFdVersion, at.version);
+        return decide(command, at, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
+      });
       const versionBefore = state.version;
-      const events = decide(command, state, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
       // evolve mutates the cached state: from here until the commit, a failure must discard it.
       try {
         const stateAfter = evolveAll(state, events);

@@ -1,23 +1,39 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, hostCacheBytes, type AppConfig } from '../config';
+import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../composition/host-state';
 import { evolveAll } from '../domain';
 import { eventOf } from '../model/envelope';
 import { EventStore } from '../store/event-store';
 import { SnapshotStore } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';
-import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../composition/host-state';
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
 
+/** Heap bytes of the fd model beside the hardware (measured as in hardware/footprint.ts). */
+const FD_MODEL_BYTES = 2048;
+const IOASID_DETAILS_BYTES = 300;
+const LOCAL_PASID_BYTES = 60;
+
+/** The approximate heap of a decider state: its hardware plus the fd model. */
+export function hostStateBytes(state: HostState): number {
+  let bytes = state.hw.approximateBytes();
+  for (const fd of state.fds.values()) bytes += FD_MODEL_BYTES + fd.ioasids.details.size * IOASID_DETAILS_BYTES + fd.ioasidsByPasid.size * LOCAL_PASID_BYTES;
+  return bytes;
+}
+
 /**
- * The decider state of each host, cached in this process. A host's state is only touched
- * under its lock (`exclusive`): commands of one host are decided one at a time, and a
- * reader never sees events that a command evolved but has not committed yet.
+ * The decider state of hosts, cached in this process within HOST_CACHE_MB: the least recently
+ * used host is evicted and, when next needed, loaded again from its snapshot and the events
+ * after it. A host's state is only touched under its lock (`exclusive`): commands of one host
+ * are decided one at a time, and a reader never sees events that a command evolved but has not
+ * committed yet. Evicting at any moment is safe: a command in flight keeps its own reference
+ * and puts the state back when it commits.
  */
 @Injectable()
 export class HostStates implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HostStates.name);
-  private readonly cache = new Map<string, HostState>();
+  private readonly cache: LRUCache<string, HostState>;
   private readonly locks = new KeyedMutex();
   private readonly snapshotWrites = new Set<Promise<void>>();
   private readonly snapshotEvery: number;
@@ -28,6 +44,12 @@ export class HostStates implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.snapshotEvery = config.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    this.cache = new LRUCache({ maxSize: hostCacheBytes(config, 'decider states'), sizeCalculation: hostStateBytes });
+  }
+
+  /** Hosts held in memory and their estimated bytes (metrics, tests). */
+  get cacheUsage(): { hosts: number; bytes: number } {
+    return { hosts: this.cache.size, bytes: this.cache.calculatedSize };
   }
 
   /** Runs `task` alone for this host. Every other method below expects to be called from inside it. */
@@ -55,6 +77,8 @@ export class HostStates implements BeforeApplicationShutdown {
       this.discard(hostId);
       throw e;
     }
+    // Measured again: another replica's events may have grown it.
+    this.cache.set(hostId, cached);
     return cached;
   }
 

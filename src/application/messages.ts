@@ -1,4 +1,5 @@
 import type { Principal } from './principal';
+import type { PageRequest } from './queries/list-page';
 
 /**
  * The reads, as CQRS queries: one class per read, one handler each (src/application/queries).
@@ -6,9 +7,12 @@ import type { Principal } from './principal';
  * FdMigrator), which the migration process uses too.
  */
 
-/** Every registered host: HostView[] (capabilities and devices, no owners). */
+/** A page of the registered hosts in host id order: {hosts: HostView[] (capabilities and devices, no owners), nextPageToken?}. */
 export class ListHostsQuery {
-  constructor(readonly principal: Principal) {}
+  constructor(
+    readonly principal: Principal,
+    readonly page: PageRequest = {},
+  ) {}
 }
 /** One host's HostView; NOT_FOUND when it is not registered. */
 export class GetHostQuery {
@@ -18,9 +22,13 @@ export class GetHostQuery {
 export class GetFdQuery {
   constructor(readonly principal: Principal, readonly fdId: string) {}
 }
-/** The open fds the principal may see (a tenant: its own), optionally on one host: FdView[]. */
+/** A page of the open fds the principal may see (a tenant: its own), optionally on one host: {fds: FdView[], nextPageToken?}. */
 export class ListFdsQuery {
-  constructor(readonly principal: Principal, readonly hostId?: string) {}
+  constructor(
+    readonly principal: Principal,
+    readonly hostId?: string,
+    readonly page: PageRequest = {},
+  ) {}
 }
 /** The hardware view of API.md, now or as of `version`. Operator only. */
 export class GetHardwareQuery {

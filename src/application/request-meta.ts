@@ -10,6 +10,8 @@ export interface RequestMeta {
   correlationId: string;
   /** Present when the request has an `Idempotency-Key`. */
   idempotency?: IdempotencyKey;
+  /** If-Match (gRPC `expectedVersion`): the fd version the caller saw; the write is PRECONDITION_FAILED if the fd changed since. */
+  expectedFdVersion?: number;
   /** The request's log context: the handler adds the command and host it resolves. */
   context?: RequestContext;
 }

@@ -3,6 +3,7 @@ import type { PasidEntry, Rid, RidContext } from '../model/values';
 import { applyEvent } from './apply-event';
 import { HardwareFault } from './fault';
 import { hardwareHash } from './canonical-form';
+import { hardwareFootprint } from './footprint';
 import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
 import { emptyHwState, fromSnapshot, toSnapshot, type LoadableHardwareSnapshot, type HardwareSnapshot } from './snapshot';
@@ -59,6 +60,11 @@ export class HostHardware {
 
   pasidsInUse(): number {
     return this.s.space?.allocator.used ?? 0;
+  }
+
+  /** Approximate heap bytes of this hardware (what a host cache counts); grows with what the host holds. */
+  approximateBytes(): number {
+    return hardwareFootprint(this.s);
   }
 
   toSnapshot(): HardwareSnapshot {

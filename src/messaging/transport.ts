@@ -14,6 +14,11 @@ export interface EventTransport {
    */
   subscribe(handler: (events: EventEnvelope[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Kafka: calls `listener` after each rebalance that took partitions from this consumer, with
+   * whether a host's events still come here; absent: every host's events always do.
+   */
+  onPartitionsRevoked?(listener: (owned: (hostId: string) => boolean) => void): void;
   /** Connectivity for /readyz and metrics (Kafka: producer connected and publishing, consumer in its group); absent: always fine. */
   health?(): TransportHealth;
   /**

@@ -53,6 +53,15 @@ export function grpcDrain(server: GrpcServer): Drainable {
   };
 }
 
+/** Ends every open watch (SSE, gRPC stream) so that the servers' drains can complete. */
+export function watchDrain(watches: { endAll(): void }): Drainable {
+  return {
+    name: 'watches',
+    drain: async () => watches.endAll(),
+    forceClose: () => watches.endAll(),
+  };
+}
+
 function lastOnConnection(res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('Connection', 'close');
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { setImmediate } from 'node:timers/promises';
+import { APP_CONFIG, hostCacheBytes, type AppConfig } from '../config';
 import { eventOf, type EventEnvelope } from '../model/envelope';
 import { HostHardware } from '../hardware';
 import { EVENT_TRANSPORT, type EventTransport } from '../messaging/transport';
@@ -17,6 +19,19 @@ export const PROJECTION_SNAPSHOT_EVERY = 1000;
 /** Without a save for this long the projector counts as idle and snapshots every host behind its checkpoint. */
 const IDLE_SNAPSHOT_MS = 1000;
 const YIELD_EVERY_HOSTS = 8;
+/** Heap bytes of a cached host beside its hardware (the entry, its cache slot and gauge series). */
+const ENTRY_BYTES = 512;
+
+/** What the projector holds of one host. */
+interface ProjectedHost {
+  hw: HostHardware;
+  /** Checkpoint stored: the in-memory hardware may be ahead after a failed save. */
+  stored: number;
+  /** Version of the stored snapshot (0: none). */
+  snapshotted: number;
+  /** The hardware refused the stream: projecting the host stops (verify shows why). */
+  faulted: boolean;
+}
 
 /**
  * Applies delivered events to each host's emulated hardware and stores the checkpoint of every
@@ -25,19 +40,19 @@ const YIELD_EVERY_HOSTS = 8;
  * Deliveries are at least once: versions already applied are dropped, and a gap is filled from
  * the store before going on. At start it catches up every host from the store, so events
  * published while it was down are not lost. All work runs one task at a time, in order.
+ *
+ * Hosts are held within HOST_CACHE_MB: the least recently projected host is evicted (once its
+ * checkpoint is stored) and loaded again from its stored snapshot when its next events come.
+ * With Kafka, a rebalance that takes partitions away drops their hosts at once.
  */
 @Injectable()
 export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HardwareProjector.name);
-  private readonly hosts = new Map<string, HostHardware>();
-  /** Checkpoint stored per host: the in-memory hardware may be ahead after a failed save. */
-  private readonly stored = new Map<string, number>();
-  /** Version of each host's stored snapshot (0: none). */
-  private readonly snapshotted = new Map<string, number>();
-  /** Hosts applied past their stored checkpoint. */
+  private readonly hosts: LRUCache<string, ProjectedHost>;
+  /** Hosts applied past their stored checkpoint (within one task: every task ends saving them). */
   private readonly dirty = new Set<string>();
-  /** Hosts whose stream the hardware refused: projecting them stops (verify shows why). */
-  private readonly faulted = new Set<string>();
+  /** Dirty hosts the cache evicted before their checkpoint was stored: kept until it is. */
+  private readonly evictedDirty = new Map<string, ProjectedHost>();
   private readonly waiters = new ProjectionWaiters();
   private work: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -47,10 +62,29 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     private readonly events: EventStore,
     private readonly projection: HardwareProjectionStore,
-  ) {}
+    /** Optional for tools and tests that build a projector by hand: then the default bound. */
+    @Inject(APP_CONFIG) config: Partial<AppConfig> = {},
+  ) {
+    this.hosts = new LRUCache<string, ProjectedHost>({
+      maxSize: hostCacheBytes(config, 'projected hardware'),
+      sizeCalculation: (host) => host.hw.approximateBytes() + ENTRY_BYTES,
+      dispose: (host, hostId, reason) => {
+        if (reason !== 'delete' && this.dirty.has(hostId)) this.evictedDirty.set(hostId, host);
+        pasidsInUse.remove({ host: hostId });
+      },
+    });
+  }
+
+  /** Hosts held in memory and their estimated bytes (tests, benchmarks). */
+  get cacheUsage(): { hosts: number; bytes: number } {
+    return { hosts: this.hosts.size, bytes: this.hosts.calculatedSize };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.transport.subscribe((events) => this.serially(() => this.project(events)));
+    this.transport.onPartitionsRevoked?.((owned) => {
+      this.serially(async () => this.dropUnowned(owned)).catch((e: unknown) => this.logger.warn(`dropping revoked hosts failed: ${message(e)}`));
+    });
     this.serially(() => this.catchUp()).catch((e: unknown) => this.logger.warn(`catch-up failed, relying on deliveries: ${message(e)}`));
   }
 
@@ -65,8 +99,17 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
 
   /** Resolves once this projector has stored `hostId` at `version` or later. */
   waitFor(hostId: string, version: number, timeoutMs = 30_000): Promise<void> {
-    if ((this.stored.get(hostId) ?? 0) >= version) return Promise.resolve();
-    return this.waiters.add(hostId, version, timeoutMs);
+    const held = this.hosts.peek(hostId);
+    if (held && held.stored >= version) return Promise.resolve();
+    const waiting = this.waiters.add(hostId, version, timeoutMs);
+    // A host not held here may have been stored before it was evicted (or by another projector).
+    if (!held) {
+      this.projection.checkpoint(hostId).then(
+        (checkpoint) => this.waiters.reached(hostId, checkpoint),
+        () => undefined,
+      );
+    }
+    return waiting;
   }
 
   /** Catches every host up with the store (start; tests). */
@@ -88,11 +131,11 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       else byHost.set(e.hostId, [e]);
     }
     for (const [hostId, hostEvents] of byHost) {
-      const hw = await this.hardwareOf(hostId);
+      const host = await this.hostOf(hostId);
       for (const envelope of hostEvents) {
-        if (envelope.version <= hw.version) continue;
-        if (envelope.version > hw.version + 1) await this.applyFromStore(hostId, hw, envelope.version - 1);
-        if (!this.apply(hostId, hw, envelope)) break;
+        if (envelope.version <= host.hw.version) continue;
+        if (envelope.version > host.hw.version + 1) await this.applyFromStore(hostId, host, envelope.version - 1);
+        if (!this.apply(hostId, host, envelope)) break;
       }
     }
     // Acknowledged only once stored: a redelivery after a crash finds the checkpoint.
@@ -111,58 +154,68 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   private async catchUp(): Promise<void> {
     for (const { hostId, head } of await this.projection.behind()) {
       if (this.stopped) return;
-      const hw = await this.hardwareOf(hostId);
-      await this.applyFromStore(hostId, hw, head);
+      await this.applyFromStore(hostId, await this.hostOf(hostId), head);
       await this.saveDirty();
     }
     await this.snapshotBehind();
   }
 
-  private async applyFromStore(hostId: string, hw: HostHardware, toVersion: number): Promise<void> {
-    if (this.faulted.has(hostId)) return;
-    for await (const batch of this.events.stream(hostId, { afterVersion: hw.version, toVersion })) {
-      for (const envelope of batch) if (!this.apply(hostId, hw, envelope)) return;
+  private async applyFromStore(hostId: string, host: ProjectedHost, toVersion: number): Promise<void> {
+    if (host.faulted) return;
+    for await (const batch of this.events.stream(hostId, { afterVersion: host.hw.version, toVersion })) {
+      for (const envelope of batch) if (!this.apply(hostId, host, envelope)) return;
     }
   }
 
   /** False when the host is (now) faulted: its later events are not applied. */
-  private apply(hostId: string, hw: HostHardware, envelope: EventEnvelope): boolean {
-    if (this.faulted.has(hostId)) return false;
+  private apply(hostId: string, host: ProjectedHost, envelope: EventEnvelope): boolean {
+    if (host.faulted) return false;
     try {
-      hw.apply(eventOf(envelope));
+      host.hw.apply(eventOf(envelope));
       this.dirty.add(hostId);
       return true;
     } catch (e) {
-      this.faulted.add(hostId);
+      host.faulted = true;
       this.logger.error(`host ${hostId}: the hardware refused event version ${envelope.version}; projection of this host stopped: ${message(e)}`);
       return false;
     }
   }
 
   /**
-   * The host's hardware: in memory, else from its stored snapshot, else empty. A snapshot may
-   * trail the checkpoint: the next delivery's gap is filled from the store as any other gap.
+   * The host: in memory, else from its stored snapshot, else empty. A snapshot may trail the
+   * checkpoint: the next delivery's gap is filled from the store as any other gap.
    */
-  private async hardwareOf(hostId: string): Promise<HostHardware> {
-    const known = this.hosts.get(hostId);
-    if (known) return known;
+  private async hostOf(hostId: string): Promise<ProjectedHost> {
+    const known = this.hosts.get(hostId) ?? this.evictedDirty.get(hostId);
+    if (known) {
+      this.hosts.set(hostId, known);
+      return known;
+    }
     const [row, checkpoint] = await Promise.all([this.projection.get(hostId), this.projection.checkpoint(hostId)]);
     const hw = row ? HostHardware.fromSnapshot(row.snapshot) : HostHardware.empty();
-    this.hosts.set(hostId, hw);
-    this.stored.set(hostId, checkpoint);
-    this.snapshotted.set(hostId, hw.version);
+    const host: ProjectedHost = { hw, stored: checkpoint, snapshotted: hw.version, faulted: false };
+    this.hosts.set(hostId, host);
     this.waiters.reached(hostId, checkpoint);
-    return hw;
+    return host;
+  }
+
+  /** After a rebalance: the hosts of partitions now consumed elsewhere are dropped (nothing is dirty between tasks). */
+  private dropUnowned(owned: (hostId: string) => boolean): void {
+    for (const hostId of [...this.hosts.keys()]) if (!owned(hostId)) this.hosts.delete(hostId);
   }
 
   /** Stores the checkpoint of every host applied past it, with a snapshot where one is due. */
   private async saveDirty(): Promise<void> {
-    const due = (hostId: string, hw: HostHardware) => {
-      const snapshotted = this.snapshotted.get(hostId) ?? 0;
-      return snapshotted === 0 || hw.version - snapshotted >= PROJECTION_SNAPSHOT_EVERY;
-    };
-    await this.save([...this.dirty].filter((hostId) => this.hostAt(hostId) > (this.stored.get(hostId) ?? 0)), due);
+    const due = (host: ProjectedHost) => host.snapshotted === 0 || host.hw.version - host.snapshotted >= PROJECTION_SNAPSHOT_EVERY;
+    const dirty = [...this.dirty].map((hostId) => [hostId, this.hosts.peek(hostId) ?? this.evictedDirty.get(hostId)!] as const);
+    await this.save(
+      dirty.filter(([, host]) => host.hw.version > host.stored),
+      due,
+    );
     this.dirty.clear();
+    this.evictedDirty.clear();
+    // Measured again now that they grew; may evict the least recently used (none is dirty now).
+    for (const [hostId, host] of dirty) if (this.hosts.has(hostId)) this.hosts.set(hostId, host);
   }
 
   /**
@@ -171,18 +224,16 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
    * must not go back.
    */
   private async snapshotBehind(): Promise<void> {
-    const behind = [...this.hosts.keys()].filter(
-      (hostId) => this.hostAt(hostId) > (this.snapshotted.get(hostId) ?? 0) && this.hostAt(hostId) >= (this.stored.get(hostId) ?? 0),
-    );
+    const behind = [...this.hosts.entries()].filter(([, host]) => host.hw.version > host.snapshotted && host.hw.version >= host.stored);
     await this.save(behind, () => true);
   }
 
-  private async save(hostIds: string[], snapshotDue: (hostId: string, hw: HostHardware) => boolean): Promise<void> {
+  private async save(hosts: ReadonlyArray<readonly [string, ProjectedHost]>, snapshotDue: (host: ProjectedHost) => boolean): Promise<void> {
     const checkpoints: HardwareCheckpoint[] = [];
     const snapshots: HardwareProjectionRow[] = [];
-    for (const hostId of hostIds) {
-      const hw = this.hosts.get(hostId)!;
-      if (!snapshotDue(hostId, hw)) {
+    for (const [hostId, host] of hosts) {
+      const hw = host.hw;
+      if (!snapshotDue(host)) {
         checkpoints.push({ hostId, version: hw.version });
         continue;
       }
@@ -194,17 +245,16 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       if (snapshots.length % YIELD_EVERY_HOSTS === 0) await setImmediate();
     }
     await this.projection.save(checkpoints, snapshots);
-    for (const row of snapshots) this.snapshotted.set(row.hostId, row.version);
+    const byId = new Map(hosts);
+    for (const row of snapshots) byId.get(row.hostId)!.snapshotted = row.version;
     for (const { hostId, version } of checkpoints) {
-      if (version <= (this.stored.get(hostId) ?? 0)) continue;
-      this.stored.set(hostId, version);
-      pasidsInUse.set({ host: hostId }, this.hosts.get(hostId)!.pasidsInUse());
+      const host = byId.get(hostId)!;
+      if (version <= host.stored) continue;
+      host.stored = version;
+      // The series of a host exists while it is held here (see the cache's dispose).
+      if (this.hosts.has(hostId)) pasidsInUse.set({ host: hostId }, host.hw.pasidsInUse());
       this.waiters.reached(hostId, version);
     }
-  }
-
-  private hostAt(hostId: string): number {
-    return this.hosts.get(hostId)?.version ?? 0;
   }
 }
 

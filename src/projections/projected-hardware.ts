@@ -9,16 +9,20 @@ import type { HardwareProjectionStore } from '../store/hardware-projection-store
  * The hardware projection of a host now, as stored by whichever process projects: the stored
  * snapshot when it is at the checkpoint, else the snapshot plus the stored events up to the
  * checkpoint, replayed by the shared replay code (the hash is then computed once, here, and not
- * by the projector per batch). Undefined before the projector has stored the host.
+ * by the projector per batch). With `atLeast` (a read that must see every acknowledged write:
+ * the host's head), the stored events are replayed up to that version when the checkpoint
+ * trails it. Undefined before the projector has stored the host.
  */
 export async function projectedHardware(
   hostId: string,
   projection: Pick<HardwareProjectionStore, 'get' | 'checkpoint'>,
   events: Pick<EventStore, 'read'>,
   replay: PostgresReplay,
+  atLeast = 0,
 ): Promise<HardwareView | undefined> {
-  const checkpoint = await projection.checkpoint(hostId);
-  if (checkpoint === 0) return undefined;
+  const stored = await projection.checkpoint(hostId);
+  if (stored === 0) return undefined;
+  const checkpoint = Math.max(stored, atLeast);
   const snapshot = await projection.get(hostId);
   // Read after the checkpoint: a snapshot stored meanwhile is newer still, and as much the projection.
   if (snapshot && snapshot.version >= checkpoint) return snapshot.view;

@@ -47,14 +47,18 @@ export class FdDirectory {
     return rows.length ? locationOf(rows[0]) : undefined;
   }
 
-  /** Open fds, optionally of one tenant and one host, in a stable order. */
-  async listOpen(filter: { tenantId?: string; hostId?: string }): Promise<FdLocation[]> {
+  /**
+   * Open fds, optionally of one tenant and one host, in (host id, fd id) order: after `after`
+   * when given, at most `limit` (all when absent).
+   */
+  async listOpen(filter: { tenantId?: string; hostId?: string; after?: { hostId: string; fdId: string }; limit?: number }): Promise<FdLocation[]> {
     const rows: FdRow[] = await storeCall(() =>
       this.dataSource.query(
         `SELECT fd_id, host_id, tenant_id, vm_id, open FROM fd_directory
           WHERE open AND ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR host_id = $2)
-          ORDER BY host_id, fd_id`,
-        [filter.tenantId ?? null, filter.hostId ?? null],
+            AND ($3::text IS NULL OR (host_id, fd_id) > ($3, $4::text))
+          ORDER BY host_id, fd_id LIMIT $5`,
+        [filter.tenantId ?? null, filter.hostId ?? null, filter.after?.hostId ?? null, filter.after?.fdId ?? null, filter.limit ?? null],
       ),
     );
     return rows.map(locationOf);

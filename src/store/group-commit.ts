@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { DomainError } from '../model/errors';
@@ -18,6 +19,8 @@ interface Pending {
 
 /** How many appends one batch takes at most: bounds statement size and lock time. */
 const MAX_BATCH = 256;
+/** Streams whose head this process remembers, the most recently appended (about 200 bytes each). */
+const MAX_CACHED_HEADS = 10_000;
 /** Deadlocks can only come from another replica's batch locking the same heads in another order. */
 const MAX_DEADLOCK_RETRIES = 3;
 
@@ -30,8 +33,8 @@ export class GroupCommitter {
   private readonly logger = new Logger(GroupCommitter.name);
   private queue: Pending[] = [];
   private running?: Promise<void>;
-  /** Head hash per stream, from this process's own commits: saves a read per append. */
-  private readonly heads = new Map<string, { version: number; hash: string }>();
+  /** Head hash per stream, from this process's own commits: saves a read per append (a miss costs that read). */
+  private readonly heads = new LRUCache<string, { version: number; hash: string }>({ max: MAX_CACHED_HEADS });
 
   constructor(
     private readonly dataSource: DataSource,

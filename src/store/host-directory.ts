@@ -15,9 +15,15 @@ export interface HostEntry {
 export class HostDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
-  async list(): Promise<HostEntry[]> {
+  /** Registered hosts in host id order: after `afterHostId` when given, at most `limit` (all when absent). */
+  async list(page: { afterHostId?: string; limit?: number } = {}): Promise<HostEntry[]> {
     const rows: HostRow[] = await storeCall(() =>
-      this.dataSource.query('SELECT host_id, version, spec FROM hosts WHERE spec IS NOT NULL ORDER BY host_id'),
+      this.dataSource.query(
+        `SELECT host_id, version, spec FROM hosts
+          WHERE spec IS NOT NULL AND ($1::text IS NULL OR host_id > $1)
+          ORDER BY host_id LIMIT $2`,
+        [page.afterHostId ?? null, page.limit ?? null],
+      ),
     );
     return rows.map(entryOf);
   }

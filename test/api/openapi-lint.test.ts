@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ERROR_STATUS } from '../../src/api/errors/error-table';
 import { OPERATIONS } from '../../src/api/operations/operation-table';
-import { errorCodesOf } from '../../src/api/operations/operation';
+import { errorCodesOf, headersOf } from '../../src/api/operations/operation';
 import { pgliteBackend, useTestApp } from '../support/app';
 import { fetchOpenApi, lintOpenApi } from '../support/openapi-lint';
 
@@ -28,7 +28,9 @@ describe('the OpenAPI document', () => {
       assert.ok(described.summary, `${op.id} has a summary`);
       const success = described.responses[String(op.rest.status)];
       assert.ok(success, `${op.id} documents its ${op.rest.status}`);
-      if (op.response) assert.ok(success.content['application/json'].schema.$ref, `${op.id} has its success schema`);
+      // A stream's success is Server-Sent Events, each event's data one item of the row's response.
+      const media = op.execution.kind === 'stream' ? 'text/event-stream' : 'application/json';
+      if (op.response) assert.ok(success.content[media].schema.$ref, `${op.id} has its success schema (${media})`);
       const codes = errorCodesOf(op);
       assert.deepEqual(described['x-error-codes'], codes);
       for (const code of codes) {
@@ -42,7 +44,9 @@ describe('the OpenAPI document', () => {
       assert.ok(headers.includes('x-correlation-id'), `${op.id} reads x-correlation-id`);
       const keyed = op.execution.kind === 'write' && op.execution.idempotencyKey;
       assert.equal(headers.includes('Idempotency-Key'), keyed, `${op.id} ${keyed ? 'reads' : 'ignores'} Idempotency-Key`);
-      assert.ok(success.headers['x-correlation-id'], `${op.id} answers x-correlation-id`);
+      assert.equal(headers.includes('If-Match'), op.conditional, `${op.id} ${op.conditional ? 'reads' : 'ignores'} If-Match`);
+      for (const header of headersOf(op).reads) assert.ok(headers.includes(header.name), `${op.id} reads ${header.name}`);
+      for (const header of headersOf(op).writes) assert.ok(success.headers[header.name], `${op.id} answers ${header.name}`);
       assert.notEqual(described.security?.length, 0, `${op.id} needs a bearer token`);
     }
     assert.equal(operations.length, OPERATIONS.length + 3, 'the table and the three probes, nothing else');

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createFd, createTenant, expectStatus, registerHost, TEST_OPERATOR_TOKEN, useTestApp, type ApiClient, type TenantHandle } from '../support/app';
 import { IoasidClient } from '../grpc/grpc-client';
 import { numbersIn } from '../support/json-numbers';
+import { SseStream } from '../support/sse-client';
 
 const VF = '0000:3b:00.1';
 const SIOV = '0000:5e:00.0';
@@ -65,6 +66,17 @@ describe('tenant copies of events (REST and gRPC)', () => {
 
     const page = await grpc.call('ListEvents', { hostId, fdId });
     for (const e of page.events) assert.ok(!numbersIn(JSON.parse(e.dataJson)).includes(realPasid), `gRPC ${e.type} shows the real PASID`);
+
+    // The watch (SSE) hands the tenant the same copies.
+    const watch = await SseStream.open(suite.app.url, `/v1/events/watch?hostId=${hostId}&fdId=${fdId}&afterVersion=0`, tenant.token);
+    try {
+      const watched: Array<{ type: string; data: unknown }> = [];
+      while (watched.length < full.length) watched.push(JSON.parse((await watch.nextEvent())!.data));
+      assert.deepEqual(watched.map((e) => e.type), full.map((e: { type: string }) => e.type));
+      assert.deepEqual(watched.map((e) => e.data), mine.map((e: { data: unknown }) => e.data));
+    } finally {
+      watch.close();
+    }
 
     // Exposing it (GET .../hwid) is the one way to learn it, and pins the fd.
     const hwid = await tenant.client.get(`${fd}/ioasids/1/hwid`);

@@ -107,7 +107,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       await registerHost(ctx, 'host-1');
       const host = await ctx.queries.execute(new GetHostQuery(tenant(tenantA), 'host-1'));
       assert.deepEqual(host, { hostId: 'host-1', pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF, { rid: '0000:5e:00.0', kind: 'siov', pasidBits: 20 }], version: 1 });
-      assert.deepEqual((await ctx.queries.execute(new ListHostsQuery(OPERATOR))).map((h: { hostId: string }) => h.hostId), ['host-1']);
+      assert.deepEqual((await ctx.queries.execute(new ListHostsQuery(OPERATOR))).hosts.map((h: { hostId: string }) => h.hostId), ['host-1']);
       await assert.rejects(ctx.queries.execute(new GetHostQuery(OPERATOR, 'nope')), isCode('NOT_FOUND'));
       await assert.rejects(registerHost(ctx, 'host-1'), isCode('ALREADY_EXISTS'));
     });
@@ -125,8 +125,8 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
       await assert.rejects(run(ctx, { type: 'AllocIoasid', fdId: 'fd-a1', actorTenantId: tenantB }, { principal: tenant(tenantB) }), isCode('NOT_FOUND'));
       await assert.rejects(run(ctx, { type: 'AllocIoasid', fdId: 'no-such-fd' }), isCode('NOT_FOUND'));
 
-      assert.deepEqual((await ctx.queries.execute(new ListFdsQuery(tenant(tenantA)))).map((f: FdView) => f.fdId), ['fd-a1']);
-      assert.deepEqual(await ctx.queries.execute(new ListFdsQuery(tenant(tenantB))), []);
+      assert.deepEqual((await ctx.queries.execute(new ListFdsQuery(tenant(tenantA)))).fds.map((f: FdView) => f.fdId), ['fd-a1']);
+      assert.deepEqual(await ctx.queries.execute(new ListFdsQuery(tenant(tenantB))), { fds: [] });
       const eventsOfB = await ctx.queries.execute(new ListEventsQuery(tenant(tenantB), { hostId: 'host-1' }));
       assert.deepEqual(eventsOfB.events, []);
       const eventsOfA = await ctx.queries.execute(new ListEventsQuery(tenant(tenantA), { hostId: 'host-1' }));
@@ -134,7 +134,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
 
       await run(ctx, { type: 'CloseFd', fdId: 'fd-a1', actorTenantId: tenantA }, { principal: tenant(tenantA) });
       await assert.rejects(ctx.queries.execute(new GetFdQuery(tenant(tenantA), 'fd-a1')), isCode('NOT_FOUND'));
-      assert.deepEqual(await ctx.queries.execute(new ListFdsQuery(OPERATOR, 'host-1')), []);
+      assert.deepEqual(await ctx.queries.execute(new ListFdsQuery(OPERATOR, 'host-1')), { fds: [] });
     });
 
     it('answers a repeated idempotent command from its record and appends nothing', async () => {

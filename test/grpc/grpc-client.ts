@@ -48,17 +48,37 @@ export class IoasidClient {
   }
 
   // Answers are untyped: tests read them as a client of the raw proto would.
-  call<T = any>(method: string, request: object = {}, options: CallOptions = {}): Promise<T> {
+  async call<T = any>(method: string, request: object = {}, options: CallOptions = {}): Promise<T> {
+    return (await this.callWithMetadata<T>(method, request, options)).response;
+  }
+
+  /** The answer and the initial metadata the server sent with it (GetFd's `etag`). */
+  callWithMetadata<T = any>(method: string, request: object = {}, options: CallOptions = {}): Promise<{ response: T; metadata: grpc.Metadata }> {
+    const fn = this.client[method];
+    if (typeof fn !== 'function') throw new Error(`no RPC ${method} in ioasid.v1.IoasidService`);
+    let initial = new grpc.Metadata();
+    return new Promise((resolve, reject) => {
+      const call = fn.call(this.client, request, this.metadataFor(options), (error, response) =>
+        error ? reject(error) : resolve({ response: response as T, metadata: initial }),
+      );
+      call.on('metadata', (metadata: grpc.Metadata) => (initial = metadata));
+    });
+  }
+
+  /** A server-streaming RPC (WatchEvents): the stream of answers. */
+  stream<T = any>(method: string, request: object = {}, options: CallOptions = {}): grpc.ClientReadableStream<T> {
+    const fn = (this.client as unknown as Record<string, (request: object, metadata: grpc.Metadata) => grpc.ClientReadableStream<T>>)[method];
+    if (typeof fn !== 'function') throw new Error(`no RPC ${method} in ioasid.v1.IoasidService`);
+    return fn.call(this.client, request, this.metadataFor(options));
+  }
+
+  private metadataFor(options: CallOptions): grpc.Metadata {
     const metadata = new grpc.Metadata();
     const token = options.token === undefined ? this.token : options.token;
     if (token !== null && token !== undefined) metadata.set('authorization', `Bearer ${token}`);
     if (options.idempotencyKey !== undefined) metadata.set('idempotency-key', options.idempotencyKey);
     if (options.correlationId !== undefined) metadata.set('x-correlation-id', options.correlationId);
-    const fn = this.client[method];
-    if (typeof fn !== 'function') throw new Error(`no RPC ${method} in ioasid.v1.IoasidService`);
-    return new Promise<T>((resolve, reject) =>
-      fn.call(this.client, request, metadata, (error, response) => (error ? reject(error) : resolve(response as T))),
-    );
+    return metadata;
   }
 
   close(): void {

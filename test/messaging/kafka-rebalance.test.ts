@@ -24,20 +24,23 @@ describe('Kafka consumer group: projector instances sharing the partitions', () 
     await mock.stop();
   });
 
-  it('a second instance takes over partitions from committed offsets, and the last one takes over all when the first leaves', async () => {
-    const topic = `events-${randomUUID()}`;
+  /** A publisher and two consumers of one group, on a topic of their own. */
+  function group(extra: Partial<KafkaTransportOptions>): { publisher: KafkaTransport; first: KafkaTransport; second: KafkaTransport } {
     const base: Omit<KafkaTransportOptions, 'mode'> = {
       brokers: mock.brokers,
-      topic,
+      topic: `events-${randomUUID()}`,
       groupId: `projectors-${randomUUID()}`,
       heartbeatIntervalMs: 300,
       sessionTimeoutMs: 10_000,
-      maxEventsPerDelivery: 7,
+      ...extra,
     };
-    const publisher = new KafkaTransport({ ...base, mode: 'publish' });
-    const first = new KafkaTransport({ ...base, mode: 'consume' });
-    const second = new KafkaTransport({ ...base, mode: 'consume' });
-    open.push(publisher, first, second);
+    const transports = { publisher: new KafkaTransport({ ...base, mode: 'publish' }), first: new KafkaTransport({ ...base, mode: 'consume' }), second: new KafkaTransport({ ...base, mode: 'consume' }) };
+    open.push(transports.publisher, transports.first, transports.second);
+    return transports;
+  }
+
+  it('a second instance takes over partitions from committed offsets, and the last one takes over all when the first leaves', async () => {
+    const { publisher, first, second } = group({ maxEventsPerDelivery: 7 });
 
     const log = new DeliveryLog();
     // A little work per delivery, so that rebalances happen while batches are in flight.
@@ -84,5 +87,33 @@ describe('Kafka consumer group: projector instances sharing the partitions', () 
     const handledBy = (name: string) => new Set(log.calls.filter((c) => c.consumer === name).flatMap((c) => c.events.map((e) => e.hostId)));
     assert.ok(handledBy('second').size === HOSTS.length, 'the second instance handled every host in the end');
     assert.ok(log.deliveredCount() >= HOSTS.length * PER_HOST);
+  });
+
+  it('after a rebalance, tells the first instance which hosts still come to it: exactly those whose events it still gets', async () => {
+    const { publisher, first, second } = group({});
+
+    const log = new DeliveryLog();
+    let owned: ((hostId: string) => boolean) | undefined;
+    first.onPartitionsRevoked((o) => (owned = o));
+    const chains = new Map(HOSTS.map((h) => [h, hostEventChain(h, 2)]));
+
+    await first.subscribe(log.handler('first'));
+    for (const h of HOSTS) await publisher.publish([chains.get(h)![0]!]);
+    await waitUntil(() => log.distinctCount() === HOSTS.length, 'the first instance to handle every host');
+    assert.equal(owned, undefined, 'no partition was taken away yet');
+
+    await second.subscribe(log.handler('second'));
+    await waitUntil(() => owned !== undefined && (second.health().consumer?.assignedPartitions.length ?? 0) > 0, 'the rebalance to revoke partitions of the first');
+    const mark = log.calls.length;
+    for (const h of HOSTS) await publisher.publish([chains.get(h)![1]!]);
+    await waitUntil(() => log.distinctCount() === HOSTS.length * 2, 'both instances to handle the second events');
+
+    const later = log.calls.slice(mark);
+    const hostsOf = (consumer: string) => new Set(later.filter((c) => c.consumer === consumer).flatMap((c) => c.events.map((e) => e.hostId)));
+    const toFirst = hostsOf('first');
+    const toSecond = hostsOf('second');
+    assert.ok(toFirst.size > 0 && toSecond.size > 0, `both instances got hosts: ${toFirst.size} / ${toSecond.size}`);
+    for (const h of toFirst) assert.equal(owned!(h), true, `${h} still comes to the first instance`);
+    for (const h of toSecond) assert.equal(owned!(h), false, `${h} now goes to the second instance`);
   });
 });

@@ -1,7 +1,9 @@
+import { IntersectionType } from '@nestjs/swagger';
 import { IdField, IntegerField, PatternField, UuidField } from './field-decorators';
-import { MAX_EVENT_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH } from './formats';
+import { PageQueryDto } from './page.dto';
 
-export class ListEventsQueryDto {
+/** The filter of the audit log and of the watch. */
+export class EventFilterDto {
   @IdField({ optional: true })
   hostId?: string;
 
@@ -13,10 +15,11 @@ export class ListEventsQueryDto {
 
   @IntegerField(0, undefined, { optional: true, fromDigits: true })
   afterVersion?: number;
+}
 
-  @IntegerField(1, MAX_EVENT_PAGE_SIZE, { optional: true, fromDigits: true })
-  pageSize?: number;
+export class ListEventsQueryDto extends IntersectionType(EventFilterDto, PageQueryDto) {}
 
-  @PatternField(/^[A-Za-z0-9._~+/=-]+$/, MAX_PAGE_TOKEN_LENGTH, { optional: true })
-  pageToken?: string;
+export class WatchEventsQueryDto extends EventFilterDto {
+  @PatternField(/^[A-Za-z0-9_-]+$/, 128, { optional: true, description: 'a cursor (SSE id) received from a watch: resume right after it (REST: or Last-Event-ID)' })
+  after?: string;
 }

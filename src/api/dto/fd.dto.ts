@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { IdField, IntegerField } from './field-decorators';
+import { PageQueryDto } from './page.dto';
 
 export class CreateFdDto {
   @IdField({ example: 'host-a' })
@@ -13,7 +14,7 @@ export class CreateFdDto {
   tenantId?: string;
 }
 
-export class ListFdsQueryDto {
+export class ListFdsQueryDto extends PageQueryDto {
   @IdField({ optional: true })
   hostId?: string;
 }

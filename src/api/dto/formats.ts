@@ -27,6 +27,7 @@ export const MAX_DEVICES_PER_HOST = 1024;
 /** Reserved PASID ranges a host may list. */
 export const MAX_RESERVED_RANGES = 256;
 export const MAX_NAME_LENGTH = 200;
-export const MAX_EVENT_PAGE_SIZE = 1000;
+/** Of every paged list (hosts, fds, events). */
+export const MAX_LIST_PAGE_SIZE = 1000;
 export const MAX_PAGE_TOKEN_LENGTH = 512;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;

@@ -1,8 +1,8 @@
-import { Server, ServerCredentials, type handleUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ServerGrpc } from '@nestjs/microservices';
 import { withGrpcContext } from '../../observability/grpc-access-log';
-import { refuseUndecodable } from './undecodable-requests';
+import { refuseUndecodable, refuseUndecodableStream } from './undecodable-requests';
 
 /**
  * Nest's gRPC transport, plus what it lacks here:
@@ -11,7 +11,8 @@ import { refuseUndecodable } from './undecodable-requests';
  * - `unwrap`, which Nest refuses for gRPC, hands out the grpc-js server (graceful
  *   shutdown drains it);
  * - every call runs in a request context with its access line, like REST requests;
- * - a request whose bytes do not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL.
+ * - a request whose bytes do not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (the
+ *   watch's stream too).
  */
 export class IoasidGrpcServer extends ServerGrpc {
   private readonly accessLogger = new Logger('grpc');
@@ -28,6 +29,10 @@ export class IoasidGrpcServer extends ServerGrpc {
 
   override createUnaryServiceMethod(methodHandler: Function): Function {
     return withGrpcContext(this.accessLogger, refuseUndecodable(super.createUnaryServiceMethod(methodHandler) as handleUnaryCall<unknown, unknown>));
+  }
+
+  override createStreamServiceMethod(methodHandler: Function): Function {
+    return refuseUndecodableStream(super.createStreamServiceMethod(methodHandler) as handleServerStreamingCall<unknown, unknown>);
   }
 
   /** The bound port; known once the microservice listens. */

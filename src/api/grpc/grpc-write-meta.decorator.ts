@@ -11,8 +11,8 @@ import { buildRequestMeta } from '../request-meta';
 
 /**
  * The RequestMeta of a gRPC write, built by the same code as REST's: ids per call, the
- * caller's `x-correlation-id` and `idempotency-key` metadata, and a fingerprint over the
- * operation and its whole request message.
+ * caller's `x-correlation-id` and `idempotency-key` metadata, a fingerprint over the
+ * operation and its whole request message, and an fd write's `expectedVersion` (REST's If-Match).
  */
 export const GrpcWriteMeta = createParamDecorator((options: CallMetaOptions, context: ExecutionContext): RequestMeta => {
   const rpc = context.switchToRpc();
@@ -28,6 +28,13 @@ export const GrpcWriteMeta = createParamDecorator((options: CallMetaOptions, con
     commandId,
     correlationId,
     idempotencyKey: options.idempotencyKey ? metadata.get(IDEMPOTENCY_KEY_HEADER) : undefined,
+    // Validated with the request message (ExpectedVersionDto): a bad value never reaches the handler.
+    expectedFdVersion: options.conditional ? expectedVersionOf(rpc.getData()) : undefined,
     context: logContext,
   });
 });
+
+function expectedVersionOf(request: unknown): number | undefined {
+  const value = (request as { expectedVersion?: unknown } | null)?.expectedVersion;
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}

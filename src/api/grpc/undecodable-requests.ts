@@ -1,4 +1,4 @@
-import type { handleUnaryCall, ServiceError } from '@grpc/grpc-js';
+import type { handleServerStreamingCall, handleUnaryCall, ServiceError } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { toApiError } from '../errors/api-error';
 import { grpcStatusOf } from '../errors/grpc-error';
@@ -31,12 +31,23 @@ export function markUndecodableRequests(pkg: PackageDefinition): void {
 /** Wraps a unary handler: a request that did not decode is refused as VALIDATION_FAILED (INVALID_ARGUMENT). */
 export function refuseUndecodable<Req, Res>(handler: handleUnaryCall<Req, Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const request = call.request as unknown;
-    if (typeof request === 'object' && request !== null && UNDECODABLE in request) {
-      const error = grpcStatusOf(toApiError(validationFailed([{ field: 'request', message: 'the request message is not valid protobuf' }], 'the request does not decode')));
-      callback(Object.assign(new Error(error.message), error) as ServiceError, null);
-      return;
-    }
-    handler(call, callback);
+    const refusal = refusalOf(call.request);
+    if (refusal) callback(refusal, null);
+    else handler(call, callback);
   };
+}
+
+/** The same for a server-streaming handler (the watch): the refusal is the call's status, before anything streams. */
+export function refuseUndecodableStream<Req, Res>(handler: handleServerStreamingCall<Req, Res>): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const refusal = refusalOf(call.request);
+    if (refusal) call.emit('error', refusal);
+    else handler(call);
+  };
+}
+
+function refusalOf(request: unknown): ServiceError | undefined {
+  if (typeof request !== 'object' || request === null || !(UNDECODABLE in request)) return undefined;
+  const error = grpcStatusOf(toApiError(validationFailed([{ field: 'request', message: 'the request message is not valid protobuf' }], 'the request does not decode')));
+  return Object.assign(new Error(error.message), error) as ServiceError;
 }

@@ -2,7 +2,7 @@ import { applyDecorators, Controller, Inject, type Type } from '@nestjs/common';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
 import { ApplicationServices } from './application-services';
-import type { Operation, OperationServices } from './operation';
+import type { Answer, Operation, OperationServices } from './operation';
 
 /**
  * A controller with one handler per operation, added by the transport's `addHandlerOf`; its
@@ -41,8 +41,19 @@ export function addHandler(controller: Type, name: string, handler: (...args: an
   return Object.getOwnPropertyDescriptor(proto, name)!;
 }
 
-/** Runs `op` on `input` with what its adapter resolved for the call: a write's RequestMeta, or a read's caller. */
-export function runOperation(op: Operation, input: unknown, call: RequestMeta | Principal, services: OperationServices): Promise<unknown> {
+/** Runs a write or read `op` on `input` with what its adapter resolved for the call: a write's RequestMeta, or a read's caller. */
+export function runOperation(op: Operation, input: unknown, call: RequestMeta | Principal, services: OperationServices): Promise<Answer> {
   const execution = op.execution;
-  return execution.kind === 'write' ? execution.run(input, call as RequestMeta, services) : execution.run(input, call as Principal, services);
+  switch (execution.kind) {
+    case 'write':
+      return execution.run(input, call as RequestMeta, services);
+    case 'read':
+      return execution.run(input, call as Principal, services);
+    case 'stream':
+      throw new Error(`${op.id} is a stream: its adapter opens it`);
+    default: {
+      const _: never = execution;
+      return _;
+    }
+  }
 }

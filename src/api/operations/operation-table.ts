@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { GetFdQuery, GetHardwareQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, VerifyHostQuery } from '../../application/messages';
 import { GetMigrationQuery } from '../../application/migration/messages';
-import { ListEventsQueryDto } from '../dto/events.dto';
+import { GetFdVersionQuery } from '../../application/queries/fd-version.handler';
+import { WatchEventsQuery } from '../../application/watch/watch-events.handler';
+import type { EventEnvelope } from '../../model/envelope';
+import type { FdView } from '../../model/views';
+import { etagOf } from '../conditional';
+import { ListEventsQueryDto, WatchEventsQueryDto } from '../dto/events.dto';
 import { CreateFdDto, ListFdsQueryDto, SetGlobalMinDto, SetHwidModeDto } from '../dto/fd.dto';
 import { HardwareQueryDto, RegisterHostDto } from '../dto/host.dto';
 import { AttachDeviceDto, DetachQueryDto, EmptyBodyDto, GpaDto, KvmPasidMappingDto, SetHwidDto } from '../dto/ioasid.dto';
 import { MigrateFdDto, MigrationPathDto } from '../dto/migration.dto';
+import { ListHostsQueryDto } from '../dto/page.dto';
 import { AttachmentPathDto, FdPathDto, HostPathDto, IoasidPathDto, KvmMappingPathDto } from '../dto/path.dto';
 import {
   AllocatedIoasidDto,
@@ -19,11 +25,12 @@ import {
   MigrationDto,
   MigrationStartedDto,
 } from '../dto/responses/fd.responses';
-import { EventPageDto, HardwareDto, HostDto, HostListDto, TenantCreatedDto, VerifyDto } from '../dto/responses/host.responses';
+import { EventEnvelopeDto, EventPageDto, HardwareDto, HostDto, HostListDto, TenantCreatedDto, VerifyDto } from '../dto/responses/host.responses';
 import { CreateTenantDto } from '../dto/tenant.dto';
 import { fdScope, owningTenant } from './fd-scope';
-import { hostCommand, query, write, type Operation } from './operation';
-import { eventPageMessage, hardwareMessage } from './proto-messages';
+import { HEADERS } from './headers';
+import { hostCommand, query, stream, write, type Operation } from './operation';
+import { eventMessage, eventPageMessage, hardwareMessage } from './proto-messages';
 
 /** The resources the operations are grouped by (OpenAPI tags), with the probes' own. */
 export const OPERATION_TAGS: Record<string, string> = {
@@ -86,15 +93,14 @@ export const OPERATIONS: readonly Operation[] = [
   query({
     id: 'listHosts',
     summary: 'List the hosts',
-    description: 'Capabilities and devices of every registered host (no owners). A list answer is an object, so it can grow fields.',
+    description: 'Capabilities and devices of the registered hosts (no owners), a page at a time in host id order.',
     tag: 'hosts',
     target: 'host',
-    input: {},
+    input: { query: ListHostsQueryDto },
     response: HostListDto,
     rest: { method: 'GET', path: 'v1/hosts', status: 200 },
     grpc: { method: 'ListHosts' },
-    query: (_input, principal) => new ListHostsQuery(principal),
-    answer: (hosts: unknown[]) => ({ hosts }),
+    query: (input, principal) => new ListHostsQuery(principal, { ...input }),
   }),
   query({
     id: 'getHost',
@@ -157,27 +163,32 @@ export const OPERATIONS: readonly Operation[] = [
   query({
     id: 'listFds',
     summary: 'List the open fds',
-    description: "The caller's own (every tenant's for the operator), optionally on one host.",
+    description: "The caller's own (every tenant's for the operator), optionally on one host, a page at a time.",
     tag: 'fds',
     target: 'fd',
     input: { query: ListFdsQueryDto },
     response: FdListDto,
     rest: { method: 'GET', path: 'v1/fds', status: 200 },
     grpc: { method: 'ListFds' },
-    query: (input, principal) => new ListFdsQuery(principal, input.hostId),
-    answer: (fds: unknown[]) => ({ fds }),
+    query: ({ hostId, ...page }, principal) => new ListFdsQuery(principal, hostId, page),
   }),
   query({
     id: 'getFd',
     summary: 'Get an fd',
+    description: 'The ETag is the fd\'s version, for If-Match on its writes.',
     tag: 'fds',
     target: 'fd',
     input: { path: FdPathDto },
     response: FdDto,
     errors: ['NOT_FOUND'],
+    headers: { writes: [HEADERS.etag] },
     rest: { method: 'GET', path: 'v1/fds/:fdId', status: 200 },
     grpc: { method: 'GetFd' },
     query: (input, principal) => new GetFdQuery(principal, input.fdId),
+    // The fd's version as of the view's: the ETag of exactly what is answered.
+    answerHeaders: async (view: FdView, input, principal, { queries }) => ({
+      [HEADERS.etag.key]: etagOf(await queries.execute<GetFdVersionQuery, number>(new GetFdVersionQuery(principal, input.fdId, view.version))),
+    }),
   }),
   hostCommand({
     id: 'closeFd',
@@ -438,5 +449,25 @@ export const OPERATIONS: readonly Operation[] = [
     rest: { method: 'GET', path: 'v1/events', status: 200 },
     grpc: { method: 'ListEvents', message: eventPageMessage },
     query: (input, principal) => new ListEventsQuery(principal, { ...input }),
+  }),
+  stream({
+    id: 'watchEvents',
+    summary: 'Watch the events as they commit',
+    description:
+      'Server-Sent Events: each event\'s `id:` is the cursor to resume after it, `event:` its type, `data:` its envelope as GET /v1/events answers it; ' +
+      'none missed, none twice, each host\'s in version order. Starts at the present, after `afterVersion` of `hostId`, or after a cursor (`after`, else Last-Event-ID). ' +
+      'A comment line at least every 15 s; `event: end` (SLOW_READER, SHUTTING_DOWN) when the server ends it. A tenant sees only its own events.',
+    tag: 'events',
+    target: 'events',
+    input: { query: WatchEventsQueryDto },
+    response: EventEnvelopeDto,
+    errors: ['NOT_FOUND'],
+    headers: { reads: [HEADERS.lastEventId] },
+    rest: { method: 'GET', path: 'v1/events/watch', status: 200 },
+    grpc: { method: 'WatchEvents', message: (item: { envelope: EventEnvelope; cursor: string }) => ({ event: eventMessage(item.envelope), cursor: item.cursor }) },
+    query: ({ after, ...filter }, principal, lastEventId) => {
+      const cursor = after !== undefined ? { cursor: after, field: 'after' } : lastEventId !== undefined ? { cursor: lastEventId, field: HEADERS.lastEventId.name } : undefined;
+      return new WatchEventsQuery(principal, { ...filter, ...(cursor ? { after: cursor } : {}) });
+    },
   }),
 ];

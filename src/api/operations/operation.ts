@@ -5,6 +5,7 @@ import type { FdMigrator } from '../../application/migration/fd-migrator';
 import type { Principal } from '../../application/principal';
 import type { RequestMeta } from '../../application/request-meta';
 import type { TenantCreator } from '../../application/tenant-creator';
+import type { WatchSubscription } from '../../application/watch/watch-subscription';
 import type { HostCommand } from '../../model/commands';
 import type { ApiErrorCode } from '../errors/error-table';
 import { HEADERS, type ApiHeader } from './headers';
@@ -34,9 +35,17 @@ export interface Operation<I = any> {
   errors: readonly ApiErrorCode[];
   /** The headers this operation reads and answers besides the ones every operation does (headersOf). */
   headers: { reads: readonly ApiHeader[]; writes: readonly ApiHeader[] };
+  /**
+   * A change of one existing fd: If-Match (gRPC `expectedVersion`) makes it conditional on the
+   * fd's version, refused with PRECONDITION_FAILED when the fd changed since (FdPreconditions).
+   */
+  conditional: boolean;
   /** REST: method, route (Nest syntax) and success status: the only place an HTTP status is chosen. */
   rest: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; status: 200 | 201 | 204 };
-  /** gRPC: the ioasid.v1.IoasidService method; `message` shapes the answer where the proto carries JSON strings. */
+  /**
+   * gRPC: the ioasid.v1.IoasidService method; `message` shapes the answer (a stream's: each
+   * item) where the proto carries JSON strings.
+   */
   grpc: { method: string; message?: (body: any) => unknown };
   execution: Execution<I>;
 }
@@ -59,10 +68,23 @@ export interface OperationServices {
   queries: QueryBus;
 }
 
+/** What a write or read answers: the body (undefined: none), and the values of the response headers the row declares, by key. */
+export interface Answer {
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
 export type Execution<I> =
   /** A write: the adapter builds its RequestMeta (ids, and the Idempotency-Key unless `idempotencyKey` is false). */
-  | { kind: 'write'; idempotencyKey: boolean; run: (input: I, meta: RequestMeta, services: OperationServices) => Promise<unknown> }
-  | { kind: 'read'; run: (input: I, principal: Principal, services: OperationServices) => Promise<unknown> };
+  | { kind: 'write'; idempotencyKey: boolean; run: (input: I, meta: RequestMeta, services: OperationServices) => Promise<Answer> }
+  | { kind: 'read'; run: (input: I, principal: Principal, services: OperationServices) => Promise<Answer> }
+  /**
+   * A stream of events as they commit, each with the cursor to resume after it: REST answers
+   * it as Server-Sent Events (text/event-stream), gRPC as a server stream. Everything that can
+   * be refused is refused by `open`, before anything is streamed. `lastEventId` is SSE's resume
+   * header (REST's Last-Event-ID).
+   */
+  | { kind: 'stream'; open: (input: I, principal: Principal, services: OperationServices, lastEventId?: string) => Promise<WatchSubscription> };
 
 interface Common<S extends OperationInput> {
   id: string;
@@ -93,7 +115,7 @@ export function hostCommand<S extends OperationInput>(spec: HostCommandSpec<S>):
   return operation({ ...rest, errors: [...(rest.errors ?? []), 'VERSION_CONFLICT'] }, {
     kind: 'write',
     idempotencyKey,
-    run: (input, meta, services) => services.hostCommands.run(command(input, meta.principal), meta, hostId?.(input)),
+    run: async (input, meta, services) => ({ body: await services.hostCommands.run(command(input, meta.principal), meta, hostId?.(input)) }),
   });
 }
 
@@ -105,30 +127,51 @@ export interface WriteSpec<S extends OperationInput> extends Common<S> {
 
 export function write<S extends OperationInput>(spec: WriteSpec<S>): Operation<InputOf<S>> {
   const { run, ...rest } = spec;
-  return operation(rest, { kind: 'write', idempotencyKey: true, run });
+  return operation(rest, { kind: 'write', idempotencyKey: true, run: async (input, meta, services) => ({ body: await run(input, meta, services) }) });
 }
 
-/** A read: one CQRS query; `answer` wraps its result when the body is more than the result (lists are objects). */
+/**
+ * A read: one CQRS query; `answer` wraps its result when the body is more than the result
+ * (lists are objects); `answerHeaders` gives the values of the response headers the row
+ * declares (`headers.writes`), read for that result.
+ */
 export interface QuerySpec<S extends OperationInput, R> extends Common<S> {
   target: Operation['target'];
   query: (input: InputOf<S>, principal: Principal) => object;
   answer?: (result: R) => unknown;
+  answerHeaders?: (result: R, input: InputOf<S>, principal: Principal, services: OperationServices) => Promise<Record<string, string>>;
 }
 
 export function query<S extends OperationInput, R = unknown>(spec: QuerySpec<S, R>): Operation<InputOf<S>> {
-  const { query: build, answer, ...rest } = spec;
+  const { query: build, answer, answerHeaders, ...rest } = spec;
   return operation(rest, {
     kind: 'read',
     run: async (input, principal, services) => {
       const result = await services.queries.execute<object, R>(build(input, principal));
-      return answer ? answer(result) : result;
+      return { body: answer ? answer(result) : result, ...(answerHeaders ? { headers: await answerHeaders(result, input, principal, services) } : {}) };
     },
+  });
+}
+
+/** A stream: one CQRS query answering the WatchSubscription that the adapters stream (`rest.status` is the stream's, 200). */
+export interface StreamSpec<S extends OperationInput> extends Common<S> {
+  target: Operation['target'];
+  query: (input: InputOf<S>, principal: Principal, lastEventId?: string) => object;
+}
+
+export function stream<S extends OperationInput>(spec: StreamSpec<S>): Operation<InputOf<S>> {
+  const { query: build, ...rest } = spec;
+  return operation(rest, {
+    kind: 'stream',
+    open: (input, principal, services, lastEventId) => services.queries.execute<object, WatchSubscription>(build(input, principal, lastEventId)),
   });
 }
 
 function operation<I>(spec: Common<OperationInput> & { target: Operation['target'] }, execution: Execution<I>): Operation<I> {
   const headers = { reads: spec.headers?.reads ?? [], writes: spec.headers?.writes ?? [] };
-  return { ...spec, operatorOnly: spec.operatorOnly ?? false, errors: spec.errors ?? [], headers, execution };
+  // Every change of an existing fd is conditional; a read-like command (get hwid: no Idempotency-Key) changes nothing a caller saw.
+  const conditional = spec.target === 'fd' && execution.kind === 'write' && execution.idempotencyKey;
+  return { ...spec, operatorOnly: spec.operatorOnly ?? false, errors: spec.errors ?? [], headers, conditional, execution };
 }
 
 /**
@@ -142,6 +185,7 @@ export function errorCodesOf(op: Operation): ApiErrorCode[] {
   const codes = new Set<ApiErrorCode>(['VALIDATION_FAILED', 'UNAUTHENTICATED']);
   if (op.operatorOnly) codes.add('FORBIDDEN');
   for (const code of op.errors) codes.add(code);
+  if (op.conditional) codes.add('PRECONDITION_FAILED');
   if (op.execution.kind === 'write' && op.execution.idempotencyKey) codes.add('IDEMPOTENCY_KEY_REUSED');
   codes.add('UNAVAILABLE');
   codes.add('INTERNAL');
@@ -150,12 +194,12 @@ export function errorCodesOf(op: Operation): ApiErrorCode[] {
 
 /**
  * The headers an operation reads and answers: its own, and x-correlation-id (every request),
- * Idempotency-Key (every write that honours it).
+ * Idempotency-Key (every write that honours it), If-Match (every conditional write).
  */
 export function headersOf(op: Operation): { reads: ApiHeader[]; writes: ApiHeader[] } {
   const keyed = op.execution.kind === 'write' && op.execution.idempotencyKey;
   return {
-    reads: [HEADERS.correlationId, ...(keyed ? [HEADERS.idempotencyKey] : []), ...op.headers.reads],
+    reads: [HEADERS.correlationId, ...(keyed ? [HEADERS.idempotencyKey] : []), ...(op.conditional ? [HEADERS.ifMatch] : []), ...op.headers.reads],
     writes: [HEADERS.correlationId, ...op.headers.writes],
   };
 }

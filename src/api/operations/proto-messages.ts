@@ -16,6 +16,10 @@ export function hardwareMessage({ rids, vms, ...rest }: HardwareViewBody): Recor
   return { ...rest, ridsJson: JSON.stringify(rids), vmsJson: JSON.stringify(vms) };
 }
 
+export function eventMessage({ data, ...rest }: EventEnvelope): Record<string, unknown> {
+  return { ...rest, dataJson: JSON.stringify(data) };
+}
+
 export function eventPageMessage(page: { events: EventEnvelope[]; nextPageToken?: string }): Record<string, unknown> {
-  return { events: page.events.map(({ data, ...rest }) => ({ ...rest, dataJson: JSON.stringify(data) })), nextPageToken: page.nextPageToken };
+  return { events: page.events.map(eventMessage), nextPageToken: page.nextPageToken };
 }

@@ -15,15 +15,33 @@ export function operationDocs(op: Operation): MethodDecorator {
     ApiOperation({ operationId: op.id, summary: op.summary, description: describe(op, codes) }),
     ApiExtension('x-error-codes', codes),
     ...headers.reads.map((header) => ApiHeader({ name: header.name, required: false, description: header.description })),
-    ApiResponse({
-      status: op.rest.status,
-      description: op.response ? 'success' : 'success, no body',
-      ...(op.response ? { type: op.response } : {}),
-      headers: answered,
-    }),
+    successResponse(op, answered),
     // An error answers the correlation id too, and none of the success's own headers.
     ...errorResponses(codes, responseHeaders([HEADERS.correlationId])),
   );
+}
+
+/** The success: the row's body (JSON), none, or a stream of events as Server-Sent Events. */
+function successResponse(op: Operation, headers: ResponseHeaders): MethodDecorator {
+  if (op.execution.kind === 'stream') {
+    // Each event's `data:` is one item (`response`); OpenAPI 3.0 has no item schema of its own, so the stream's schema names the item's, as SSE-aware generators read it.
+    const item = op.response ? { $ref: getSchemaPath(op.response) } : { type: 'string' as const };
+    return applyDecorators(
+      ...(op.response ? [ApiExtraModels(op.response)] : []),
+      ApiResponse({
+        status: op.rest.status,
+        description: 'a stream of Server-Sent Events: `id:` the cursor to resume after the event, `event:` its type, `data:` the item as JSON; `:` comment lines keep it alive',
+        headers,
+        content: { 'text/event-stream': { schema: item } },
+      }),
+    );
+  }
+  return ApiResponse({
+    status: op.rest.status,
+    description: op.response ? 'success' : 'success, no body',
+    ...(op.response ? { type: op.response } : {}),
+    headers,
+  });
 }
 
 type ResponseHeaders = Record<string, { description: string; schema: { type: 'string' } }>;

@@ -3,14 +3,16 @@ import type { FastifyRequest } from 'fastify';
 import type { RequestMeta } from '../../application/request-meta';
 import { principalOf } from '../../auth/principal-context';
 import { requestContextOf } from '../../observability/request-context';
+import { ifMatchVersion } from '../conditional';
 import type { CallMetaOptions } from '../operations/call-meta';
-import { IDEMPOTENCY_KEY_HEADER } from '../operations/headers';
+import { IDEMPOTENCY_KEY_HEADER, IF_MATCH_HEADER } from '../operations/headers';
 import { buildRequestMeta } from '../request-meta';
 import { requestIdsOf } from './request-ids';
 
 /**
  * The RequestMeta of a REST write. The fingerprint covers the operation, path parameters,
- * query and body; `Idempotency-Key` counts unless the operation ignores it (get hwid, a GET).
+ * query and body; `Idempotency-Key` counts unless the operation ignores it (get hwid, a GET);
+ * `If-Match` conditions the fd writes on the fd's version.
  */
 export const WriteMeta = createParamDecorator((options: CallMetaOptions, context: ExecutionContext): RequestMeta => {
   const req = context.switchToHttp().getRequest<FastifyRequest>();
@@ -20,6 +22,7 @@ export const WriteMeta = createParamDecorator((options: CallMetaOptions, context
     payload: { params: req.params, query: req.query, body: req.body ?? null },
     ...requestIdsOf(req),
     idempotencyKey: options.idempotencyKey ? req.headers[IDEMPOTENCY_KEY_HEADER] : undefined,
+    expectedFdVersion: options.conditional ? ifMatchVersion(req.headers[IF_MATCH_HEADER]) : undefined,
     context: requestContextOf(req),
   });
 });

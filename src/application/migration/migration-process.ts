@@ -57,8 +57,10 @@ export class MigrationProcess {
   /** Freeze, import, complete; or, if the import is refused, unfreeze and rethrow its refusal. */
   async run(plan: MigrationPlan, meta: RequestMeta): Promise<unknown> {
     this.inFlight.add(plan.migrationId);
+    // If-Match holds for the freeze only: the steps after it change the fd themselves.
+    const { expectedFdVersion, ...unconditional } = meta;
     try {
-      return await this.runSteps(plan, meta);
+      return await this.runSteps(plan, unconditional, expectedFdVersion);
     } finally {
       this.inFlight.delete(plan.migrationId);
     }
@@ -68,9 +70,9 @@ export class MigrationProcess {
     return this.inFlight.has(migrationId);
   }
 
-  private async runSteps(plan: MigrationPlan, meta: RequestMeta): Promise<unknown> {
+  private async runSteps(plan: MigrationPlan, meta: RequestMeta, expectedFdVersion: number | undefined): Promise<unknown> {
     const steps = stepMeta(meta);
-    await this.step(startCommand(plan), steps);
+    await this.step(startCommand(plan), expectedFdVersion === undefined ? steps : { ...steps, expectedFdVersion });
     this.crash.reached('started');
     try {
       await this.step(importCommand(plan, await this.frozenImage(plan)), steps, plan.targetHostId);

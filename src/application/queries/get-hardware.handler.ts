@@ -12,9 +12,11 @@ import { GetHardwareQuery } from '../messages';
 import { requireOperator } from './operator-only';
 
 /**
- * Now: the projection at the projector's stored checkpoint (its snapshot plus the events up to
- * the checkpoint: any process can answer, whether or not it projects). As of version N:
- * replayed from the store (src/replay), from the nearest snapshot.
+ * Now: the state at the host's head version, read after the read began, so every command
+ * acknowledged before (by any replica) is in it: the projection's stored snapshot plus the
+ * stored events after it up to the head (any process can answer, whether or not it projects,
+ * and however far the projector trails). As of version N: replayed from the store
+ * (src/replay), from the nearest snapshot.
  */
 @QueryHandler(GetHardwareQuery)
 export class GetHardwareHandler implements IQueryHandler<GetHardwareQuery, HardwareView> {
@@ -37,7 +39,7 @@ export class GetHardwareHandler implements IQueryHandler<GetHardwareQuery, Hardw
       throw new DomainError('NOT_FOUND', `host ${hostId} has no event version ${version} (head ${head})`, { hostId, version, head });
     }
     if (version === undefined) {
-      const projected = await projectedHardware(hostId, this.projection, this.events, this.replay);
+      const projected = await projectedHardware(hostId, this.projection, this.events, this.replay, head);
       // Before the projector's first pass over a new host there is nothing stored yet: replay instead.
       if (projected) return projected;
     }

@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../model/envelope';
 import { backoffDelay, DEFAULT_BACKOFF, pause, type BackoffOptions } from './backoff';
 import { CoalescingQueue } from './coalescing-queue';
 import { fromKafkaMessage, MalformedEventMessage } from './envelope-codec';
+import { partitionOfHost } from './host-partition';
 import { kafkaError, type KafkaConsumerHealth, type KafkaError } from './kafka-health';
 import { OffsetCommitter } from './offset-committer';
 
@@ -21,6 +22,7 @@ const BUFFER_FULL_POLL_MS = 20;
 const FETCH_STALL_MS = 10_000;
 
 export type EventHandler = (events: EventEnvelope[]) => Promise<void>;
+export type RevokedListener = (owned: (hostId: string) => boolean) => void;
 
 export interface KafkaSubscriberOptions {
   groupId: string;
@@ -57,6 +59,7 @@ export class KafkaSubscriber {
   private lastFetchAt = 0;
   /** Per assigned partition: its high watermark as of the last fetch, and the next offset the handler has yet to take. */
   private readonly positions = new Map<number, { highWatermark: number; next: number }>();
+  private readonly revokedListeners: RevokedListener[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -93,6 +96,11 @@ export class KafkaSubscriber {
     let lag = 0;
     for (const { highWatermark, next } of this.positions.values()) lag += Math.max(0, highWatermark - next);
     return lag;
+  }
+
+  /** After each rebalance that took partitions away: whether a host's partition is still assigned here. */
+  onPartitionsRevoked(listener: RevokedListener): void {
+    this.revokedListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -148,11 +156,13 @@ export class KafkaSubscriber {
       retry: { restartOnFailure: async () => true },
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const before = this.assignedPartitions;
       this.joined = true;
       this.lastFetchAt = Date.now();
       this.assignedPartitions = (payload.memberAssignment[this.topic] ?? []).slice().sort((a, b) => a - b);
       for (const partition of this.positions.keys()) if (!this.assignedPartitions.includes(partition)) this.positions.delete(partition);
       this.lastError = undefined;
+      if (before.some((p) => !this.assignedPartitions.includes(p))) void this.revoked(this.assignedPartitions);
     });
     consumer.on(consumer.events.FETCH, () => {
       this.lastFetchAt = Date.now();
@@ -196,6 +206,25 @@ export class KafkaSubscriber {
     // Moves the fetch position only: what is committed is what the handler took.
     resolveOffset(last);
     await heartbeat();
+  }
+
+  /** Tells the listeners which hosts stay here, once the topic's partition count is known. */
+  private async revoked(assigned: readonly number[]): Promise<void> {
+    if (this.revokedListeners.length === 0) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const { topics } = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      const count = topics[0]?.partitions.length ?? 0;
+      if (count === 0) return;
+      const owned = (hostId: string) => assigned.includes(partitionOfHost(this.topic, hostId, count));
+      for (const listener of this.revokedListeners) listener(owned);
+    } catch (e) {
+      // Only memory is at stake: the revoked hosts stay cached until evicted.
+      this.lastError = kafkaError(e);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Resolves when no fetched event waits for the handler any more. */

@@ -45,6 +45,10 @@ export class KafkaTransport implements EventTransport {
     this.subscriber.start(handler);
   }
 
+  onPartitionsRevoked(listener: (owned: (hostId: string) => boolean) => void): void {
+    this.subscriber?.onPartitionsRevoked(listener);
+  }
+
   /** Ready when each half this mode uses works: the producer is connected and its last publish succeeded, the consumer is in its group and its fetches are answered. */
   health(): KafkaHealth {
     const producer = this.publisher?.health();

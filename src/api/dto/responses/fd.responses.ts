@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { PageDto } from './page.responses';
 
 /** Answers of the fd operations: the shapes of src/domain/views.ts, described for OpenAPI. */
 
@@ -62,7 +63,7 @@ export class FdDto {
   version: number;
 }
 
-export class FdListDto {
+export class FdListDto extends PageDto {
   @ApiProperty({ type: [FdDto] })
   fds: FdDto[];
 }

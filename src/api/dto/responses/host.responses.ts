@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DeviceDto, PasidRangeDto } from '../host.dto';
+import { PageDto } from './page.responses';
 
 /** Answers of the tenant, host, hardware and audit operations, described for OpenAPI. */
 
@@ -39,7 +40,7 @@ export class HostDto {
   version: number;
 }
 
-export class HostListDto {
+export class HostListDto extends PageDto {
   @ApiProperty({ type: [HostDto] })
   hosts: HostDto[];
 }
@@ -139,9 +140,7 @@ export class EventEnvelopeDto {
   hash: string;
 }
 
-export class EventPageDto {
+export class EventPageDto extends PageDto {
   @ApiProperty({ type: [EventEnvelopeDto] })
   events: EventEnvelopeDto[];
-  @ApiPropertyOptional({ description: 'absent on the last page' })
-  nextPageToken?: string;
 }

@@ -1,0 +1,222 @@
+/**
+ * Fleet benchmark (npm run bench:fleet). For a large fleet (FLEET_HOSTS, default 100,000) and
+ * then a 100-host one, each in its own scratch PostgreSQL database:
+ *  1. populates the fleet through the store: every host registered with one VM fd holding 10
+ *     global PASIDs (1,000,000 at 100,000 hosts; 34 events), plus 100 hosts of exactly 1,000 events
+ *     without a snapshot (the large fleet only); all marked projected;
+ *  2. starts an API process (ROLE=api) and a projector process (ROLE=projector) with the
+ *     default HOST_CACHE_MB and NODE_OPTIONS=--max-old-space-size=384, over Kafka (the kcat
+ *     mock cluster);
+ *  3. (large fleet) reads the standing fd of FLEET_SWEEP hosts (default 20,000) once through
+ *     REST (GET /v1/fds/{id}, answered from the host's decider state), 64 at a time, so that
+ *     the API's cache reaches its bound and evicts from then on;
+ *  4. drives 64 clients for FLEET_SECONDS: each fd life (create an fd, global mode and split,
+ *     4 x alloc + attach + hwid, close: 16 commands) goes to the next host of a stride through
+ *     the whole fleet, so the working set moves across it and at 100,000 hosts most lives
+ *     start on a host the API does not hold;
+ *  5. (large fleet) reads an fd of each 1,000-event host once, one at a time: a cold load of
+ *     the host (its 1,000 events from PostgreSQL), timed from the client;
+ *  6. samples both processes' RSS throughout (the highest is reported).
+ * Prints a table, then one JSON line last.
+ *
+ * Environment: FLEET_HOSTS (default 100000), FLEET_SECONDS (default 20), FLEET_SWEEP (default
+ * 20000), FLEET_NODE_OPTIONS (NODE_OPTIONS of both services, default
+ * --max-old-space-size=384), TEST_PG_URL.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import { openDatabase } from '../src/store/database';
+import { createTestDatabase } from '../test/support/postgres';
+import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
+import { startServer, waitFor200, type ServerProcess } from '../test/support/server-process';
+import { busyFdId, createFleetTenant, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
+import { measure, percentile, perSec, type Measurement } from './support/service-measure';
+import { Rest } from './support/service-rest';
+
+const HOSTS = Number(process.env.FLEET_HOSTS ?? 100_000);
+const SECONDS = Number(process.env.FLEET_SECONDS ?? 20);
+/** Hosts read before the load: past what the default cache holds (about 10,000 such hosts), so it evicts from then on. */
+const SWEEP = Math.min(HOSTS, Number(process.env.FLEET_SWEEP ?? 20_000));
+const SMALL_FLEET = 100;
+const LONG_HOSTS = 100;
+const LONG_HOST_EVENTS = 1_000;
+const CLIENTS = 64;
+const IOASIDS_PER_FD = 4;
+/** Prime, so that the k-th fd life's host (k * STRIDE mod hosts) walks through every host before repeating. */
+const STRIDE = 7919;
+const OPERATOR_TOKEN = 'fleet-operator-token';
+const RSS_SAMPLE_MS = 250;
+const SERVICE_NODE_OPTIONS = '--max-old-space-size=384';
+
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+const hostName = (i: number) => `fleet-host-${i}`;
+const longName = (i: number) => `fleet-long-${i}`;
+
+interface FleetRun {
+  hosts: number;
+  pasids: number;
+  populateSeconds: number;
+  sweepSeconds: number;
+  /** The API's V8 heap in use right after the sweep (live hosts plus garbage not yet collected). */
+  apiHeapMB: number;
+  load: Measurement;
+  coldLoads: number[];
+  apiRssMB: number;
+  projectorRssMB: number;
+}
+
+function rssMB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
+}
+
+/** The highest RSS of each process while `work` runs. */
+async function sampled<T>(servers: ServerProcess[], work: () => Promise<T>): Promise<{ result: T; peaks: number[] }> {
+  const peaks = servers.map(() => 0);
+  const sample = () => servers.forEach((s, i) => (peaks[i] = Math.max(peaks[i]!, rssMB(s.child.pid!))));
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  try {
+    const result = await work();
+    sample();
+    return { result, peaks };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** nodejs_heap_size_used_bytes of the process behind `url`, from its /metrics. */
+async function heapUsedMB(url: string): Promise<number> {
+  const text = await new Promise<string>((resolve, reject) => {
+    get(`${url}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
+  return line ? Number(line.split(' ')[1]) / (1024 * 1024) : NaN;
+}
+
+/** `count` requests, `concurrency` at a time. */
+async function sweep(count: number, concurrency: number, request: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) await request(next++);
+  }));
+}
+
+async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Promise<FleetRun> {
+  const scratch = await createTestDatabase('ioasid_fleet_bench');
+  try {
+    const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '.', poolSize: 8 });
+    let tenant: FleetTenant;
+    const populateStart = Date.now();
+    try {
+      tenant = await createFleetTenant(db);
+      const all = [
+        ...Array.from({ length: hosts }, (_, i) => ({ hostId: hostName(i), events: () => fleetHost(hostName(i), standingFdId(i), tenant.tenantId) })),
+        ...Array.from({ length: longHosts }, (_, i) => ({ hostId: longName(i), events: () => longHost(longName(i), busyFdId(i), tenant.tenantId, LONG_HOST_EVENTS) })),
+      ];
+      await populateFleet(db, all, (done) => {
+        if (done % 10_000 === 0) console.log(`  populated ${done} of ${all.length} hosts`);
+      });
+    } finally {
+      await db.close();
+    }
+    const populateSeconds = (Date.now() - populateStart) / 1000;
+    // The standing fds' PASIDs (the long hosts hold a few hundred more, not counted).
+    const pasids = hosts * PASIDS_PER_HOST;
+
+    const common = {
+      DATABASE_URL: scratch.url,
+      OPERATOR_TOKEN,
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_TOPIC: `fleet-${hosts}-${Date.now()}`,
+      // As deployed beside the default HOST_CACHE_MB (docs/API.md): without a heap limit V8 grows far past the live hosts.
+      NODE_OPTIONS: process.env.FLEET_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
+    };
+    const api = await startServer({ ...common, ROLE: 'api' });
+    const projector = await startServer({ ...common, ROLE: 'projector', RUN_MIGRATIONS: 'false' });
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    try {
+      await waitFor200(api, '/healthz');
+      await waitFor200(projector, '/healthz');
+      const client = new Rest(api.url, tenant!.token, agent);
+
+      const { result, peaks } = await sampled([api, projector], async () => {
+        const sweepStart = Date.now();
+        if (longHosts > 0) await sweep(Math.min(hosts, SWEEP), CLIENTS, (i) => client.call('GET', `/v1/fds/${standingFdId(i)}`, undefined));
+        const sweepSeconds = (Date.now() - sweepStart) / 1000;
+        const apiHeapMB = await heapUsedMB(api.url);
+        let lives = 0;
+        let vms = 0;
+        const fdLife = async (_client: number, latencies: number[]) => {
+          const hostId = hostName(((lives++ % hosts) * STRIDE) % hosts);
+          const fd = await client.call('POST', '/v1/fds', { hostId, vmId: `load-vm-${++vms}` }, latencies);
+          const path = `/v1/fds/${fd.fdId}`;
+          await client.call('PUT', `${path}/hwid-mode`, { mode: 'global' }, latencies);
+          await client.call('PUT', `${path}/global-min`, { globalMin: 1024 }, latencies);
+          for (let pasid = 1; pasid <= IOASIDS_PER_FD; pasid++) {
+            const { ioasid } = await client.call('POST', `${path}/ioasids`, undefined, latencies);
+            await client.call('POST', `${path}/ioasids/${ioasid}/attachments`, { rid: SIOV_RID, enqcmd: false }, latencies);
+            await client.call('PUT', `${path}/ioasids/${ioasid}/hwid`, { pasid }, latencies);
+          }
+          await client.call('DELETE', path, undefined, latencies);
+          return 4 + 3 * IOASIDS_PER_FD;
+        };
+        const load = await measure(CLIENTS, SECONDS, fdLife);
+        const coldLoads: number[] = [];
+        for (let i = 0; i < longHosts; i++) await client.call('GET', `/v1/fds/${busyFdId(i)}`, undefined, coldLoads);
+        return { sweepSeconds, apiHeapMB, load, coldLoads };
+      });
+      return { hosts, pasids, populateSeconds, ...result, apiRssMB: peaks[0]!, projectorRssMB: peaks[1]! };
+    } finally {
+      agent.destroy();
+      api.child.kill('SIGTERM');
+      projector.child.kill('SIGTERM');
+      await Promise.all([api.exited, projector.exited]);
+    }
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const kafka = await startKafkaMock();
+  let large: FleetRun;
+  let small: FleetRun;
+  try {
+    console.log(`fleet benchmark: ${HOSTS} hosts (then ${SMALL_FLEET}), ${CLIENTS} clients for ${SECONDS} s, PostgreSQL, Kafka mock`);
+    large = await runFleet(HOSTS, LONG_HOSTS, kafka);
+    small = await runFleet(SMALL_FLEET, 0, kafka);
+  } finally {
+    await kafka.stop();
+  }
+  console.log('hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB');
+  for (const r of [large, small]) {
+    const cells = [r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB)];
+    console.log(cells.map((v, i) => String(v).padStart([6, 9, 11, 8, 12, 11, 7, 7, 11, 17][i]!)).join(' '));
+  }
+  console.log(`cold load (first read of a ${LONG_HOST_EVENTS}-event host without snapshot, ${large.coldLoads.length} hosts): p50 ${round(percentile(large.coldLoads, 50), 2)} ms, p99 ${round(percentile(large.coldLoads, 99), 2)} ms`);
+  console.log(
+    JSON.stringify({
+      hosts: large.hosts,
+      pasids: large.pasids,
+      commandsPerSec: round(perSec(large.load)),
+      commandsPerSecAt100Hosts: round(perSec(small.load)),
+      ratio: round(perSec(large.load) / perSec(small.load), 2),
+      p99Ms: round(percentile(large.load.latencies, 99), 2),
+      coldLoadP99Ms: round(percentile(large.coldLoads, 99), 2),
+      apiRssMB: Math.round(Math.max(large.apiRssMB, small.apiRssMB)),
+      projectorRssMB: Math.round(Math.max(large.projectorRssMB, small.projectorRssMB)),
+    }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,100 @@
+import { tokenHash } from '../../src/application/tenant-creator';
+import type { HostCommand, HostEvent } from '../../src/model';
+import type { Database } from '../../src/store/database';
+import { EventStore } from '../../src/store/event-store';
+import { HardwareProjectionStore } from '../../src/store/hardware-projection-store';
+import { TenantRepository } from '../../src/store/tenant-repository';
+import { HostDriver } from './host-driver';
+
+export const SIOV_RID = '0000:5e:00.0';
+/** Global PASIDs each host of the fleet holds: 100,000 hosts hold 1,000,000. */
+export const PASIDS_PER_HOST = 10;
+/** Appends in flight while populating: concurrent appends of different hosts share a transaction (group commit). */
+const APPENDS_IN_FLIGHT = 64;
+const CHECKPOINTS_PER_WRITE = 5_000;
+/** Events per append at most: a 1,000-event host in one request, 64 of them in one group commit, outlasts the query timeout. */
+const EVENTS_PER_APPEND = 100;
+
+/** Fd ids are UUIDs: deterministic ones per host index, so the benchmark can name them. */
+export const standingFdId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+export const busyFdId = (i: number) => `00000000-0000-4000-9000-${i.toString(16).padStart(12, '0')}`;
+
+export interface FleetTenant {
+  tenantId: string;
+  token: string;
+}
+
+/** The tenant of the fleet's standing fds and of the benchmark's clients, stored with a known token. */
+export async function createFleetTenant(db: Database): Promise<FleetTenant> {
+  const tenant = { tenantId: 'fleet-tenant', name: 'fleet', quotas: { maxFds: 1_000_000, maxHostPasids: 1_000_000 } };
+  const token = 'iot_fleet-bench-token';
+  await new TenantRepository(db.dataSource).create(tenant, tokenHash(token));
+  return { tenantId: tenant.tenantId, token };
+}
+
+/** A host of the fleet: one SIOV device and one VM fd in global mode holding `pasids` global PASIDs (34 events for 10). */
+export function fleetHost(hostId: string, fdId: string, tenantId: string, pasids = PASIDS_PER_HOST): HostEvent[] {
+  const driver = new HostDriver(true);
+  driver.run({ type: 'RegisterHost', hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: false, devices: [{ rid: SIOV_RID, kind: 'siov', pasidBits: 20 }] });
+  driver.run({ type: 'CreateFd', fdId, tenantId, vmId: `${hostId}-vm` });
+  driver.run({ type: 'SetHwidMode', fdId, mode: 'global' });
+  driver.run({ type: 'SetGlobalMin', fdId, globalMin: 1024 });
+  for (let pasid = 1; pasid <= pasids; pasid++) {
+    const [allocated] = driver.run({ type: 'AllocIoasid', fdId });
+    const ioasid = (allocated!.data as { ioasid: number }).ioasid;
+    driver.run({ type: 'AttachDevice', fdId, ioasid, rid: SIOV_RID, enqcmd: false });
+    driver.run({ type: 'SetHwid', fdId, ioasid, pasid });
+  }
+  return driver.events;
+}
+
+/** A host with exactly `count` events: an fd cycling ioasids through attach, hwid, detach and free (what a cold load replays). */
+export function longHost(hostId: string, fdId: string, tenantId: string, count: number): HostEvent[] {
+  const driver = new HostDriver(true);
+  const run = (command: HostCommand) => driver.run(command);
+  run({ type: 'RegisterHost', hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: false, devices: [{ rid: SIOV_RID, kind: 'siov', pasidBits: 20 }] });
+  run({ type: 'CreateFd', fdId, tenantId, vmId: `${hostId}-vm` });
+  run({ type: 'SetHwidMode', fdId, mode: 'global' });
+  run({ type: 'SetGlobalMin', fdId, globalMin: 4096 });
+  // Every fifth cycle keeps its ioasid: the host ends with standing state too.
+  for (let cycle = 0; driver.events.length + 5 <= count; cycle++) {
+    const [allocated] = run({ type: 'AllocIoasid', fdId });
+    const ioasid = (allocated!.data as { ioasid: number }).ioasid;
+    const [attached] = run({ type: 'AttachDevice', fdId, ioasid, rid: SIOV_RID, enqcmd: false });
+    run({ type: 'SetHwid', fdId, ioasid, pasid: 1 + (cycle % 900) + 900 * (cycle % 5 === 0 ? 0 : 1) });
+    if (cycle % 5 === 0) continue;
+    run({ type: 'DetachDevice', fdId, ioasid, rid: SIOV_RID, mdevId: (attached!.data as { mdevId: string }).mdevId });
+    run({ type: 'FreeIoasid', fdId, ioasid });
+  }
+  while (driver.events.length < count) run({ type: 'AllocIoasid', fdId });
+  return driver.events;
+}
+
+/**
+ * Appends each host's events through the store (as decided by the real decider), then marks
+ * them projected and clears the outbox: the fleet exists before the services start, and
+ * nothing is left for them to relay or project.
+ */
+export async function populateFleet(db: Database, hosts: ReadonlyArray<{ hostId: string; events: () => HostEvent[] }>, progress: (done: number) => void): Promise<void> {
+  const store = new EventStore(db.dataSource);
+  const checkpoints: Array<{ hostId: string; version: number }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const host = hosts[next++]!;
+      const events = host.events();
+      for (let at = 0; at < events.length; at += EVENTS_PER_APPEND) {
+        const chunk = events.slice(at, at + EVENTS_PER_APPEND);
+        await store.append({ hostId: host.hostId, expectedVersion: at, events: chunk, actor: 'operator', commandId: `populate-${host.hostId}-${at}`, correlationId: 'populate' });
+      }
+      checkpoints.push({ hostId: host.hostId, version: events.length });
+      if (checkpoints.length % 1000 === 0) progress(checkpoints.length);
+    }
+  };
+  await Promise.all(Array.from({ length: APPENDS_IN_FLIGHT }, worker));
+  const projection = new HardwareProjectionStore(db.dataSource);
+  for (let i = 0; i < checkpoints.length; i += CHECKPOINTS_PER_WRITE) await projection.save(checkpoints.slice(i, i + CHECKPOINTS_PER_WRITE));
+  await db.dataSource.query('DELETE FROM outbox');
+  // Statistics of the bulk-filled tables now, not whenever autovacuum gets to them mid-measurement.
+  await db.dataSource.query('ANALYZE');
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import type { HostCommand } from '../model/commands';
+import { DomainError } from '../model/errors';
+import { FdVersions } from '../store/fd-versions';
+
+/**
+ * Conditional writes (If-Match, gRPC `expectedVersion`): an fd-scoped command runs only if the
+ * fd's version (the host version of its last change) is still the one the caller saw. Checked
+ * under the host lock on every attempt of the write path, as of the version of the state the
+ * decider decides on; the append expects that version, so the check and the decision commit
+ * together or not at all: an fd change committed meanwhile makes that attempt lose, and the
+ * next one, on the newer state, is refused.
+ */
+@Injectable()
+export class FdPreconditions {
+  constructor(private readonly versions: FdVersions) {}
+
+  async check(hostId: string, command: HostCommand, expectedVersion: number | undefined, atVersion: number): Promise<void> {
+    if (expectedVersion === undefined) return;
+    const fdId = conditionalFdOf(command);
+    if (fdId === undefined) return;
+    const version = await this.versions.lastChange(hostId, fdId, atVersion);
+    if (version !== expectedVersion) {
+      throw new DomainError('PRECONDITION_FAILED', `fd ${fdId} is at version ${version}, not ${expectedVersion}: it changed since it was read`, {
+        fdId,
+        expectedVersion,
+        version,
+      });
+    }
+  }
+}
+
+/** The existing fd a command changes; undefined for commands that create or name no existing fd. */
+function conditionalFdOf(command: HostCommand): string | undefined {
+  switch (command.type) {
+    case 'RegisterHost':
+    case 'CreateFd':
+    case 'ImportFd':
+    case 'BarMigrationImport':
+      return undefined;
+    case 'CloseFd':
+    case 'SetHwidMode':
+    case 'SetGlobalMin':
+    case 'AllocIoasid':
+    case 'FreeIoasid':
+    case 'AttachDevice':
+    case 'DetachDevice':
+    case 'SetPasidTable':
+    case 'SetHwid':
+    case 'GetHwid':
+    case 'BindPgtable':
+    case 'UnbindPgtable':
+    case 'SetKvmPasidMapping':
+    case 'UnsetKvmPasidMapping':
+    case 'StartMigration':
+    case 'CompleteMigration':
+    case 'AbortMigration':
+      return command.fdId;
+    default: {
+      const _: never = command;
+      return _;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { EventFeedReads, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
+import { EventStore } from '../../store/event-store';
+import { compareCursors, LOG_START, type FeedCursor } from '../../store/watch-cursor';
+import { WatchSubscription, type FeedHub } from './watch-subscription';
+
+/** Events per poll of the whole log. */
+const LIVE_PAGE = 500;
+/**
+ * How often the feed polls while a watch is open: the bound on the delay of another replica's
+ * commits (this process's own commits wake it at once).
+ */
+export const WATCH_POLL_MS = 100;
+/** Events are committed but held below an older transaction still running: look again soon. */
+const HELD_RETRY_MS = 5;
+/** After a failed poll (the store is away), before the next. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+/**
+ * The process's one reader of the event log for every open watch (REST SSE and gRPC alike):
+ * while any watch is open it reads, in (tx, position) order and below the high-water mark of
+ * positions known to be committed (EventFeedReads), every event after its head, and offers each
+ * to the live subscriptions, which filter and queue it. One query per poll whatever the number
+ * of watches; a watch behind the head catches up from the store on its own first. Polls every
+ * WATCH_POLL_MS, and at once when this process commits; no LISTEN/NOTIFY, so it works on any
+ * connection pooler and on the embedded database's single connection.
+ */
+@Injectable()
+export class EventFeed implements FeedHub, OnModuleDestroy {
+  private readonly logger = new Logger(EventFeed.name);
+  private readonly open = new Set<WatchSubscription>();
+  private readonly live = new Set<WatchSubscription>();
+  private current: FeedCursor = LOG_START;
+  private starting?: Promise<void>;
+  private stopped = false;
+  private napTimer?: NodeJS.Timeout;
+  private endNap?: () => void;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly reads: EventFeedReads,
+    events: EventStore,
+  ) {
+    this.unsubscribe = events.onCommit(() => this.wake());
+  }
+
+  /** A watch from `start` (exclusive) of the events passing `filter`. */
+  subscribe(filter: FeedFilter, start: FeedCursor): WatchSubscription {
+    const subscription = new WatchSubscription(this, filter, start);
+    if (this.stopped) subscription.end('SHUTTING_DOWN', 'the server is shutting down: resume on another replica');
+    else this.open.add(subscription);
+    return subscription;
+  }
+
+  get head(): FeedCursor {
+    return this.current;
+  }
+
+  /** Starts polling (from the present) if no watch was open. */
+  started(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  join(subscription: WatchSubscription): void {
+    if (this.open.has(subscription)) this.live.add(subscription);
+  }
+
+  leave(subscription: WatchSubscription): void {
+    this.open.delete(subscription);
+    this.live.delete(subscription);
+  }
+
+  page(after: FeedCursor, filter: FeedFilter, limit: number, upTo: FeedCursor): Promise<FeedPage> {
+    return this.reads.page(after, filter, limit, upTo);
+  }
+
+  /** How many watches are open (metrics, tests). */
+  get openWatches(): number {
+    return this.open.size;
+  }
+
+  /** Ends every open watch (graceful shutdown: their clients resume on another replica) and refuses new ones. */
+  endAll(): void {
+    this.stopped = true;
+    for (const subscription of [...this.open]) subscription.end('SHUTTING_DOWN', 'the server is shutting down: resume on another replica');
+    this.wake();
+  }
+
+  onModuleDestroy(): void {
+    this.endAll();
+    this.unsubscribe();
+  }
+
+  private async start(): Promise<void> {
+    try {
+      this.current = await this.reads.present();
+    } catch (e) {
+      this.starting = undefined;
+      throw e;
+    }
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.open.size > 0 && !this.stopped) {
+      let page: FeedPage;
+      try {
+        page = await this.reads.page(this.current, {}, LIVE_PAGE);
+      } catch (e) {
+        this.logger.warn(`watch feed: reading the event log failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
+        await this.nap(RETRY_AFTER_FAILURE_MS);
+        continue;
+      }
+      for (const event of page.events) {
+        for (const subscription of this.live) subscription.offer(event);
+        this.current = event.cursor;
+      }
+      if (page.events.length === LIVE_PAGE) continue;
+      if (compareCursors(page.highWater, this.current) > 0) this.current = page.highWater;
+      await this.nap(page.held ? HELD_RETRY_MS : WATCH_POLL_MS);
+    }
+    // The next watch starts the feed again, from the present.
+    this.starting = undefined;
+  }
+
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.endNap = resolve;
+      this.napTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  private wake(): void {
+    clearTimeout(this.napTimer);
+    const end = this.endNap;
+    this.endNap = undefined;
+    end?.();
+  }
+}

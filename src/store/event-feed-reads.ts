@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EventEnvelope } from '../model/envelope';
+import { envelopeColumns, envelopeFromRow, fdIdOf, type EventRow } from './envelope-rows';
+import { storeCall } from './store-errors';
+import { LOG_START, type FeedCursor } from './watch-cursor';
+
+/** What a watcher asks for; absent fields do not filter. The same rules as the audit log's filter. */
+export interface FeedFilter {
+  hostId?: string;
+  fdId?: string;
+  type?: string;
+  /** Only events of `hostId` after this version. */
+  afterVersion?: number;
+  /** A tenant's watch: only that tenant's events. */
+  tenantId?: string;
+}
+
+/** `filter` applied to an event in memory: exactly the conditions of the SQL in `page`. */
+export function passesFilter(filter: FeedFilter, envelope: EventEnvelope): boolean {
+  return (
+    (filter.hostId === undefined || envelope.hostId === filter.hostId) &&
+    (filter.fdId === undefined || fdIdOf(envelope) === filter.fdId) &&
+    (filter.type === undefined || envelope.type === filter.type) &&
+    (filter.afterVersion === undefined || envelope.version > filter.afterVersion) &&
+    (filter.tenantId === undefined || envelope.tenantId === filter.tenantId)
+  );
+}
+
+export interface FeedEvent {
+  envelope: EventEnvelope;
+  cursor: FeedCursor;
+}
+
+export interface FeedPage {
+  events: FeedEvent[];
+  /** Every event up to here has been read (when the page was not full): the high-water mark. */
+  highWater: FeedCursor;
+  /** Some events are committed above the high-water mark, held back by an older transaction still running. */
+  held: boolean;
+}
+
+/**
+ * The watch's reads of the events table, in (tx, position) order and only below the
+ * high-water mark: events of transactions older than the oldest one still running, which have
+ * all ended, so nothing can appear below the mark later (migrations/1732470000000).
+ */
+@Injectable()
+export class EventFeedReads {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Up to `limit` events after `after` (and at or below `upTo`, when given) that pass the filter. */
+  async page(after: FeedCursor, filter: FeedFilter, limit: number, upTo?: FeedCursor): Promise<FeedPage> {
+    const rows: Array<EventRow & { xmin: string; held: boolean; tx_id: string | null }> = await storeCall(() =>
+      this.dataSource.query(
+        `WITH hw AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+         SELECT hw.xmin::text AS xmin, EXISTS (SELECT 1 FROM events WHERE tx >= hw.xmin) AS held, p.*
+           FROM hw LEFT JOIN LATERAL (
+             SELECT e.tx AS tx_id, ${envelopeColumns('e')} FROM events e
+              WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < hw.xmin
+                AND ($3::xid8 IS NULL OR (e.tx, e.position) <= ($3::xid8, $4::bigint))
+                AND ($5::text IS NULL OR e.host_id = $5) AND ($6::text IS NULL OR e.fd_id = $6)
+                AND ($7::text IS NULL OR e.type = $7) AND ($8::int IS NULL OR e.version > $8)
+                AND ($9::text IS NULL OR e.tenant_id = $9)
+              ORDER BY e.tx, e.position LIMIT $10) p ON true
+          ORDER BY p.tx_id, p.position`,
+        [
+          after.tx.toString(),
+          after.position.toString(),
+          upTo?.tx.toString() ?? null,
+          upTo?.position.toString() ?? null,
+          filter.hostId ?? null,
+          filter.fdId ?? null,
+          filter.type ?? null,
+          filter.afterVersion ?? null,
+          filter.tenantId ?? null,
+          limit,
+        ],
+      ),
+    );
+    const events = rows.filter((r) => r.tx_id !== null).map((r) => ({ envelope: envelopeFromRow(r), cursor: { tx: BigInt(r.tx_id!), position: BigInt(r.position) } }));
+    return { events, highWater: { tx: BigInt(rows[0].xmin), position: 0n }, held: rows[0].held };
+  }
+
+  /** The present: after everything committed that can be read now. */
+  async present(): Promise<FeedCursor> {
+    const rows: Array<{ xmin: string }> = await storeCall(() => this.dataSource.query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin'));
+    return { tx: BigInt(rows[0].xmin), position: 0n };
+  }
+
+  /** Right after a host's event `version` (the log's start for version 0); undefined when the host has no such event yet. */
+  async afterVersion(hostId: string, version: number): Promise<FeedCursor | undefined> {
+    if (version === 0) return LOG_START;
+    const rows: Array<{ tx: string; position: string }> = await storeCall(() =>
+      this.dataSource.query('SELECT tx::text AS tx, position FROM events WHERE host_id = $1 AND version = $2', [hostId, version]),
+    );
+    return rows.length ? { tx: BigInt(rows[0].tx), position: BigInt(rows[0].position) } : undefined;
+  }
+}

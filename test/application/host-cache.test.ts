@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { HostStates } from '../../src/application/host-states';
+import { serializeHostState } from '../../src/composition/host-state';
+import { DomainError, eventOf, type HostCommand } from '../../src/model';
+import { EventStore } from '../../src/store/event-store';
+import { createTenant, run, SIOV, startApplicationContext, VF, type ApplicationContext } from '../support/application-context';
+import { TestHost } from '../support/domain-host';
+import { createTestStorage, type TestStorage } from '../support/test-storage';
+
+/** A step of a host's life: a command built from small numbers, so that many are valid and some are refused. */
+type Step = { op: Op; fd: number; ioasid: number; pasid: number; evictBefore: boolean };
+type Op = 'create' | 'alloc' | 'attach' | 'hwid' | 'bind' | 'detach' | 'free' | 'close';
+
+/** fd 0 in local mode, fd 1 in global mode above 64: set up first, each step with its own chance of an eviction before it. */
+function prologue(run: string, tenantId: string): HostCommand[] {
+  return [0, 1].flatMap((fd): HostCommand[] => {
+    const fdId = `${run}-fd${fd}`;
+    const opened: HostCommand[] = [{ type: 'CreateFd', fdId, tenantId, vmId: `${run}-vm${fd}` }];
+    return fd === 0
+      ? [...opened, { type: 'SetHwidMode', fdId, mode: 'local' }]
+      : [...opened, { type: 'SetHwidMode', fdId, mode: 'global' }, { type: 'SetGlobalMin', fdId, globalMin: 64 }];
+  });
+}
+
+function commandOf(step: Step, run: string, tenantId: string): HostCommand {
+  const fdId = `${run}-fd${step.fd}`;
+  const rid = step.pasid % 3 === 0 ? SIOV.rid : VF.rid;
+  const { ioasid, pasid } = step;
+  switch (step.op) {
+    case 'create':
+      return { type: 'CreateFd', fdId, tenantId, vmId: `${run}-vm${step.fd}` };
+    case 'alloc':
+      return { type: 'AllocIoasid', fdId };
+    case 'attach':
+      return { type: 'AttachDevice', fdId, ioasid, rid, enqcmd: pasid % 4 === 0 };
+    case 'hwid':
+      return { type: 'SetHwid', fdId, ioasid, pasid };
+    case 'bind':
+      return { type: 'BindPgtable', fdId, ioasid, gpa: `0x${(0x1000 * (pasid + 1)).toString(16)}` };
+    case 'detach':
+      return { type: 'DetachDevice', fdId, ioasid, rid };
+    case 'free':
+      return { type: 'FreeIoasid', fdId, ioasid };
+    case 'close':
+      return { type: 'CloseFd', fdId };
+    default: {
+      const _: never = step.op;
+      throw new Error(`unknown step ${String(_)}`);
+    }
+  }
+}
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.constant('alloc' as const), weight: 4 },
+  { arbitrary: fc.constant('attach' as const), weight: 4 },
+  { arbitrary: fc.constant('hwid' as const), weight: 4 },
+  { arbitrary: fc.constant('bind' as const), weight: 1 },
+  { arbitrary: fc.constant('detach' as const), weight: 2 },
+  { arbitrary: fc.constant('free' as const), weight: 2 },
+  { arbitrary: fc.constant('close' as const), weight: 1 },
+  { arbitrary: fc.constant('create' as const), weight: 1 },
+);
+
+const step: fc.Arbitrary<Step> = fc.record({
+  op,
+  fd: fc.nat({ max: 1 }),
+  ioasid: fc.integer({ min: 1, max: 3 }),
+  pasid: fc.integer({ min: 1, max: 20 }),
+  evictBefore: fc.boolean(),
+});
+
+/** What a command answered: its body, or the code it was refused with. */
+async function outcomeOf(ctx: ApplicationContext, hostId: string, command: HostCommand): Promise<unknown> {
+  try {
+    const response = await run(ctx, command, { hostId });
+    return { body: response.body };
+  } catch (e) {
+    if (e instanceof DomainError) return { refused: e.code };
+    throw e;
+  }
+}
+
+function referenceOutcome(reference: TestHost, command: HostCommand): unknown {
+  try {
+    return { body: reference.run(command).result };
+  } catch (e) {
+    if (e instanceof DomainError) return { refused: e.code };
+    throw e;
+  }
+}
+
+describe('host cache: eviction and reload', () => {
+  let storage: TestStorage;
+  let ctx: ApplicationContext;
+  let tenantId: string;
+  let runs = 0;
+
+  before(async () => {
+    storage = await createTestStorage('postgres');
+    // Snapshots every 3 events: reloads start from snapshots at every distance from the head.
+    ctx = await startApplicationContext(storage, { snapshotEvery: 3, role: 'api' });
+    tenantId = (await createTenant(ctx, 'cache-tenant')).tenantId;
+  });
+  after(async () => {
+    await ctx?.close();
+    await storage?.dispose();
+  });
+
+  it('a host evicted at random points decides exactly as one that stayed cached', async () => {
+    const states = ctx.app.get(HostStates);
+    const store = ctx.app.get(EventStore);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(step, { minLength: 1, maxLength: 30 }), async (evictions, steps) => {
+        const runId = `ev${++runs}`;
+        const hostId = `${runId}-host`;
+        const reference = new TestHost();
+        const register: HostCommand = { type: 'RegisterHost', hostId, pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV].map((d) => ({ ...d, pasidBits: 8 })) };
+        reference.run(register);
+        await run(ctx, register, { hostId });
+        const script = [
+          ...prologue(runId, tenantId).map((command, i) => ({ command, evictBefore: evictions[i]! })),
+          ...steps.map((s) => ({ command: commandOf(s, runId, tenantId), evictBefore: s.evictBefore })),
+        ];
+        for (const { command, evictBefore } of script) {
+          if (evictBefore) await states.exclusive(hostId, async () => states.discard(hostId));
+          // The application answers with the HTTP status of the command; the reference only knows success.
+          const actual = (await outcomeOf(ctx, hostId, command)) as { status?: number; body?: unknown; refused?: string };
+          const expected = referenceOutcome(reference, command) as { body?: unknown; refused?: string };
+          assert.deepEqual(actual.refused ?? actual.body, expected.refused ?? expected.body, `${command.type} after ${reference.state.version} events`);
+        }
+        await states.exclusive(hostId, async () => states.discard(hostId));
+        const stored: unknown[] = [];
+        for await (const batch of store.stream(hostId)) stored.push(...batch.map(eventOf));
+        assert.deepEqual(stored, JSON.parse(JSON.stringify(reference.log)), 'the same decisions, event for event');
+        const reloaded = await states.exclusive(hostId, () => states.current(hostId));
+        assert.equal(reloaded.hw.hash(), reference.state.hw.hash());
+        assert.deepEqual(serializeHostState(reloaded), serializeHostState(reference.state));
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
