@@ -15,6 +15,7 @@ import { GetHostHandler, ListHostsHandler } from './queries/host-queries.handler
 import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
 import { TenantCreator } from './tenant-creator';
+import { TenantEventCopies } from './tenant-event-copies';
 import { TenantQuotas } from './tenant-quotas';
 import { EventFeed } from './watch/event-feed';
 import { WatchEventsHandler } from './watch/watch-events.handler';
@@ -44,8 +45,9 @@ import { WatchEventsHandler } from './watch/watch-events.handler';
     EventFeedReads,
     EventFeed,
     WatchEventsHandler,
+    TenantEventCopies,
   ],
   // The API's operations run writes with the runners; the migration process (migration/) also reads states with these; shutdown ends the watches (EventFeed).
-  exports: [HostStates, HostCommandRunner, TenantCreator, FdLocations, TenantQuotas, IdempotentAnswers, EventFeed],
+  exports: [HostStates, HostCommandRunner, TenantCreator, FdLocations, TenantQuotas, IdempotentAnswers, EventFeed, TenantEventCopies],
 })
 export class ApplicationModule {}

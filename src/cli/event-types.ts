@@ -16,6 +16,7 @@ const KNOWN: Record<HostEventType, true> = {
   HwidExposed: true,
   PgtableBound: true,
   PgtableUnbound: true,
+  PgtableReplaced: true,
   KvmPasidMapped: true,
   KvmPasidUnmapped: true,
   MigrationStarted: true,

@@ -2,6 +2,7 @@ import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
 import type { Released } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
+import { legacyVdevId } from './vdev-id';
 import type { FdState, HostState } from './state';
 import type { AttachmentView, FdIdentity } from '../model/views';
 
@@ -33,7 +34,11 @@ export function evolveAll<S extends HostState>(state: S, events: Iterable<HostEv
 function applyLogical(state: HostState, event: HostEvent, freedPasid: number | undefined): void {
   switch (event.type) {
     case 'HostRegistered':
-      state.host = { ...event.data, devices: event.data.devices.map((d) => ({ ...d })) };
+      state.host = {
+        ...event.data,
+        devices: event.data.devices.map((d) => ({ ...d })),
+        ...(event.data.reservedPasids ? { reservedPasids: event.data.reservedPasids.map((r) => ({ ...r })) } : {}),
+      };
       return;
     case 'FdCreated':
       addFd(state, event.data);
@@ -86,6 +91,9 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
       return;
     }
     case 'PgtableBound':
+      fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: event.data.gpa });
+      return;
+    case 'PgtableReplaced':
       fd(state, event.data.fdId).ioasids.update(event.data.ioasid, { pgtableGpa: event.data.gpa });
       return;
     case 'PgtableUnbound':
@@ -171,7 +179,7 @@ function countHostPasids(state: HostState, f: FdState, delta: number): void {
 
 function attach(state: HostState, data: EventData<'DeviceAttached'>): void {
   const f = fd(state, data.fdId);
-  const attachment: AttachmentView = { rid: data.rid, enqcmd: data.enqcmd };
+  const attachment: AttachmentView = { vdevId: data.vdevId ?? legacyVdevId(data.ioasid, data.rid, data.mdevId), rid: data.rid, enqcmd: data.enqcmd };
   if (data.mdevId !== undefined) {
     attachment.mdevId = data.mdevId;
     state.nextMdev = Math.max(state.nextMdev, mdevNumber(data.mdevId) + 1);
@@ -193,7 +201,7 @@ function importFd(state: HostState, data: EventData<'FdImported'>): void {
   f.globalMin = data.globalMin;
   f.importedBy = data.migrationId;
   for (const src of data.ioasids) {
-    const attachments = src.attachments.map((a) => ({ ...a }));
+    const attachments = src.attachments.map((a): AttachmentView => ({ ...a, vdevId: a.vdevId ?? legacyVdevId(src.ioasid, a.rid, a.mdevId) }));
     f.ioasids.update(src.ioasid, { attachments, pgtableGpa: src.pgtableGpa, pasidTableGpa: src.pasidTableGpa });
     if (src.pasid !== undefined) addPasidUser(f, src.pasid, src.ioasid);
     for (const a of attachments) if (a.mdevId !== undefined) state.nextMdev = Math.max(state.nextMdev, mdevNumber(a.mdevId) + 1);

@@ -8,3 +8,5 @@ export { evolve, evolveAll } from './evolve';
 export { hostStateSnapshot, restoreHostState } from './snapshot';
 export type { HardwarePort, HardwareReads } from './hardware-port';
 export type { HostStateSnapshot } from './snapshot';
+export { refuseDeviceMap } from './decider/device-map';
+export type { DeviceMapOffence, DeviceMapProblem } from './decider/device-map';

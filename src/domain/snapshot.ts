@@ -3,7 +3,8 @@ import type { HostSpec } from '../model/values';
 import { addPasidUser } from './pasid-index';
 import type { HardwarePort } from './hardware-port';
 import type { FdState, HostState } from './state';
-import type { AttachmentView } from '../model/views';
+import type { StoredAttachment } from '../model/events';
+import { legacyVdevId } from './vdev-id';
 
 /**
  * A JSON-able image of a host's decider state, to load a long stream without replaying it.
@@ -21,8 +22,8 @@ export interface HostStateSnapshot<HardwareSnapshot = unknown> {
   /** `importedBy` is absent in snapshots older than the import fence, and for fds not created by an import. */
   fds: Array<
     Pick<FdState, 'fdId' | 'tenantId' | 'vmId' | 'domainId' | 'hwidMode' | 'globalMin' | 'migratable' | 'migratableReason' | 'migration' | 'importedBy'> & {
-      /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any. */
-      details: Array<[number, string | null, string | null, AttachmentView[]]>;
+      /** [ioasid, pgtableGpa, pasidTableGpa, attachments] for the ioasids that have any (no `vdevId` in snapshots of earlier releases). */
+      details: Array<[number, string | null, string | null, StoredAttachment[]]>;
     }
   >;
   /** Absent when none (and in snapshots older than the import fence): still format 3. */
@@ -84,7 +85,7 @@ export function restoreHostState<H extends HardwarePort>(json: unknown, loadHard
     fd.migration = f.migration;
     fd.importedBy = f.importedBy;
     for (const [ioasid, pgtableGpa, pasidTableGpa, attachments] of f.details) {
-      fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a })) });
+      fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a, vdevId: a.vdevId ?? legacyVdevId(ioasid, a.rid, a.mdevId) })) });
     }
     for (const [ioasid, rec] of state.hw.ioasidsOf(fd.fdId) ?? []) {
       if (rec.pasid) addPasidUser(fd, rec.pasid, ioasid);

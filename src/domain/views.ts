@@ -15,6 +15,7 @@ export function hostView(state: HostState): HostView | undefined {
     enqcmd: h.enqcmd,
     nestedPasidTable: h.nestedPasidTable,
     devices: h.devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
+    reservedPasids: (h.reservedPasids ?? []).map((r) => ({ ...r })),
     version: state.version,
   };
 }
@@ -26,7 +27,9 @@ export function ioasidView(io: IoasidState): IoasidView {
     ...(io.globalPasid !== undefined ? { globalPasid: io.globalPasid } : {}),
     ...(io.pgtableGpa !== undefined ? { pgtableGpa: io.pgtableGpa } : {}),
     ...(io.pasidTableGpa !== undefined ? { pasidTableGpa: io.pasidTableGpa } : {}),
-    attachments: io.attachments.map((a) => (a.mdevId !== undefined ? { rid: a.rid, enqcmd: a.enqcmd, mdevId: a.mdevId } : { rid: a.rid, enqcmd: a.enqcmd })),
+    attachments: io.attachments.map((a) =>
+      a.mdevId !== undefined ? { vdevId: a.vdevId, rid: a.rid, enqcmd: a.enqcmd, mdevId: a.mdevId } : { vdevId: a.vdevId, rid: a.rid, enqcmd: a.enqcmd },
+    ),
   };
 }
 
@@ -71,7 +74,7 @@ export function exportFd(state: HostState, fdId: string, actorTenantId?: string)
   const fd = state.fds.get(fdId);
   if (!fd || (actorTenantId !== undefined && fd.tenantId !== actorTenantId)) throw new DomainError('NOT_FOUND', `fd ${fdId} not found`, { fdId });
   if (!fd.migratable) throw new DomainError('NOT_MIGRATABLE', `fd ${fdId} is not migratable: ${fd.migratableReason}`, { reason: fd.migratableReason });
-  const kinds = new Map(state.host!.devices.map((d) => [d.rid, d.kind]));
+  const devices = new Map(state.host!.devices.map((d) => [d.rid, d]));
   return {
     vmId: fd.vmId,
     hwidMode: fd.hwidMode,
@@ -79,7 +82,10 @@ export function exportFd(state: HostState, fdId: string, actorTenantId?: string)
     ioasids: sortedIoasids(fd).map((io) => {
       const image: FdImage['ioasids'][number] = {
         ioasid: io.ioasid,
-        attachments: io.attachments.map((a) => ({ rid: a.rid, enqcmd: a.enqcmd, kind: kinds.get(a.rid)! })),
+        attachments: io.attachments.map((a) => {
+          const device = devices.get(a.rid)!;
+          return { vdevId: a.vdevId, rid: a.rid, enqcmd: a.enqcmd, kind: device.kind, pasidBits: device.pasidBits };
+        }),
       };
       if (io.pasid !== undefined) image.pasid = io.pasid;
       if (io.pgtableGpa !== undefined) image.pgtableGpa = io.pgtableGpa;
@@ -113,8 +119,8 @@ export function commandResult(command: HostCommand, events: HostEvent[], stateAf
     case 'AttachDevice': {
       const attached = events.find((e) => e.type === 'DeviceAttached');
       if (!attached) return null;
-      const { rid, ioasid, enqcmd, mdevId } = attached.data;
-      return mdevId !== undefined ? { rid, ioasid, enqcmd, mdevId } : { rid, ioasid, enqcmd };
+      const { rid, ioasid, enqcmd, vdevId, mdevId } = attached.data;
+      return mdevId !== undefined ? { vdevId, rid, ioasid, enqcmd, mdevId } : { vdevId, rid, ioasid, enqcmd };
     }
     case 'SetPasidTable':
     case 'BindPgtable': {

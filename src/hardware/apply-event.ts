@@ -70,6 +70,21 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       if (fd.entriesOn.has(event.data.ioasid)) throw new HardwareFault('I9', `unbind leaves entries of ioasid ${event.data.ioasid} behind`);
       return;
     }
+    case 'PgtableReplaced': {
+      const fd = tx.fd(event.data.fdId);
+      tx.ioasid(fd, event.data.ioasid);
+      const seen = new Set<string>();
+      for (const ref of event.data.repointed) {
+        const key = `${ref.rid}|${ref.pasid}`;
+        if (seen.has(key)) throw new HardwareFault('malformed-event', `replace lists ${ref.rid} PASID ${ref.pasid} twice`);
+        seen.add(key);
+        tx.repointEntry(fd, event.data.ioasid, ref, event.data.gpa);
+      }
+      // Atomic means whole: an entry of the ioasid left on the old table would translate through a page table the guest has let go.
+      const held = [...(fd.entriesOn.get(event.data.ioasid)?.values() ?? [])].reduce((n, c) => n + c, 0);
+      if (held !== seen.size) throw new HardwareFault('I9', `replace repoints ${seen.size} of the ${held} entries of ioasid ${event.data.ioasid}`);
+      return;
+    }
     case 'KvmPasidMapped': {
       const fd = fdOfVm(tx, event.data.fdId, event.data.vmId);
       tx.kvmMap(fd, event.data.guestPasid, event.data.hostPasid);
@@ -110,7 +125,18 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
     if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
     rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
   }
-  tx.journal.assign(s, 'host', { ...data, devices: data.devices.map((d) => ({ ...d })) });
+  const reserved = data.reservedPasids ?? [];
+  reserved.forEach((r, i) => {
+    const before = reserved[i - 1];
+    if (!Number.isInteger(r.from) || !Number.isInteger(r.count) || r.from < 1 || r.count < 1 || r.from + r.count > 2 ** data.pasidBits || (before && r.from < before.from + before.count)) {
+      throw new HardwareFault('malformed-event', `reserved PASID ranges must be sorted, disjoint and inside [1, 2^${data.pasidBits}): ${JSON.stringify(r)}`);
+    }
+  });
+  tx.journal.assign(s, 'host', {
+    ...data,
+    devices: data.devices.map((d) => ({ ...d })),
+    ...(data.reservedPasids ? { reservedPasids: data.reservedPasids.map((r) => ({ ...r })) } : {}),
+  });
   tx.journal.assign(s, 'space', new PasidSpace(data.pasidBits));
   tx.journal.assign(s, 'rids', rids);
 }

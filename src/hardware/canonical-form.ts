@@ -44,7 +44,9 @@ function sortedNumbers(keys: Iterable<number>): Float64Array {
 function writeState(s: HwState, out: (text: string) => void): void {
   const host = s.host;
   out('{"host":');
-  out(host ? q([host.hostId, host.pasidBits, host.enqcmd, host.nestedPasidTable, host.devices.map((d) => [d.rid, d.kind, d.pasidBits])]) : 'null');
+  // Reserved ranges only when there are some, so that the hash of a host without them is what it always was.
+  const reserved = host?.reservedPasids?.length ? [host.reservedPasids.map((r) => [r.from, r.count])] : [];
+  out(host ? q([host.hostId, host.pasidBits, host.enqcmd, host.nestedPasidTable, host.devices.map((d) => [d.rid, d.kind, d.pasidBits]), ...reserved]) : 'null');
 
   out(',"rids":[');
   [...s.rids.keys()].sort().forEach((ridId, i) => {

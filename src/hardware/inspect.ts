@@ -13,6 +13,7 @@ export function hardwareView(s: HwState, hash: string): HardwareView {
     for (const p of [...r.pasids.keys()].sort((a, b) => a - b)) pasids[p] = entryView(r.pasids.get(p)!);
     rids[rid] = { context: r.context.table === 'host' ? { table: 'host' } : { table: 'guest', gpa: r.context.gpa }, pasids };
   }
+  const reserved = s.host?.reservedPasids ?? [];
   const vms: HardwareView['vms'] = {};
   for (const [key, table] of kvmTablesByViewKey(s)) {
     vms[key] = {};
@@ -24,6 +25,10 @@ export function hardwareView(s: HwState, hash: string): HardwareView {
     hash,
     rids,
     vms,
-    allocator: { used: s.space?.allocator.used ?? 0, free: s.space?.allocator.free ?? 0 },
+    allocator: {
+      used: s.space?.allocator.used ?? 0,
+      free: (s.space?.allocator.free ?? 0) - reserved.reduce((n, r) => n + r.count, 0),
+      reserved: reserved.map((r) => ({ ...r })),
+    },
   };
 }

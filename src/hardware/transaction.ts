@@ -45,6 +45,9 @@ export class HardwareTransaction {
       throw new HardwareFault('I1', `PASID ${pasid} is outside the host range [1, ${space.size})`);
     }
     if (space.allocator.isUsed(pasid)) throw new HardwareFault('I1', `PASID ${pasid} is already allocated on this host`);
+    if (this.s.host?.reservedPasids?.some((r) => pasid >= r.from && pasid < r.from + r.count)) {
+      throw new HardwareFault('I1', `PASID ${pasid} is reserved for the host kernel: never handed to a VM`);
+    }
     if (rec.hostPasid !== 0) {
       throw new HardwareFault('I1', `ioasid ${ioasid} of fd ${fd.fdId} already holds host PASID ${rec.hostPasid}`);
     }
@@ -107,6 +110,16 @@ export class HardwareTransaction {
     });
     this.countPair(fd.entriesOn, e.ioasid, e.rid, 1);
     this.journal.assign(fd, 'entries', fd.entries + 1);
+  }
+
+  /** The entry at `ref` (of this fd and ioasid) now walks the guest page table at `gpa`. */
+  repointEntry(fd: HwFd, ioasid: number, ref: EntryRef, gpa: string): void {
+    const rid = this.rid(ref.rid);
+    const entry = rid.pasids.get(ref.pasid);
+    if (!entry || entry.fdId !== fd.fdId || entry.ioasid !== ioasid) {
+      throw new HardwareFault('I2', `fd ${fd.fdId} ioasid ${ioasid} repoints RID ${ref.rid} PASID ${ref.pasid}, which holds no entry of it`);
+    }
+    this.journal.mapSet(rid.pasids, ref.pasid, { ...entry, firstStageGpa: gpa });
   }
 
   clearEntry(fd: HwFd, ref: EntryRef): void {

@@ -1,5 +1,5 @@
 import type { PasidSpace } from './pasid-space';
-import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, Rid, RidContext } from '../model/values';
+import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, PasidRange, Rid, RidContext } from '../model/values';
 import type { FdIdentity, FdMode } from '../model/views';
 
 
@@ -101,5 +101,6 @@ export interface HardwareView {
   rids: Record<Rid, { context: { table: 'host' } | { table: 'guest'; gpa: string }; pasids: Record<string, EntryView> }>;
   /** Per VM, its CPU PASID table; keyed by vmId, or by `<tenantId>/<vmId>` for a vmId two tenants use here (vm-key.ts). */
   vms: Record<string, Record<string, number>>;
-  allocator: { used: number; free: number };
+  /** `free` leaves the reserved PASIDs out; `reserved`: the host kernel's ranges, never handed out. */
+  allocator: { used: number; free: number; reserved: PasidRange[] };
 }

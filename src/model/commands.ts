@@ -1,4 +1,4 @@
-import type { DeviceSpec, HwidMode, Rid } from './values';
+import type { DeviceSpec, HwidMode, PasidRange, Rid } from './values';
 import type { FdImage } from './views';
 
 /**
@@ -15,14 +15,14 @@ interface FdScoped {
 }
 
 export type HostCommand =
-  | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] }
+  | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] }
   | { type: 'CreateFd'; fdId: string; tenantId: string; vmId: string; actorTenantId?: string }
   | ({ type: 'CloseFd' } & FdScoped)
   | ({ type: 'SetHwidMode'; mode: HwidMode } & FdScoped)
   | ({ type: 'SetGlobalMin'; globalMin: number } & FdScoped)
   | ({ type: 'AllocIoasid' } & FdScoped)
   | ({ type: 'FreeIoasid'; ioasid: number } & FdScoped)
-  | ({ type: 'AttachDevice'; ioasid: number; rid: Rid; enqcmd: boolean } & FdScoped)
+  | ({ type: 'AttachDevice'; ioasid: number; rid: Rid; enqcmd: boolean; vdevId?: string } & FdScoped)
   | ({ type: 'DetachDevice'; ioasid: number; rid: Rid; mdevId?: string } & FdScoped)
   | ({ type: 'SetPasidTable'; ioasid: number; gpa: string } & FdScoped)
   | ({ type: 'SetHwid'; ioasid: number; pasid: number } & FdScoped)

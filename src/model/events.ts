@@ -1,5 +1,8 @@
-import type { DeviceSpec, EntryRef, HwidMode, ProgrammedEntry, Released, Rid } from './values';
-import type { FdIdentity, FdMode, FdView, IoasidRecord } from './views';
+import type { DeviceSpec, EntryRef, HwidMode, PasidRange, ProgrammedEntry, Released, Rid } from './values';
+import type { AttachmentView, FdIdentity, FdMode, FdView, IoasidRecord } from './views';
+
+/** An attachment as an event stores it: `vdevId` is absent in events of earlier releases. */
+export type StoredAttachment = Omit<AttachmentView, 'vdevId'> & Partial<Pick<AttachmentView, 'vdevId'>>;
 
 /**
  * Events of a host stream: the public event contract (API.md "Events"), payload part.
@@ -10,7 +13,8 @@ import type { FdIdentity, FdMode, FdView, IoasidRecord } from './views';
 export const EVENT_SCHEMA_VERSION = 1;
 
 export type HostEvent =
-  | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[] } }
+  /** `reservedPasids` only when the host reserves some (and never in events of earlier releases). */
+  | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] } }
   | { type: 'FdCreated'; data: FdIdentity }
   | { type: 'FdClosed'; data: { fdId: string; released: Released } }
   | { type: 'HwidModeSet'; data: { fdId: string; mode: HwidMode } }
@@ -24,6 +28,8 @@ export type HostEvent =
         ioasid: number;
         rid: Rid;
         enqcmd: boolean;
+        /** The attachment's guest-visible device id; absent in events of earlier releases (evolve derives it: domain/vdev-id.ts). */
+        vdevId?: string;
         /** siov: the mdev created for this attach. */
         mdevId?: string;
         /** siov in local mode on an ioasid whose hwid is set but has no real PASID yet: allocated now. */
@@ -53,6 +59,11 @@ export type HostEvent =
   | { type: 'HwidExposed'; data: { fdId: string; ioasid: number; hostPasid: number; reason: string } }
   | { type: 'PgtableBound'; data: { fdId: string; ioasid: number; gpa: string; programmed: ProgrammedEntry[] } }
   | { type: 'PgtableUnbound'; data: { fdId: string; ioasid: number; cleared: EntryRef[] } }
+  /**
+   * A bound ioasid's page table replaced atomically (iommufd's replace): every entry of the ioasid,
+   * listed, points its first stage at `gpa` in this one event; the device is never without an entry.
+   */
+  | { type: 'PgtableReplaced'; data: { fdId: string; ioasid: number; gpa: string; previousGpa: string; repointed: EntryRef[] } }
   | { type: 'KvmPasidMapped'; data: { fdId: string; vmId: string; guestPasid: number; hostPasid: number } }
   | { type: 'KvmPasidUnmapped'; data: { fdId: string; vmId: string; guestPasid: number } }
   | { type: 'MigrationStarted'; data: { fdId: string; migrationId: string; targetHostId: string } }
@@ -73,8 +84,8 @@ export type HostEvent =
           migrationId: string;
           sourceHostId: string;
           sourceFdId: string;
-          /** Every ioasid with its PASIDs: the user PASIDs of the image, the host PASIDs decided now. */
-          ioasids: IoasidRecord[];
+          /** Every ioasid with its PASIDs: the user PASIDs of the image, the host PASIDs decided now. Attachments of earlier releases' events have no `vdevId`. */
+          ioasids: Array<Omit<IoasidRecord, 'attachments'> & { attachments: StoredAttachment[] }>;
           programmed: ProgrammedEntry[];
           /** vf RIDs whose context points at a guest PASID table. */
           guestContexts: Array<{ rid: Rid; gpa: string }>;

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './envelope';
 export * from './views';
 export { canonicalJson } from './canonical-json';
+export { redactForTenant } from './tenant-redaction';

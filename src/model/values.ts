@@ -12,6 +12,10 @@ export const MAX_IOASID = 0x7fffffff;
  */
 export const VM_KEY_SEPARATOR = '/';
 export type DeviceKind = 'vf' | 'siov';
+
+/** What a guest-visible device id (an attachment's vdevId) given at attach may look like (API.md). */
+export const VDEV_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+export const MAX_VDEV_ID_LENGTH = 64;
 export type HwidMode = 'local' | 'global';
 /** Where a programmed PASID comes from: guest-chosen (local), host-allocated global, or the host's real PASID behind a virtual siov one. */
 export type PasidOrigin = 'local' | 'global' | 'real';
@@ -23,6 +27,12 @@ export interface DeviceSpec {
   pasidBits: number;
 }
 
+/** A range of host PASIDs [from, from + count). */
+export interface PasidRange {
+  from: number;
+  count: number;
+}
+
 export interface HostSpec {
   hostId: string;
   /** PASID width of the host IOMMU, 1..20. */
@@ -32,6 +42,11 @@ export interface HostSpec {
   /** The IOMMU can walk a guest-owned PASID table (AMD/ARM style). */
   nestedPasidTable: boolean;
   devices: DeviceSpec[];
+  /**
+   * Host PASIDs the host kernel keeps for itself (in-kernel ENQCMDS work queues, host SVA):
+   * never handed to a VM. Sorted, disjoint, inside [1, 2^pasidBits); absent when none.
+   */
+  reservedPasids?: PasidRange[];
 }
 
 /** Per tenant, per host (I8). */

@@ -1,4 +1,4 @@
-import type { DeviceKind, HwidMode, Rid } from './values';
+import type { DeviceKind, HwidMode, PasidRange, Rid } from './values';
 
 /**
  * The read shapes of docs/API.md (host, fd, ioasid, hwid) and the names every layer uses for
@@ -11,10 +11,17 @@ export interface HostView {
   enqcmd: boolean;
   nestedPasidTable: boolean;
   devices: Array<{ rid: Rid; kind: DeviceKind; pasidBits: number }>;
+  /** Host PASIDs never handed to a VM; `[]` when none. */
+  reservedPasids: PasidRange[];
   version: number;
 }
 
 export interface AttachmentView {
+  /**
+   * The guest-visible device id of this attachment: given at attach or assigned by the host
+   * (`vdev-<n>`), unique within the fd, kept across migration (the guest's "which device is which").
+   */
+  vdevId: string;
   rid: Rid;
   enqcmd: boolean;
   /** siov: the mdev carved out for this attachment. */
@@ -77,9 +84,12 @@ export type FdImage = Pick<FdView, 'vmId'> &
       Pick<IoasidView, 'ioasid' | 'pasid' | 'pgtableGpa' | 'pasidTableGpa'> & {
         /**
          * Attachments by source RID; the migration's device map turns them into target RIDs.
-         * `kind` (added, optional): the source device's kind, which the target device must match.
+         * With each, the source device's profile the guest was shown: `kind` and `pasidBits`,
+         * which the target device must match (same kind, at least as wide), and `enqcmd`; the
+         * guest PASID table is the ioasid's `pasidTableGpa`. `vdevId`, `kind` and `pasidBits`
+         * are absent from images of earlier releases.
          */
-        attachments: Array<Pick<AttachmentView, 'rid' | 'enqcmd'> & { kind?: DeviceKind }>;
+        attachments: Array<Pick<AttachmentView, 'rid' | 'enqcmd'> & Partial<Pick<AttachmentView, 'vdevId'>> & { kind?: DeviceKind; pasidBits?: number }>;
       }
     >;
     /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */

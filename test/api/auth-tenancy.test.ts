@@ -122,7 +122,7 @@ describe('REST auth and tenant isolation', () => {
     expectStatus(fd, 200);
     assert.equal(fd.body.hwidMode, 'global');
     assert.equal(fd.body.ioasids.length, 1);
-    assert.deepEqual(fd.body.ioasids[0].attachments, [{ rid: '0000:3b:00.1', enqcmd: true }]);
+    assert.deepEqual(fd.body.ioasids[0].attachments, [{ vdevId: 'vdev-1', rid: '0000:3b:00.1', enqcmd: true }]);
   });
 
   it('filters lists and events by tenant', async () => {

@@ -35,7 +35,7 @@ const API_TABLE: Record<string, [number, GrpcStatus]> = {
       'VERSION_CONFLICT',
     ].map((code) => [code, [409, GrpcStatus.FAILED_PRECONDITION]]),
   ),
-  ...Object.fromEntries(['PASID_OUT_OF_RANGE', 'PASID_WIDTH_EXCEEDED', 'INVALID_RANGE', 'IDEMPOTENCY_KEY_REUSED'].map((code) => [code, [422, GrpcStatus.OUT_OF_RANGE]])),
+  ...Object.fromEntries(['PASID_OUT_OF_RANGE', 'PASID_WIDTH_EXCEEDED', 'INVALID_RANGE', 'DEVICE_MAP_INVALID', 'IDEMPOTENCY_KEY_REUSED'].map((code) => [code, [422, GrpcStatus.OUT_OF_RANGE]])),
   PRECONDITION_FAILED: [412, GrpcStatus.FAILED_PRECONDITION],
   QUOTA_EXCEEDED: [429, GrpcStatus.RESOURCE_EXHAUSTED],
   PASID_EXHAUSTED: [429, GrpcStatus.RESOURCE_EXHAUSTED],

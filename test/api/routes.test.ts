@@ -42,6 +42,7 @@ describe('REST routes', () => {
           { rid: VF, kind: 'vf', pasidBits: 20 },
           { rid: SIOV, kind: 'siov', pasidBits: 20 },
         ],
+        reservedPasids: [],
         version: undefined,
       },
     );

@@ -17,7 +17,7 @@ describe('hosts and fds', () => {
     h.refuse({ ...base, pasidBits: 8, devices: [{ ...VF1, kind: 'pf' as never, pasidBits: 8 }] }, 'INVALID_RANGE');
     h.refuse({ ...base, pasidBits: 8, devices: [{ ...VF1, pasidBits: 8 }, { ...VF1, pasidBits: 4 }] }, 'ALREADY_EXISTS');
     const { result } = h.run({ ...base, pasidBits: 8, devices: [{ ...VF1, pasidBits: 8 }] });
-    assert.deepEqual(result, { hostId: 'h', pasidBits: 8, enqcmd: false, nestedPasidTable: false, devices: [{ ...VF1, pasidBits: 8 }], version: 1 });
+    assert.deepEqual(result, { hostId: 'h', pasidBits: 8, enqcmd: false, nestedPasidTable: false, devices: [{ ...VF1, pasidBits: 8 }], reservedPasids: [], version: 1 });
     assert.deepEqual(hostView(h.state), result);
     h.refuse({ ...base, pasidBits: 8, devices: [] }, 'ALREADY_EXISTS');
   });
@@ -135,6 +135,6 @@ describe('hosts and fds', () => {
     assert.throws(() => hwidView(h.state, 'fd-1', 2), (e) => e instanceof DomainError && e.code === 'NOT_FOUND');
     h.fd('fd-1').run({ type: 'SetHwid', ioasid: 1, pasid: 42 });
     assert.deepEqual(hwidView(h.state, 'fd-1', 1), { ioasid: 1, pasid: 42, hostPasid: 42 });
-    assert.deepEqual(fdView(h.state, 'fd-1')!.ioasids, [{ ioasid: 1, pasid: 42, attachments: [{ rid: VF1.rid, enqcmd: false }] }]);
+    assert.deepEqual(fdView(h.state, 'fd-1')!.ioasids, [{ ioasid: 1, pasid: 42, attachments: [{ vdevId: 'vdev-1', rid: VF1.rid, enqcmd: false }] }]);
   });
 });

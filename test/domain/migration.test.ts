@@ -59,8 +59,16 @@ describe('migration', () => {
       hwidMode: 'global',
       globalMin: 1024,
       ioasids: [
-        { ioasid: 1, pasid: 5, pgtableGpa: '0x7f0000', attachments: [{ rid: VF1.rid, enqcmd: true, kind: 'vf' }, { rid: SIOV.rid, enqcmd: false, kind: 'siov' }] },
-        { ioasid: 2, pasid: 6, attachments: [{ rid: VF2.rid, enqcmd: false, kind: 'vf' }] },
+        {
+          ioasid: 1,
+          pasid: 5,
+          pgtableGpa: '0x7f0000',
+          attachments: [
+            { vdevId: 'vdev-1', rid: VF1.rid, enqcmd: true, kind: 'vf', pasidBits: 20 },
+            { vdevId: 'vdev-2', rid: SIOV.rid, enqcmd: false, kind: 'siov', pasidBits: 20 },
+          ],
+        },
+        { ioasid: 2, pasid: 6, attachments: [{ vdevId: 'vdev-3', rid: VF2.rid, enqcmd: false, kind: 'vf', pasidBits: 20 }] },
       ],
       kvmGuestPasids: [5],
     });
@@ -83,7 +91,10 @@ describe('migration', () => {
     assert.deepEqual(imported.data.allocatedPasids, [1025, 1026], 'B re-allocates: 1024 is taken there');
     assert.deepEqual(imported.data.kvmMappings, [{ guestPasid: 5, hostPasid: 1025 }]);
     assert.equal(imported.data.domainId, 2);
-    assert.deepEqual(imported.data.ioasids[0]!.attachments, [{ rid: B_VF1.rid, enqcmd: true }, { rid: B_SIOV.rid, enqcmd: false, mdevId: 'mdev-2' }]);
+    assert.deepEqual(imported.data.ioasids[0]!.attachments, [
+      { vdevId: 'vdev-1', rid: B_VF1.rid, enqcmd: true },
+      { vdevId: 'vdev-2', rid: B_SIOV.rid, enqcmd: false, mdevId: 'mdev-2' },
+    ]);
     const view = fdView(b.state, 'fd-b')!;
     assert.deepEqual(
       { hwidMode: view.hwidMode, globalMin: view.globalMin, kvm: view.kvmMappings, ioasids: view.ioasids.map((i) => [i.ioasid, i.pasid, i.globalPasid, i.pgtableGpa]) },
@@ -115,10 +126,20 @@ describe('migration', () => {
   it('imports all or nothing: every refusal leaves B unchanged', () => {
     const image = exportFd(sourceHost().state, 'fd-a');
     const b = targetHost();
-    b.refuse(importCommand(image, { [VF1.rid]: B_VF1.rid, [SIOV.rid]: B_SIOV.rid }), 'NOT_FOUND', new RegExp(VF2.rid.replace(/\./g, '\\.')));
-    b.refuse(importCommand(image, { ...DEVICE_MAP, [VF2.rid]: '0000:00:00.0' }), 'NOT_FOUND');
-    b.refuse(importCommand(image, { ...DEVICE_MAP, [SIOV.rid]: B_VF2.rid, [VF2.rid]: B_VF1.rid }), 'CAPABILITY_MISSING', /siov/);
-    b.refuse(importCommand(image, { ...DEVICE_MAP, [VF2.rid]: B_NARROW.rid }), 'PASID_WIDTH_EXCEEDED');
+    const offences = (deviceMap: Record<string, string>) => b.refuse(importCommand(image, deviceMap), 'DEVICE_MAP_INVALID').details!.entries;
+    assert.deepEqual(offences({ [VF1.rid]: B_VF1.rid, [SIOV.rid]: B_SIOV.rid }), [{ source: VF2.rid, problem: 'SOURCE_MISSING' }]);
+    assert.deepEqual(offences({ ...DEVICE_MAP, [VF2.rid]: '0000:00:00.0' }), [{ source: VF2.rid, target: '0000:00:00.0', problem: 'TARGET_UNKNOWN' }]);
+    assert.deepEqual(offences({ ...DEVICE_MAP, [SIOV.rid]: B_VF2.rid, [VF2.rid]: B_SIOV.rid }), [
+      { source: SIOV.rid, target: B_VF2.rid, problem: 'KIND_MISMATCH' },
+      { source: VF2.rid, target: B_SIOV.rid, problem: 'KIND_MISMATCH' },
+    ]);
+    assert.deepEqual(offences({ ...DEVICE_MAP, [VF2.rid]: B_NARROW.rid }), [{ source: VF2.rid, target: B_NARROW.rid, problem: 'TOO_NARROW' }]);
+    // Not one-to-one: both source entries sharing a target are named, whatever else is wrong.
+    assert.deepEqual(offences({ ...DEVICE_MAP, [VF2.rid]: B_VF1.rid, [SIOV.rid]: '0000:00:00.0' }), [
+      { source: VF1.rid, target: B_VF1.rid, problem: 'TARGET_SHARED' },
+      { source: VF2.rid, target: B_VF1.rid, problem: 'TARGET_SHARED' },
+      { source: SIOV.rid, target: '0000:00:00.0', problem: 'TARGET_UNKNOWN' },
+    ]);
     b.refuse({ ...importCommand(image), actorTenantId: 't2' } as HostCommand, 'FORBIDDEN');
 
     b.quotas.set('t1', { maxFds: 5, maxHostPasids: 1 });
@@ -146,9 +167,25 @@ describe('migration', () => {
     targetHost({ enqcmd: false }).refuse(importCommand(image), 'CAPABILITY_MISSING', /ENQCMD/);
     // A 10-bit target cannot hold the split at 1024.
     targetHost({ pasidBits: 10 }).refuse(importCommand(image), 'INVALID_RANGE', /split/);
-    // An 11-bit target can, but its devices then hold global PASIDs in [1024, 2048).
+    // An 11-bit target could hold the split, but its devices are narrower than the 20-bit ones the guest was shown.
     const small = targetHost({ pasidBits: 11 });
-    assert.deepEqual(small.one(importCommand(image), 'FdImported').data.allocatedPasids, [1025, 1026]);
+    assert.deepEqual(
+      small.refuse(importCommand(image), 'DEVICE_MAP_INVALID').details!.entries,
+      [VF1, SIOV, VF2].map((d) => ({ source: d.rid, target: DEVICE_MAP[d.rid], problem: 'TOO_NARROW' })),
+    );
+    // Devices of the same width on an 11-bit host hold global PASIDs in [1024, 2048).
+    const narrowSource = new TestHost().register({ hostId: 'host-a', enqcmd: true, pasidBits: 11, devices: [VF1, VF2, SIOV].map((d) => ({ ...d, pasidBits: 11 })) });
+    narrowSource.run({ type: 'CreateFd', fdId: 'fd-a', tenantId: 't1', vmId: 'vm-1' });
+    const nfd = narrowSource.fd('fd-a');
+    nfd.run({ type: 'SetHwidMode', mode: 'global' });
+    nfd.run({ type: 'SetGlobalMin', globalMin: 1024 });
+    nfd.run({ type: 'AllocIoasid' });
+    nfd.run({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: true });
+    nfd.run({ type: 'SetHwid', ioasid: 1, pasid: 5 });
+    nfd.run({ type: 'AllocIoasid' });
+    nfd.run({ type: 'AttachDevice', ioasid: 2, rid: VF2.rid, enqcmd: false });
+    nfd.run({ type: 'SetHwid', ioasid: 2, pasid: 6 });
+    assert.deepEqual(small.one(importCommand(exportFd(narrowSource.state, 'fd-a'), { [VF1.rid]: B_VF1.rid, [VF2.rid]: B_VF2.rid }), 'FdImported').data.allocatedPasids, [1025, 1026]);
 
     const table = new TestHost().register({ hostId: 'host-a', nestedPasidTable: true, devices: [VF1] });
     table.run({ type: 'CreateFd', fdId: 'fd-a', tenantId: 't1', vmId: 'vm-1' });
@@ -178,7 +215,7 @@ describe('migration', () => {
     const imported = b.one(importCommand(exportFd(a.state, 'fd-a')), 'FdImported');
     assert.deepEqual(imported.data.ioasids[0], {
       ioasid: 1, pasid: 77, realPasid: 1, pgtableGpa: '0x5000',
-      attachments: [{ rid: B_VF1.rid, enqcmd: false }, { rid: B_SIOV.rid, enqcmd: false, mdevId: 'mdev-2' }],
+      attachments: [{ vdevId: 'vdev-1', rid: B_VF1.rid, enqcmd: false }, { vdevId: 'vdev-2', rid: B_SIOV.rid, enqcmd: false, mdevId: 'mdev-2' }],
     });
     assert.deepEqual(b.entriesOn(B_VF1.rid), { 77: 'local' });
     assert.deepEqual(b.entriesOn(B_SIOV.rid), { 1: 'real' });

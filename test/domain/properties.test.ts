@@ -29,6 +29,12 @@ interface HostConfig {
   pasidBits: number;
   enqcmd: boolean;
   nestedPasidTable: boolean;
+  reserved: [number, number];
+}
+
+function reservedOf(config: HostConfig): Array<{ from: number; count: number }> {
+  const [low, high] = config.reserved;
+  return [...(low > 0 ? [{ from: 1, count: low }] : []), ...(high > 0 ? [{ from: 2 ** (config.pasidBits - 1), count: high }] : [])];
 }
 
 /** A step of a random run: a command on one host, or a whole migration between the two. */
@@ -36,7 +42,7 @@ type Step =
   | { kind: 'command'; host: 0 | 1; command: HostCommand; pick: number }
   /** The other tenant opens an fd for the vmId of an open fd: two tenants' VMs sharing a vmId on one host. */
   | { kind: 'twin'; host: 0 | 1; pick: number; fdId: string }
-  | { kind: 'migrate'; from: 0 | 1; fd: string; newFd: string; outcome: 'complete' | 'abort' }
+  | { kind: 'migrate'; from: 0 | 1; fd: string; newFd: string; outcome: 'complete' | 'abort'; map: 'fitting' | 'by-index' | 'shared' }
   /** A burst of the usual sequence on one fd (mode, split, alloc, attach, hwid, bind, map), so runs reach deep states. */
   | { kind: 'build'; host: 0 | 1; pick: number; mode: 'local' | 'global'; devices: number[]; enqcmd: boolean[]; pasid: number; gpa: string; steps: number };
 
@@ -57,7 +63,13 @@ function stepArbitrary(): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: scoped(fc.record({ globalMin: fc.integer({ min: 0, max: 40 }) })).map((c) => ({ type: 'SetGlobalMin', ...c }) as HostCommand) },
     { weight: 4, arbitrary: scoped(fc.constant({})).map((c) => ({ type: 'AllocIoasid', ...c }) as HostCommand) },
     { weight: 1, arbitrary: scoped(fc.record({ ioasid })).map((c) => ({ type: 'FreeIoasid', ...c }) as HostCommand) },
-    { weight: 4, arbitrary: scoped(fc.record({ ioasid, rid, enqcmd: fc.boolean() })).map((c) => ({ type: 'AttachDevice', ...c }) as HostCommand) },
+    {
+      weight: 4,
+      // Mostly no vdevId (the host assigns one); now and then a given one, maybe taken or malformed.
+      arbitrary: scoped(fc.record({ ioasid, rid, enqcmd: fc.boolean(), vdevId: fc.option(fc.constantFrom('nic', 'dsa', 'vdev-1', 'vdev-2', '-bad'), { nil: undefined, freq: 3 }) })).map(
+        (c) => ({ type: 'AttachDevice', ...c }) as HostCommand,
+      ),
+    },
     { weight: 2, arbitrary: scoped(fc.record({ ioasid, rid, mdevId: fc.option(fc.constantFrom('mdev-1', 'mdev-2', 'mdev-3', 'mdev-4'), { nil: undefined }) })).map((c) => ({ type: 'DetachDevice', ...c }) as HostCommand) },
     { weight: 1, arbitrary: scoped(fc.record({ ioasid, gpa: fc.constantFrom(...GPAS) })).map((c) => ({ type: 'SetPasidTable', ...c }) as HostCommand) },
     { weight: 4, arbitrary: scoped(fc.record({ ioasid, pasid })).map((c) => ({ type: 'SetHwid', ...c }) as HostCommand) },
@@ -86,11 +98,17 @@ function stepArbitrary(): fc.Arbitrary<Step> {
       }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('twin' as const), host: fc.constantFrom(0 as const, 1 as const), pick: fc.noBias(fc.integer({ min: 0, max: 999_999_999 })), fdId }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('migrate' as const), from: fc.constantFrom(0 as const, 1 as const), fd: fdId, newFd: fc.constantFrom('fd-m1', 'fd-m2', 'fd-m3'), outcome: fc.constantFrom('complete' as const, 'abort' as const) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('migrate' as const), from: fc.constantFrom(0 as const, 1 as const), fd: fdId, newFd: fc.constantFrom('fd-m1', 'fd-m2', 'fd-m3'), outcome: fc.constantFrom('complete' as const, 'abort' as const), map: fc.constantFrom('fitting' as const, 'fitting' as const, 'by-index' as const, 'shared' as const) }) },
   );
 }
 
-const configArbitrary = fc.record({ pasidBits: fc.integer({ min: 3, max: 6 }), enqcmd: fc.boolean(), nestedPasidTable: fc.boolean() });
+const configArbitrary = fc.record({
+  pasidBits: fc.integer({ min: 3, max: 6 }),
+  enqcmd: fc.boolean(),
+  nestedPasidTable: fc.boolean(),
+  // The host kernel's own PASIDs: [1, 1 + n) and maybe one more range higher up.
+  reserved: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+});
 
 class Sim {
   readonly states: HostState[] = [initialHostState(), initialHostState()];
@@ -98,7 +116,8 @@ class Sim {
 
   constructor(configs: HostConfig[]) {
     HOSTS.forEach((hostId, i) => {
-      this.run(i as 0 | 1, { type: 'RegisterHost', hostId, ...configs[i]!, devices: devicesOf(hostId, configs[i]!.pasidBits) });
+      const { reserved: _, ...config } = configs[i]!;
+      this.run(i as 0 | 1, { type: 'RegisterHost', hostId, ...config, devices: devicesOf(hostId, config.pasidBits), reservedPasids: reservedOf(configs[i]!) });
       // Every run starts with one fd per host, so that the random steps have something to work on.
       this.run(i as 0 | 1, { type: 'CreateFd', fdId: FDS[i]!, tenantId: TENANTS[i]!, vmId: VMS[i]! });
     });
@@ -184,11 +203,21 @@ class Sim {
     }
     const started = this.run(step.from, { type: 'StartMigration', fdId: step.fd, migrationId: `mig-${step.newFd}`, targetHostId: HOSTS[to] });
     if (started instanceof DomainError) return;
-    const deviceMap = Object.fromEntries(devicesOf(HOSTS[step.from], 1).map((d, i) => [d.rid, devicesOf(HOSTS[to], 1)[i]!.rid]));
+    const deviceMap = deviceMapFor(step.map, source.host!.devices, this.states[to]!.host!.devices);
+    const targetBefore = this.states[to]!.hw.hash();
     const imported = this.run(to, {
       type: 'ImportFd', fdId: step.newFd, tenantId: fd.tenantId, migrationId: `mig-${step.newFd}`,
       sourceHostId: HOSTS[step.from], sourceFdId: step.fd, image, deviceMap,
     });
+    // A map that is not one-to-one never imports, whatever else is right or wrong.
+    if (step.map === 'shared' && Object.keys(deviceMap).length > 1) assert.ok(imported instanceof DomainError, 'a shared target is refused');
+    if (imported instanceof DomainError) {
+      assert.equal(this.states[to]!.hw.hash(), targetBefore, 'a refused import changes nothing on the target');
+    } else {
+      // The guest keeps its device ids: the same vdevIds, in the same ioasids.
+      const ids = (f: ReturnType<typeof exportFd>) => f.ioasids.map((io) => [io.ioasid, io.attachments.map((a) => a.vdevId)]);
+      assert.deepEqual(ids(exportFd(this.states[to]!, step.newFd)), ids(image));
+    }
     if (imported instanceof DomainError || step.outcome === 'abort') {
       if (!(imported instanceof DomainError)) this.run(to, { type: 'CloseFd', fdId: step.newFd });
       this.run(step.from, { type: 'AbortMigration', fdId: step.fd, migrationId: `mig-${step.newFd}`, reason: 'test' });
@@ -196,6 +225,25 @@ class Sim {
       this.run(step.from, { type: 'CompleteMigration', fdId: step.fd, migrationId: `mig-${step.newFd}`, targetFdId: step.newFd });
     }
   }
+}
+
+/**
+ * A device map for a migration: `fitting` sends each source device to a target device of its
+ * kind at least as wide (when there is one), `by-index` to the target device at the same index
+ * whatever it is, `shared` every source device to one target.
+ */
+function deviceMapFor(kind: 'fitting' | 'by-index' | 'shared', source: DeviceSpec[], target: DeviceSpec[]): Record<string, string> {
+  if (kind === 'by-index') return Object.fromEntries(source.map((d, i) => [d.rid, target[i]!.rid]));
+  if (kind === 'shared') return Object.fromEntries(source.map((d) => [d.rid, target[0]!.rid]));
+  const free = [...target];
+  const map: Record<string, string> = {};
+  for (const d of [...source].sort((a, b) => b.pasidBits - a.pasidBits)) {
+    const fits = free.filter((t) => t.kind === d.kind && t.pasidBits >= d.pasidBits).sort((a, b) => a.pasidBits - b.pasidBits)[0];
+    if (!fits) continue;
+    map[d.rid] = fits.rid;
+    free.splice(free.indexOf(fits), 1);
+  }
+  return map;
 }
 
 /**
@@ -275,6 +323,7 @@ function checkInvariants(state: HostState): void {
         held++;
         usage.pasids++;
         assert.ok(p >= 1 && p < 2 ** host.pasidBits, 'I1');
+        assert.ok(!(host.reservedPasids ?? []).some((r) => p >= r.from && p < r.from + r.count), 'I1: a reserved PASID is never handed out');
       }
       if (fd.hwidMode === 'global' && io.pasid !== undefined) {
         assert.ok(io.pasid < fd.globalMin! && fd.globalMin! <= io.globalPasid!, 'I5 split');
@@ -289,8 +338,11 @@ function checkInvariants(state: HostState): void {
           vfOwners.set(a.rid, fd.fdId);
         }
         if (a.enqcmd) assert.ok(fd.hwidMode === 'global' && host.enqcmd, 'I7');
+        if (d.kind === 'siov' && fd.hwidMode === 'local' && io.pasid !== undefined) assert.ok(io.pasid < 2 ** d.pasidBits, 'I4: a virtual siov PASID fits its device');
       }
     }
+    const vdevIds = [...fd.ioasids.values()].flatMap((io) => io.attachments.map((a) => a.vdevId));
+    assert.equal(new Set(vdevIds).size, vdevIds.length, 'vdevIds are unique within the fd');
     const kvm = view.vms[expectedVmKey(state, fd.tenantId, fd.vmId)] ?? {};
     assert.deepEqual(kvm, Object.fromEntries(state.hw.kvmMappingsOf(fd.fdId)), "the view shows the fd's own VM table, no other tenant's");
     for (const [guest, hostPasid] of Object.entries(kvm)) {
@@ -334,7 +386,12 @@ describe('decider properties over random command sequences', () => {
       fc.property(fc.tuple(configArbitrary, configArbitrary), fc.array(stepArbitrary(), { minLength: 30, maxLength: 160, size: 'max' }), fc.nat(), (configs, steps, cut) => {
         const sim = new Sim(configs);
         const split = cut % (steps.length + 1);
-        steps.slice(0, split).forEach((s) => sim.step(s));
+        const stepAndReplay = (s: Step) => {
+          sim.step(s);
+          // live = replay after every step, on both hosts (a migration changes both).
+          sim.logs.forEach((log, i) => assert.equal(replayHardware(log).hash(), sim.states[i]!.hw.hash(), 'hardware replay = live after the step'));
+        };
+        steps.slice(0, split).forEach(stepAndReplay);
 
         // A snapshot taken half-way decides exactly like the live state from there on.
         const clones = sim.states.map((s) => deserializeHostState(JSON.parse(JSON.stringify(serializeHostState(s)))));
@@ -343,7 +400,7 @@ describe('decider properties over random command sequences', () => {
           assert.deepEqual(JSON.parse(JSON.stringify(serializeHostState(c))), JSON.parse(JSON.stringify(serializeHostState(sim.states[i]!))));
         });
         const logStart = sim.logs.map((l) => l.length);
-        steps.slice(split).forEach((s) => sim.step(s));
+        steps.slice(split).forEach(stepAndReplay);
         clones.forEach((c, i) => {
           evolveAll(c, sim.logs[i]!.slice(logStart[i]));
           assert.equal(c.hw.hash(), sim.states[i]!.hw.hash(), 'snapshot + tail = live');

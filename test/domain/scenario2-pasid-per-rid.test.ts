@@ -34,7 +34,11 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     // A device attached after the bind is programmed at attach time.
     const late = fd.one({ type: 'AttachDevice', ioasid: 1, rid: VF2.rid, enqcmd: false }, 'DeviceAttached');
     assert.deepEqual(late.data.programmed.map((e) => [e.rid, e.pasid, e.origin]), [[VF2.rid, 100, 'local']]);
-    fd.refuse({ type: 'BindPgtable', ioasid: 1, gpa: '0x9000' }, 'ALREADY_EXISTS', /unbind it first/);
+    // Another page table replaces this one atomically (pgtable-replace.test.ts has the details).
+    assert.deepEqual(fd.one({ type: 'BindPgtable', ioasid: 1, gpa: '0x9000' }, 'PgtableReplaced').data.repointed, [
+      { rid: VF1.rid, pasid: 100 },
+      { rid: VF2.rid, pasid: 100 },
+    ]);
   });
 
   it('keeps a user PASID unique per RID but not across RIDs', () => {
@@ -74,12 +78,12 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     const fd = h.fd('fd-1');
     fd.run({ type: 'AllocIoasid' });
     const attached = fd.run({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: false });
-    assert.deepEqual(attached.result, { rid: SIOV.rid, ioasid: 1, enqcmd: false, mdevId: 'mdev-1' });
+    assert.deepEqual(attached.result, { vdevId: 'vdev-1', rid: SIOV.rid, ioasid: 1, enqcmd: false, mdevId: 'mdev-1' });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: false });
     const hwid = fd.one({ type: 'SetHwid', ioasid: 1, pasid: 100 }, 'HwidSet');
     assert.equal(hwid.data.realPasid, 1);
     assert.equal(hwid.data.globalPasid, undefined);
-    assert.deepEqual(h.hw().allocator, { used: 1, free: (1 << 20) - 2 });
+    assert.deepEqual(h.hw().allocator, { used: 1, free: (1 << 20) - 2, reserved: [] });
 
     const bound = fd.one({ type: 'BindPgtable', ioasid: 1, gpa: '0x1000' }, 'PgtableBound');
     assert.deepEqual(bound.data.programmed.map((e) => [e.rid, e.pasid, e.origin]), [
@@ -139,12 +143,14 @@ describe('scenario 2: PASID per RID (local mode)', () => {
     fd.run({ type: 'AllocIoasid' });
     for (let i = 0; i < 7; i++) fd.run({ type: 'AllocIoasid' });
     for (let io = 2; io <= 9; io++) fd.run({ type: 'AttachDevice', ioasid: io, rid: NARROW_SIOV.rid, enqcmd: false });
-    for (let io = 2; io <= 7; io++) fd.run({ type: 'SetHwid', ioasid: io, pasid: 50 + io });
+    // The virtual PASIDs fit the 3-bit device too (they are what the guest was shown).
+    for (let io = 2; io <= 7; io++) fd.run({ type: 'SetHwid', ioasid: io, pasid: io - 1 });
+    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'PASID_WIDTH_EXCEEDED', /virtual PASID 99/);
     // Real PASIDs 2..7 are taken (1 is still ioasid 1's): 3-bit space is [1, 8) and full now.
-    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'PASID_EXHAUSTED');
+    fd.refuse({ type: 'SetHwid', ioasid: 8, pasid: 7 }, 'PASID_EXHAUSTED');
     fd.run({ type: 'DetachDevice', ioasid: 1, rid: VF1.rid });
     fd.run({ type: 'FreeIoasid', ioasid: 1 });
-    assert.equal(fd.one({ type: 'SetHwid', ioasid: 8, pasid: 99 }, 'HwidSet').data.realPasid, 1);
+    assert.equal(fd.one({ type: 'SetHwid', ioasid: 8, pasid: 7 }, 'HwidSet').data.realPasid, 1);
     fd.run({ type: 'AllocIoasid' });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: false });
     fd.run({ type: 'SetHwid', ioasid: 1, pasid: 40 });

@@ -20,7 +20,7 @@ describe('scenario 3: SR-IOV + ENQCMD with a global split and KVM mapping', () =
     const split = fd.run({ type: 'SetGlobalMin', globalMin: 1024 });
     assert.equal((split.result as { globalMin: number }).globalMin, 1024);
     fd.run({ type: 'AllocIoasid' });
-    assert.deepEqual(fd.run({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: true }).result, { rid: VF1.rid, ioasid: 1, enqcmd: true });
+    assert.deepEqual(fd.run({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: true }).result, { vdevId: 'vdev-1', rid: VF1.rid, ioasid: 1, enqcmd: true });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: VF2.rid, enqcmd: false });
     fd.run({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: false });
     const hwid = fd.run({ type: 'SetHwid', ioasid: 1, pasid: 5 });

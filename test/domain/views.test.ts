@@ -16,13 +16,13 @@ describe('command results (the REST bodies of API.md)', () => {
     assert.equal((fd({ type: 'SetHwidMode', mode: 'global' }) as { hwidMode: string }).hwidMode, 'global');
     assert.equal((fd({ type: 'SetGlobalMin', globalMin: 32 }) as { globalMin: number }).globalMin, 32);
     assert.deepEqual(fd({ type: 'AllocIoasid' }), { ioasid: 1 });
-    assert.deepEqual(fd({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: true }), { rid: SIOV.rid, ioasid: 1, enqcmd: true, mdevId: 'mdev-1' });
-    assert.deepEqual(fd({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: false }), { rid: VF1.rid, ioasid: 1, enqcmd: false });
+    assert.deepEqual(fd({ type: 'AttachDevice', ioasid: 1, rid: SIOV.rid, enqcmd: true }), { vdevId: 'vdev-1', rid: SIOV.rid, ioasid: 1, enqcmd: true, mdevId: 'mdev-1' });
+    assert.deepEqual(fd({ type: 'AttachDevice', ioasid: 1, rid: VF1.rid, enqcmd: false, vdevId: 'nic0' }), { vdevId: 'nic0', rid: VF1.rid, ioasid: 1, enqcmd: false });
     assert.deepEqual(fd({ type: 'SetHwid', ioasid: 1, pasid: 3 }), { ioasid: 1, pasid: 3, globalPasid: 32 });
     assert.deepEqual(fd({ type: 'GetHwid', ioasid: 1 }), { ioasid: 1, pasid: 3, hostPasid: 32 });
     assert.deepEqual(fd({ type: 'BindPgtable', ioasid: 1, gpa: '0x7f0000' }), {
       ioasid: 1, pasid: 3, globalPasid: 32, pgtableGpa: '0x7f0000',
-      attachments: [{ rid: SIOV.rid, enqcmd: true, mdevId: 'mdev-1' }, { rid: VF1.rid, enqcmd: false }],
+      attachments: [{ vdevId: 'vdev-1', rid: SIOV.rid, enqcmd: true, mdevId: 'mdev-1' }, { vdevId: 'nic0', rid: VF1.rid, enqcmd: false }],
     });
     assert.deepEqual(fd({ type: 'SetKvmPasidMapping', guestPasid: 3, hostPasid: 32 }), { guestPasid: 3, hostPasid: 32 });
     const view = fdView(h.state, 'fd-1')!;
@@ -44,7 +44,7 @@ describe('command results (the REST bodies of API.md)', () => {
     fd({ type: 'SetHwidMode', mode: 'local' });
     fd({ type: 'AllocIoasid' });
     fd({ type: 'AttachDevice', ioasid: 1, rid: VF2.rid, enqcmd: false });
-    assert.deepEqual(fd({ type: 'SetPasidTable', ioasid: 1, gpa: '0x9000' }), { ioasid: 1, pasidTableGpa: '0x9000', attachments: [{ rid: VF2.rid, enqcmd: false }] });
+    assert.deepEqual(fd({ type: 'SetPasidTable', ioasid: 1, gpa: '0x9000' }), { ioasid: 1, pasidTableGpa: '0x9000', attachments: [{ vdevId: 'vdev-1', rid: VF2.rid, enqcmd: false }] });
     fd({ type: 'StartMigration', migrationId: 'm2', targetHostId: 'host-b' });
     // The last step of a migration answers for the whole of it (API.md POST /v1/fds/{fdId}/migrations).
     assert.deepEqual(fd({ type: 'CompleteMigration', migrationId: 'm2', targetFdId: 'fd-x' }), { migrationId: 'm2', state: 'completed', targetFdId: 'fd-x' });

@@ -93,7 +93,7 @@ describe('HostHardware', () => {
       },
     });
     assert.deepEqual(view.vms, { 'vm-1': { 5: 64 } });
-    assert.deepEqual(view.allocator, { used: 1, free: 254 });
+    assert.deepEqual(view.allocator, { used: 1, free: 254, reserved: [] });
     assert.equal(hw.pasidsInUse(), 1);
   });
 

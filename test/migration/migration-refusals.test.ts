@@ -77,27 +77,27 @@ describe('refused migrations change nothing', () => {
     await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: DEVICE_MAP }, 409, 'DEVICE_BUSY');
   });
 
-  it('refuses a map naming a device the target does not have: NOT_FOUND', async () => {
+  it('refuses a map naming a device the target does not have: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
     const deviceMap = { ...DEVICE_MAP, [SOURCE_RIDS[1]]: '0000:99:00.7' };
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 422, 'DEVICE_MAP_INVALID');
   });
 
-  it('refuses a map naming a device the source does not have: NOT_FOUND', async () => {
+  it('refuses a map naming a device the source does not have: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
     const deviceMap = { ...DEVICE_MAP, '0000:99:00.7': '0000:5e:00.3' };
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap }, 422, 'DEVICE_MAP_INVALID');
   });
 
-  it('refuses a map that does not cover every attached device: NOT_FOUND', async () => {
+  it('refuses a map that does not cover every attached device: DEVICE_MAP_INVALID', async () => {
     const sourceHost = await registerSource(op);
     const targetHost = await registerTarget(op);
     const fdId = await enqcmdVm(tenant.client, sourceHost);
-    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0] } }, 404, 'NOT_FOUND');
+    await expectRefused(fdId, sourceHost, { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0] } }, 422, 'DEVICE_MAP_INVALID');
   });
 
   it('refuses an fd whose real siov PASID was exposed in local mode: NOT_MIGRATABLE, with the reason', async () => {
@@ -143,7 +143,6 @@ describe('refused migrations change nothing', () => {
       { targetHostId: targetHost, deviceMap: [] },
       { targetHostId: targetHost, deviceMap: { 'not-a-rid': TARGET_RIDS[0] } },
       { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: 42 } },
-      { targetHostId: targetHost, deviceMap: { [SOURCE_RIDS[0]]: TARGET_RIDS[0], [SOURCE_RIDS[1]]: TARGET_RIDS[0] } },
       { targetHostId: 'has space', deviceMap: DEVICE_MAP },
       { targetHostId: 'x'.repeat(129), deviceMap: DEVICE_MAP },
       { targetHostId: targetHost, deviceMap: DEVICE_MAP, extra: true },
@@ -155,6 +154,13 @@ describe('refused migrations change nothing', () => {
       expectError(res, 400, 'VALIDATION_FAILED');
       assert.ok(res.body.error.details.fields.length > 0, res.text);
     }
+    // Well-formed but not one-to-one: the target's decider refuses it, naming both entries.
+    const shared = await tenant.client.post(path, { targetHostId: targetHost, deviceMap: { ...DEVICE_MAP, [SOURCE_RIDS[0]]: TARGET_RIDS[1] } });
+    expectError(shared, 422, 'DEVICE_MAP_INVALID');
+    assert.deepEqual(shared.body.error.details.entries, [
+      { source: SOURCE_RIDS[0], target: TARGET_RIDS[1], problem: 'TARGET_SHARED' },
+      { source: SOURCE_RIDS[1], target: TARGET_RIDS[1], problem: 'TARGET_SHARED' },
+    ]);
     expectError(await tenant.client.post('/v1/fds/not-a-uuid/migrations', { targetHostId: targetHost, deviceMap: DEVICE_MAP }), 400, 'VALIDATION_FAILED');
     expectError(await tenant.client.request('POST', path, { rawBody: '{"targetHostId":', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED');
     assert.deepEqual(await hostFingerprint(op, sourceHost), sourceBefore);

@@ -106,10 +106,10 @@ export async function runEnqcmdScenario(api: ScenarioCalls): Promise<void> {
   expectAnswer(ioasid, 201);
   assert.deepEqual(ioasid.body, { ioasid: 1 });
 
-  for (const rid of ['0000:3b:00.1', '0000:3b:00.2']) {
+  for (const [i, rid] of ['0000:3b:00.1', '0000:3b:00.2'].entries()) {
     const attached = await api.attachDevice(acme, fdId, 1, { rid, enqcmd: true });
     expectAnswer(attached, 201);
-    assert.deepEqual(attached.body, { rid, ioasid: 1, enqcmd: true });
+    assert.deepEqual(attached.body, { vdevId: `vdev-${i + 1}`, rid, ioasid: 1, enqcmd: true });
   }
 
   const hwid = await api.setHwid(acme, fdId, 1, { pasid: 5 });
@@ -136,8 +136,8 @@ export async function runEnqcmdScenario(api: ScenarioCalls): Promise<void> {
       globalPasid,
       pgtableGpa: '0x7f0000',
       attachments: [
-        { rid: '0000:3b:00.1', enqcmd: true },
-        { rid: '0000:3b:00.2', enqcmd: true },
+        { vdevId: 'vdev-1', rid: '0000:3b:00.1', enqcmd: true },
+        { vdevId: 'vdev-2', rid: '0000:3b:00.2', enqcmd: true },
       ],
     },
   ]);

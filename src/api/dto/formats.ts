@@ -24,6 +24,8 @@ export const MAX_INT32 = 2 ** 31 - 1;
 export const MAX_PASID_BITS = 20;
 
 export const MAX_DEVICES_PER_HOST = 1024;
+/** Reserved PASID ranges a host may list. */
+export const MAX_RESERVED_RANGES = 256;
 export const MAX_NAME_LENGTH = 200;
 /** Of every paged list (hosts, fds, events). */
 export const MAX_LIST_PAGE_SIZE = 1000;

@@ -1,8 +1,10 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
 import { IdField, IntegerField, PatternField } from './field-decorators';
-import { MAX_DEVICES_PER_HOST, MAX_PASID_BITS, RID_PATTERN } from './formats';
+import { MAX_DEVICES_PER_HOST, MAX_PASID_BITS, MAX_RESERVED_RANGES, RID_PATTERN } from './formats';
+
+const MAX_PASID = 2 ** MAX_PASID_BITS;
 
 export class DeviceDto {
   @PatternField(RID_PATTERN, 12, { example: '0000:3b:00.1' })
@@ -14,6 +16,15 @@ export class DeviceDto {
 
   @IntegerField(1, MAX_PASID_BITS, { example: 20 })
   pasidBits: number;
+}
+
+/** A range of host PASIDs [from, from + count). */
+export class PasidRangeDto {
+  @IntegerField(1, MAX_PASID - 1, { example: 1 })
+  from: number;
+
+  @IntegerField(1, MAX_PASID - 1, { example: 64 })
+  count: number;
 }
 
 export class RegisterHostDto {
@@ -37,6 +48,17 @@ export class RegisterHostDto {
   @ValidateNested({ each: true })
   @Type(() => DeviceDto)
   devices: DeviceDto[];
+
+  @ApiPropertyOptional({
+    type: [PasidRangeDto],
+    description: "the host kernel's own PASIDs (in-kernel ENQCMDS work queues, host SVA): never handed to a VM; inside [1, 2^pasidBits), not overlapping (else 422 INVALID_RANGE)",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_RESERVED_RANGES)
+  @ValidateNested({ each: true })
+  @Type(() => PasidRangeDto)
+  reservedPasids?: PasidRangeDto[];
 }
 
 export class HardwareQueryDto {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { GpaField, IdField, IntegerField, PatternField } from './field-decorators';
 import { RID_PATTERN } from './formats';
+import { MAX_VDEV_ID_LENGTH, VDEV_ID_PATTERN } from '../../model/values';
 
 /** A body-less operation (alloc ioasid) still refuses fields it does not know. */
 export class EmptyBodyDto {}
@@ -14,6 +15,13 @@ export class AttachDeviceDto {
   @IsOptional()
   @IsBoolean()
   enqcmd?: boolean;
+
+  @PatternField(VDEV_ID_PATTERN, MAX_VDEV_ID_LENGTH, {
+    optional: true,
+    example: 'nic0',
+    description: 'the guest-visible device id, unique within the fd and kept across migration; absent: the host assigns the lowest free vdev-<n>',
+  })
+  vdevId?: string;
 }
 
 export class DetachQueryDto {

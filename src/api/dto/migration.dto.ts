@@ -8,18 +8,16 @@ function deviceMapProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object of source RID -> target RID';
   const entries = Object.entries(value);
   if (entries.length > MAX_DEVICES_PER_HOST) return `must have at most ${MAX_DEVICES_PER_HOST} entries`;
-  const targets = new Set<unknown>();
+  // Well-formed RIDs only: whether the map fits the fd and the hosts (one-to-one, complete, kinds, widths)
+  // is the target decider's to say, with DEVICE_MAP_INVALID naming every offending entry.
   for (const [source, target] of entries) {
     if (!RID_PATTERN.test(source)) return `key "${source.slice(0, 32)}" must be a RID like 0000:3b:00.1`;
     if (typeof target !== 'string' || !RID_PATTERN.test(target)) return `value of ${source} must be a RID like 0000:3b:00.1`;
-    // Two source devices on one target device would merge guest-visible slots.
-    if (targets.has(target)) return `maps two devices to ${target}`;
-    targets.add(target);
   }
   return undefined;
 }
 
-/** A migration's device map: source RID -> target RID, every RID well-formed, targets distinct, bounded in size. */
+/** A migration's device map: source RID -> target RID, every RID well-formed, bounded in size. */
 function DeviceMapField(): PropertyDecorator {
   return ValidateBy({
     name: 'isDeviceMap',
@@ -39,7 +37,7 @@ export class MigrateFdDto {
     additionalProperties: { type: 'string', pattern: RID_PATTERN.source },
     maxProperties: MAX_DEVICES_PER_HOST,
     example: { '0000:3b:00.1': '0000:5e:00.1' },
-    description: 'source RID -> target RID; it must cover every device attached to the fd',
+    description: 'source RID -> target RID: one-to-one, covering every device attached to the fd, each target of the same kind and at least as wide (else 422 DEVICE_MAP_INVALID naming each offending entry)',
   })
   @IsObject()
   @DeviceMapField()

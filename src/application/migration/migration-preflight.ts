@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { decide, exportFd, type DecideContext } from '../../domain';
+import { decide, exportFd, refuseDeviceMap, type DecideContext } from '../../domain';
 import { DomainError } from '../../model/errors';
 import type { Rid } from '../../model/values';
 import { FdLocations } from '../fd-locations';
@@ -45,12 +45,11 @@ export class MigrationPreflight {
 
     const image = await this.onState(plan.sourceHostId, (state) => {
       decide(startCommand(plan), state, ctx);
-      requireDevices(state, Object.keys(plan.deviceMap), 'source');
+      requireSourceDevices(state, plan.deviceMap);
       return exportFd(state, plan.fdId, actorTenantId);
     });
     await this.onState(plan.targetHostId, (state) => {
       if (!state.host) throw new DomainError('NOT_FOUND', `host ${plan.targetHostId} not found`, { hostId: plan.targetHostId });
-      requireDevices(state, Object.values(plan.deviceMap), 'target');
       decide(importCommand(plan, image), state, ctx);
     });
     return plan;
@@ -62,14 +61,8 @@ export class MigrationPreflight {
   }
 }
 
-/** Every device the map names exists on its side, attached or not: a map naming an unknown device is a mistake. */
-function requireDevices(state: HostState, rids: Rid[], side: 'source' | 'target'): void {
+/** Every source device the map names exists on the source, attached or not (the target's decider checks the rest of the map). */
+function requireSourceDevices(state: HostState, deviceMap: Record<Rid, Rid>): void {
   const known = new Set(state.host?.devices.map((d) => d.rid));
-  const unknown = rids.find((rid) => !known.has(rid));
-  if (unknown !== undefined) {
-    throw new DomainError('NOT_FOUND', `the device map names ${unknown}, which is not a device of the ${side} host ${state.host?.hostId}`, {
-      rid: unknown,
-      side,
-    });
-  }
+  refuseDeviceMap(Object.keys(deviceMap).filter((rid) => !known.has(rid)).map((source) => ({ source, target: deviceMap[source], problem: 'SOURCE_UNKNOWN' as const })));
 }

@@ -3,6 +3,7 @@ import { DomainError } from '../../model/errors';
 import { EventFeedReads, type FeedFilter } from '../../store/event-feed-reads';
 import { decodeCursor, type FeedCursor } from '../../store/watch-cursor';
 import { FdLocations } from '../fd-locations';
+import { TenantEventCopies } from '../tenant-event-copies';
 import { tenantScopeOf, type Principal } from '../principal';
 import { EventFeed } from './event-feed';
 import type { WatchSubscription } from './watch-subscription';
@@ -36,6 +37,7 @@ export class WatchEventsHandler implements IQueryHandler<WatchEventsQuery, Watch
     private readonly feed: EventFeed,
     private readonly reads: EventFeedReads,
     private readonly locations: FdLocations,
+    private readonly tenantCopies: TenantEventCopies,
   ) {}
 
   async execute({ principal, request }: WatchEventsQuery): Promise<WatchSubscription> {
@@ -47,7 +49,9 @@ export class WatchEventsHandler implements IQueryHandler<WatchEventsQuery, Watch
     const decoded = after === undefined ? undefined : decodeCursor(after.cursor, after.field);
     if (fdId !== undefined) await this.locations.locate(fdId, tenantId);
     const filter: FeedFilter = { hostId, fdId, type, afterVersion, tenantId };
-    return this.feed.subscribe(filter, decoded ?? (await this.start(hostId, afterVersion)));
+    const subscription = this.feed.subscribe(filter, decoded ?? (await this.start(hostId, afterVersion)));
+    if (tenantId !== undefined) subscription.copy = this.tenantCopies.copier();
+    return subscription;
   }
 
   /** After `afterVersion` of the host; from the present when there is none (or that version is not committed yet). */

@@ -41,6 +41,8 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   private ended = false;
   private closed = false;
   private wakeConsumer?: () => void;
+  /** A tenant's watch hands out tenant copies (tenant-event-copies.ts); the operator's the events as stored. */
+  copy?: (envelope: EventEnvelope) => Promise<EventEnvelope>;
 
   constructor(
     private readonly hub: FeedHub,
@@ -83,7 +85,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
       for (;;) {
         const item = this.queue.shift();
         if (item) {
-          yield item;
+          yield item.kind === 'event' && this.copy ? { ...item, envelope: await this.copy(item.envelope) } : item;
           if (item.kind === 'end') return;
         } else if (this.closed) {
           return;

@@ -7,8 +7,9 @@ import type { FdState, HostState } from '../state';
 import type { IoasidState } from '../ioasid-table';
 import { fail, requireDevice, requireGpa, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { PasidPlan } from './pasid-plan';
-import { checkWidth, pasidsOf, plannedEntries } from './programming';
+import { checkVirtualWidth, checkWidth, pasidsOf, plannedEntries } from './programming';
 import { emptyReleased, entriesOf, guestContextsOf } from './release';
+import { nextVdevId, VDEV_ID_PATTERN, vdevIdsOf } from '../vdev-id';
 
 /** Local mode, vf: the user PASID claims (rid, pasid); another ioasid of the fd on that RID may not use it (I2). */
 export function checkLocalClaim(state: HostState, fd: FdState, io: IoasidState, rid: Rid, pasid: number): void {
@@ -34,6 +35,17 @@ function checkGuestTableExclusive(state: HostState, fd: FdState, io: IoasidState
   }
 }
 
+/** The caller's vdevId (well-formed, not used in the fd) or the next free one. */
+function chooseVdevId(fd: FdState, given: unknown): string {
+  const used = vdevIdsOf(fd);
+  if (given === undefined) return nextVdevId(used);
+  if (typeof given !== 'string' || !VDEV_ID_PATTERN.test(given)) {
+    fail('VALIDATION_FAILED', `vdevId ${String(given)} is not a device id`, { fields: [{ field: 'vdevId', message: `must match ${VDEV_ID_PATTERN.source}` }] });
+  }
+  if (used.has(given)) fail('ALREADY_EXISTS', `vdevId ${given} already names a device of fd ${fd.fdId}`, { vdevId: given });
+  return given;
+}
+
 export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostState, ctx: DecideContext): HostEvent[] {
   const host = requireHost(state);
   const fd = requireMutableFd(state, command.fdId, command.actorTenantId);
@@ -51,6 +63,7 @@ export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostStat
     }
   }
   checkGuestTableExclusive(state, fd, io, device);
+  const vdevId = chooseVdevId(fd, command.vdevId);
 
   let realPasid: number | undefined;
   if (device.kind === 'siov' && mode === 'local' && io.pasid !== undefined && io.realPasid === undefined) {
@@ -58,6 +71,7 @@ export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostStat
   }
   const pasids = pasidsOf(mode, device.kind, enqcmd, { ...io, realPasid: io.realPasid ?? realPasid });
   checkWidth(device.rid, device.pasidBits, pasids);
+  checkVirtualWidth(mode, device, io.pasid);
   if (mode === 'local' && device.kind === 'vf' && io.pasid !== undefined) checkLocalClaim(state, fd, io, device.rid, io.pasid);
   const programmed =
     io.pgtableGpa === undefined
@@ -71,6 +85,7 @@ export function attachDevice(command: CommandOf<'AttachDevice'>, state: HostStat
         ioasid: io.ioasid,
         rid: device.rid,
         enqcmd,
+        vdevId,
         ...(device.kind === 'siov' ? { mdevId: `mdev-${state.nextMdev}` } : {}),
         ...(realPasid !== undefined ? { realPasid } : {}),
         programmed,

@@ -1,5 +1,6 @@
 import type { CommandOf } from '../../model/commands';
 import type { HostEvent } from '../../model/events';
+import type { PasidRange } from '../../model/values';
 import type { HostState } from '../state';
 import { fail, isIntegerIn } from './guards';
 
@@ -17,6 +18,7 @@ export function registerHost(command: CommandOf<'RegisterHost'>, state: HostStat
       fail('INVALID_RANGE', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${command.pasidBits} (the host's)`, { rid: d.rid });
     }
   }
+  const reserved = reservedRanges(command.reservedPasids, command.pasidBits);
   return [
     {
       type: 'HostRegistered',
@@ -26,7 +28,29 @@ export function registerHost(command: CommandOf<'RegisterHost'>, state: HostStat
         enqcmd: command.enqcmd === true,
         nestedPasidTable: command.nestedPasidTable === true,
         devices: (command.devices ?? []).map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
+        ...(reserved.length > 0 ? { reservedPasids: reserved } : {}),
       },
     },
   ];
+}
+
+/** The host's reserved PASIDs, sorted: each range non-empty, inside [1, 2^pasidBits), none overlapping another (INVALID_RANGE). */
+function reservedRanges(ranges: PasidRange[] | undefined, pasidBits: number): PasidRange[] {
+  if (ranges === undefined) return [];
+  if (!Array.isArray(ranges)) fail('INVALID_RANGE', 'reservedPasids must be a list of {from, count}');
+  const max = 2 ** pasidBits;
+  const sorted = ranges.map((r) => {
+    if (!r || !isIntegerIn(r.from, 1, max) || !isIntegerIn(r.count, 1, max) || r.from + r.count > max) {
+      fail('INVALID_RANGE', `reserved range ${JSON.stringify(r)} is not inside [1, ${max})`, { range: r, max });
+    }
+    return { from: r.from, count: r.count };
+  });
+  sorted.sort((a, b) => a.from - b.from);
+  for (let i = 1; i < sorted.length; i++) {
+    const before = sorted[i - 1]!;
+    if (sorted[i]!.from < before.from + before.count) {
+      fail('INVALID_RANGE', `reserved ranges ${JSON.stringify(before)} and ${JSON.stringify(sorted[i])} overlap`, { ranges: [before, sorted[i]] });
+    }
+  }
+  return sorted;
 }

@@ -7,7 +7,7 @@ import { pasidUsers } from '../pasid-index';
 import { checkLocalClaim } from './attachments';
 import { fail, isIntegerIn, requireFd, requireHost, requireIoasid, requireMode, requireMutableFd } from './guards';
 import { PasidPlan } from './pasid-plan';
-import { checkWidth, pasidsOf } from './programming';
+import { checkVirtualWidth, checkWidth, pasidsOf } from './programming';
 
 export function setHwid(command: CommandOf<'SetHwid'>, state: HostState, ctx: DecideContext): HostEvent[] {
   const host = requireHost(state);
@@ -42,6 +42,7 @@ export function setHwid(command: CommandOf<'SetHwid'>, state: HostState, ctx: De
       checkLocalClaim(state, fd, io, device.rid, pasid);
     }
     const siov = devices.filter((d) => d.device.kind === 'siov');
+    for (const { device } of siov) checkVirtualWidth(mode, device, pasid);
     if (siov.length > 0) {
       const max = 2 ** Math.min(host.pasidBits, ...siov.map((d) => d.device.pasidBits));
       decided.realPasid = plan.take(1, max, `the real PASID of ioasid ${io.ioasid}`);

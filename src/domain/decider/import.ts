@@ -7,7 +7,9 @@ import { deviceOf, type HostState } from '../state';
 import { checkNewFd } from './fd-lifecycle';
 import { fail, isIntegerIn, requireGpa, requireHost } from './guards';
 import { PasidPlan } from './pasid-plan';
-import { checkWidth, pasidsOf, plannedEntries } from './programming';
+import { checkVirtualWidth, checkWidth, pasidsOf, plannedEntries } from './programming';
+import { checkDeviceMap } from './device-map';
+import { nextVdevId, VDEV_ID_PATTERN } from '../vdev-id';
 
 type ImportedIoasid = EventData<'FdImported'>['ioasids'][number];
 interface MappedIoasid {
@@ -27,6 +29,8 @@ export function importFd(command: CommandOf<'ImportFd'>, state: HostState, quota
   }
   checkNewFd(state, command.fdId, command.tenantId, image.vmId, command.actorTenantId, quotas);
   checkSplit(host, image);
+  checkDeviceMap(state, image, command.deviceMap ?? {});
+  const vdevIds = imageVdevIds(image);
   const mapped = mapDevices(state, host, image, command.deviceMap ?? {});
   const plan = new PasidPlan(state, command.tenantId, quotas);
   const domainId = state.nextDomainId;
@@ -38,9 +42,10 @@ export function importFd(command: CommandOf<'ImportFd'>, state: HostState, quota
 
   for (const { source, devices } of mapped) {
     const io: ImportedIoasid = { ioasid: source.ioasid, attachments: [] };
-    for (const { device, enqcmd } of devices) {
-      io.attachments.push({ rid: device.rid, enqcmd, ...(device.kind === 'siov' ? { mdevId: `mdev-${nextMdev++}` } : {}) });
-    }
+    devices.forEach(({ device, enqcmd }, i) => {
+      const vdevId = vdevIds.get(source.attachments[i]!)!;
+      io.attachments.push({ vdevId, rid: device.rid, enqcmd, ...(device.kind === 'siov' ? { mdevId: `mdev-${nextMdev++}` } : {}) });
+    });
     if (source.pasidTableGpa !== undefined) {
       io.pasidTableGpa = requireGpa(source.pasidTableGpa);
       checkPasidTable(host, image, source, devices, command.deviceMap ?? {});
@@ -49,7 +54,10 @@ export function importFd(command: CommandOf<'ImportFd'>, state: HostState, quota
     if (source.pasid !== undefined) {
       io.pasid = source.pasid;
       allocateHostPasid(host, image, io, devices, plan, localPasids);
-      for (const { device, enqcmd } of devices) checkWidth(device.rid, device.pasidBits, pasidsOf(image.hwidMode!, device.kind, enqcmd, io));
+      for (const { device, enqcmd } of devices) {
+        checkWidth(device.rid, device.pasidBits, pasidsOf(image.hwidMode!, device.kind, enqcmd, io));
+        checkVirtualWidth(image.hwidMode!, device, io.pasid);
+      }
     }
     if (source.pgtableGpa !== undefined) {
       if (io.pasid === undefined) fail('INVALID_RANGE', `ioasid ${io.ioasid} has a page table but no hwid`);
@@ -96,6 +104,32 @@ export function importFd(command: CommandOf<'ImportFd'>, state: HostState, quota
   ];
 }
 
+/**
+ * The guest's device ids, kept: each must be well-formed and unique in the image. An attachment
+ * of an earlier release's image (no vdevId) gets the next free one, decided here.
+ */
+function imageVdevIds(image: FdImage): Map<FdImage['ioasids'][number]['attachments'][number], string> {
+  const ids = new Map<FdImage['ioasids'][number]['attachments'][number], string>();
+  const used = new Set<string>();
+  for (const io of image.ioasids) {
+    for (const a of Array.isArray(io.attachments) ? io.attachments : []) {
+      if (a.vdevId === undefined) continue;
+      if (typeof a.vdevId !== 'string' || !VDEV_ID_PATTERN.test(a.vdevId) || used.has(a.vdevId)) fail('INVALID_RANGE', `bad or repeated vdevId ${String(a.vdevId)} in the image`);
+      used.add(a.vdevId);
+      ids.set(a, a.vdevId);
+    }
+  }
+  for (const io of image.ioasids) {
+    for (const a of Array.isArray(io.attachments) ? io.attachments : []) {
+      if (ids.has(a)) continue;
+      const id = nextVdevId(used);
+      used.add(id);
+      ids.set(a, id);
+    }
+  }
+  return ids;
+}
+
 /** The split is VM state: it must hold in the target's PASID space. */
 function checkSplit(host: HostSpec, image: FdImage): void {
   if (image.hwidMode !== null && image.hwidMode !== 'local' && image.hwidMode !== 'global') fail('INVALID_RANGE', 'unknown hwid mode in the image');
@@ -109,27 +143,18 @@ function checkSplit(host: HostSpec, image: FdImage): void {
 
 function mapDevices(state: HostState, host: HostSpec, image: FdImage, deviceMap: Record<Rid, Rid>): MappedIoasid[] {
   const ids = new Set<number>();
-  const vfTargets = new Set<Rid>();
   return image.ioasids.map((source) => {
     if (!isIntegerIn(source.ioasid, 1, MAX_IOASID + 1) || ids.has(source.ioasid)) fail('INVALID_RANGE', `bad or repeated ioasid ${source.ioasid} in the image`);
     ids.add(source.ioasid);
     if (!Array.isArray(source.attachments)) fail('INVALID_RANGE', `ioasid ${source.ioasid} has no attachment list`);
     if (source.attachments.length > 0 && image.hwidMode === null) fail('INVALID_RANGE', 'attachments without a hwid mode');
     const devices = source.attachments.map((a) => {
-      const targetRid = Object.prototype.hasOwnProperty.call(deviceMap, a.rid) ? deviceMap[a.rid] : undefined;
-      if (targetRid === undefined) fail('NOT_FOUND', `the device map has no target RID for ${a.rid}`, { rid: a.rid });
-      const device = deviceOf(state, targetRid);
-      if (!device) fail('NOT_FOUND', `target device ${targetRid} (for ${a.rid}) is not on host ${host.hostId}`, { rid: targetRid });
-      if (a.kind !== undefined && a.kind !== device.kind) {
-        fail('CAPABILITY_MISSING', `${a.rid} is ${a.kind} but target ${device.rid} is ${device.kind}`, { rid: device.rid });
-      }
+      // checkDeviceMap has made sure every source device maps to a device of this host.
+      const device = deviceOf(state, deviceMap[a.rid]!)!;
       if (a.enqcmd === true && image.hwidMode !== 'global') fail('INVALID_RANGE', 'an enqcmd attachment outside global mode');
       if (a.enqcmd === true && !host.enqcmd) fail('CAPABILITY_MISSING', `target host ${host.hostId} has no ENQCMD PASID translation`);
       if (device.kind === 'vf') {
         if (state.hw.vfOwnerOf(device.rid) !== undefined) fail('DEVICE_BUSY', `target vf ${device.rid} is attached to another fd`, { rid: device.rid });
-        const key = `${source.ioasid}|${device.rid}`;
-        if (vfTargets.has(key)) fail('INVALID_RANGE', `the device map sends two RIDs of ioasid ${source.ioasid} to ${device.rid}`);
-        vfTargets.add(key);
       }
       return { device, enqcmd: a.enqcmd === true };
     });

@@ -1,4 +1,4 @@
-import type { Quotas } from '../../model/values';
+import type { PasidRange, Quotas } from '../../model/values';
 import { tenantUsage, type HostState } from '../state';
 import { fail } from './guards';
 
@@ -29,12 +29,37 @@ export class PasidPlan {
       });
     }
     const allocator = this.state.hw.allocator!;
+    const reserved = this.state.host?.reservedPasids ?? [];
     let candidate = allocator.lowestFree(min, max);
-    while (candidate !== undefined && this.picked.has(candidate)) candidate = allocator.lowestFree(candidate + 1, max);
+    for (;;) {
+      if (candidate === undefined) break;
+      if (this.picked.has(candidate)) {
+        candidate = allocator.lowestFree(candidate + 1, max);
+        continue;
+      }
+      // The host kernel's own PASIDs: skip the whole range.
+      const range = reservedRangeOf(reserved, candidate);
+      if (!range) break;
+      candidate = allocator.lowestFree(range.from + range.count, max);
+    }
     if (candidate === undefined) {
       fail('PASID_EXHAUSTED', `no free host PASID in [${min}, ${max}) for ${purpose}`, { min, max });
     }
     this.picked.add(candidate);
     return candidate;
   }
+}
+
+/** The reserved range holding `pasid` (ranges sorted and disjoint: a binary search). */
+function reservedRangeOf(ranges: readonly PasidRange[], pasid: number): PasidRange | undefined {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (pasid < r.from) hi = mid - 1;
+    else if (pasid >= r.from + r.count) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
 }

@@ -6,14 +6,20 @@ import { fail, requireGpa, requireIoasid, requireMode, requireMutableFd } from '
 import { checkWidth, pasidsOf, plannedEntries } from './programming';
 import { entriesOf } from './release';
 
-/** Rebinding is refused (ALREADY_EXISTS): unbind first, so every change of entries is one clear step. */
+/**
+ * Binding a bound ioasid again replaces its page table atomically (one PgtableReplaced repointing
+ * every entry of the ioasid, never a moment without one); the same gpa again changes nothing.
+ */
 export function bindPgtable(command: CommandOf<'BindPgtable'>, state: HostState): HostEvent[] {
   const fd = requireMutableFd(state, command.fdId, command.actorTenantId);
   const io = requireIoasid(fd, command.ioasid);
   const gpa = requireGpa(command.gpa);
   const mode = requireMode(fd);
   if (io.pasid === undefined) fail('HWID_NOT_SET', `ioasid ${io.ioasid} needs a hwid before a page table`);
-  if (io.pgtableGpa !== undefined) fail('ALREADY_EXISTS', `ioasid ${io.ioasid} already has page table ${io.pgtableGpa}: unbind it first`);
+  if (io.pgtableGpa === gpa) return [];
+  if (io.pgtableGpa !== undefined) {
+    return [{ type: 'PgtableReplaced', data: { fdId: fd.fdId, ioasid: io.ioasid, gpa, previousGpa: io.pgtableGpa, repointed: entriesOf(state, fd, io) } }];
+  }
   if (io.attachments.length === 0) fail('NOT_ATTACHED', `ioasid ${io.ioasid} has no device attached`);
   const programmed: ProgrammedEntry[] = [];
   const target = { fdId: fd.fdId, ioasid: io.ioasid, domainId: fd.domainId, gpa };

@@ -36,6 +36,17 @@ export function checkWidth(rid: Rid, pasidBits: number, pasids: Array<{ pasid: n
 }
 
 /**
+ * Local mode, siov: the user PASID is virtual (the mdev's emulated PASID, never programmed in the
+ * IOMMU), but the guest was shown the device's width: it must fit that width too, not only the host's.
+ */
+export function checkVirtualWidth(mode: HwidMode, device: { rid: Rid; kind: DeviceKind; pasidBits: number }, pasid: number | undefined): void {
+  if (mode !== 'local' || device.kind !== 'siov' || pasid === undefined) return;
+  if (pasid >= 2 ** device.pasidBits) {
+    fail('PASID_WIDTH_EXCEEDED', `virtual PASID ${pasid} does not fit the ${device.pasidBits}-bit PASID width of ${device.rid}`, { rid: device.rid, pasid, pasidBits: device.pasidBits });
+  }
+}
+
+/**
  * The entries to program on `rid` for an ioasid with a bound page table. An entry already
  * present for the same (fd, ioasid) is left as it is (another mdev of the same siov RID);
  * one of anything else is PASID_IN_USE: the hardware is never overwritten.

@@ -4,6 +4,8 @@ import { PageDto } from './page.responses';
 /** Answers of the fd operations: the shapes of src/domain/views.ts, described for OpenAPI. */
 
 export class AttachmentViewDto {
+  @ApiProperty({ example: 'vdev-1', description: 'the guest-visible device id: unique within the fd, kept across migration' })
+  vdevId: string;
   @ApiProperty({ example: '0000:3b:00.1' })
   rid: string;
   @ApiProperty()

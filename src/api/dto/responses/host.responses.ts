@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DeviceDto } from '../host.dto';
+import { DeviceDto, PasidRangeDto } from '../host.dto';
 import { PageDto } from './page.responses';
 
 /** Answers of the tenant, host, hardware and audit operations, described for OpenAPI. */
@@ -34,6 +34,8 @@ export class HostDto {
   /** The devices as registered. */
   @ApiProperty({ type: [DeviceDto] })
   devices: DeviceDto[];
+  @ApiProperty({ type: [PasidRangeDto], description: 'host PASIDs never handed to a VM' })
+  reservedPasids: PasidRangeDto[];
   @ApiProperty({ type: 'integer' })
   version: number;
 }
@@ -46,8 +48,10 @@ export class HostListDto extends PageDto {
 export class AllocatorViewDto {
   @ApiProperty({ type: 'integer' })
   used: number;
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ type: 'integer', description: 'free host PASIDs, the reserved ones left out' })
   free: number;
+  @ApiProperty({ type: [PasidRangeDto], description: "the host kernel's ranges, never handed to a VM" })
+  reserved: PasidRangeDto[];
 }
 
 export class HardwareDto {
