@@ -53,8 +53,12 @@ export class EventFeedReads {
   async page(after: FeedCursor, filter: FeedFilter, limit: number, upTo?: FeedCursor): Promise<FeedPage> {
     const rows: Array<EventRow & { xmin: string; held: boolean; tx_id: string | null }> = await storeCall(() =>
       this.dataSource.query(
-        `WITH hw AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-         SELECT hw.xmin::text AS xmin, EXISTS (SELECT 1 FROM events WHERE tx >= hw.xmin) AS held, p.*
+        // \`held\` is computed once, from the newest tx by the index: as an EXISTS beside the page
+        // PostgreSQL ran it once per row returned, each a sequential scan of the whole log.
+        `WITH hw AS MATERIALIZED (
+           SELECT s.xmin, COALESCE((SELECT tx FROM events ORDER BY tx DESC LIMIT 1) >= s.xmin, false) AS held
+             FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s)
+         SELECT hw.xmin::text AS xmin, hw.held, p.*
            FROM hw LEFT JOIN LATERAL (
              SELECT e.tx AS tx_id, ${envelopeColumns('e')} FROM events e
               WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < hw.xmin
