@@ -40,6 +40,43 @@ export interface FeedPage {
   held: boolean;
 }
 
+type FeedPageRow = EventRow & { xmin: string; held: boolean; tx_id: string | null };
+
+/**
+ * One page of the watch: the high-water mark, whether events are held above it, and the page
+ * below it. `held` is computed once per page, from the newest tx found by the index: written as
+ * an EXISTS beside the page, PostgreSQL ran it once per row returned, each a sequential scan of
+ * the whole log (test/watch/high-water-mark.test.ts counts the rows a page reads).
+ */
+export const FEED_PAGE_SQL = `WITH hw AS MATERIALIZED (
+     SELECT s.xmin, COALESCE((SELECT tx FROM events ORDER BY tx DESC LIMIT 1) >= s.xmin, false) AS held
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s)
+   SELECT hw.xmin::text AS xmin, hw.held, p.*
+     FROM hw LEFT JOIN LATERAL (
+       SELECT e.tx AS tx_id, ${envelopeColumns('e')} FROM events e
+        WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < hw.xmin
+          AND ($3::xid8 IS NULL OR (e.tx, e.position) <= ($3::xid8, $4::bigint))
+          AND ($5::text IS NULL OR e.host_id = $5) AND ($6::text IS NULL OR e.fd_id = $6)
+          AND ($7::text IS NULL OR e.type = $7) AND ($8::int IS NULL OR e.version > $8)
+          AND ($9::text IS NULL OR e.tenant_id = $9)
+        ORDER BY e.tx, e.position LIMIT $10) p ON true
+    ORDER BY p.tx_id, p.position`;
+
+export function feedPageParams(after: FeedCursor, filter: FeedFilter, limit: number, upTo?: FeedCursor): unknown[] {
+  return [
+    after.tx.toString(),
+    after.position.toString(),
+    upTo?.tx.toString() ?? null,
+    upTo?.position.toString() ?? null,
+    filter.hostId ?? null,
+    filter.fdId ?? null,
+    filter.type ?? null,
+    filter.afterVersion ?? null,
+    filter.tenantId ?? null,
+    limit,
+  ];
+}
+
 /**
  * The watch's reads of the events table, in (tx, position) order and only below the
  * high-water mark: events of transactions older than the oldest one still running, which have
@@ -51,37 +88,7 @@ export class EventFeedReads {
 
   /** Up to `limit` events after `after` (and at or below `upTo`, when given) that pass the filter. */
   async page(after: FeedCursor, filter: FeedFilter, limit: number, upTo?: FeedCursor): Promise<FeedPage> {
-    const rows: Array<EventRow & { xmin: string; held: boolean; tx_id: string | null }> = await storeCall(() =>
-      this.dataSource.query(
-        // \`held\` is computed once, from the newest tx by the index: as an EXISTS beside the page
-        // PostgreSQL ran it once per row returned, each a sequential scan of the whole log.
-        `WITH hw AS MATERIALIZED (
-           SELECT s.xmin, COALESCE((SELECT tx FROM events ORDER BY tx DESC LIMIT 1) >= s.xmin, false) AS held
-             FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s)
-         SELECT hw.xmin::text AS xmin, hw.held, p.*
-           FROM hw LEFT JOIN LATERAL (
-             SELECT e.tx AS tx_id, ${envelopeColumns('e')} FROM events e
-              WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < hw.xmin
-                AND ($3::xid8 IS NULL OR (e.tx, e.position) <= ($3::xid8, $4::bigint))
-                AND ($5::text IS NULL OR e.host_id = $5) AND ($6::text IS NULL OR e.fd_id = $6)
-                AND ($7::text IS NULL OR e.type = $7) AND ($8::int IS NULL OR e.version > $8)
-                AND ($9::text IS NULL OR e.tenant_id = $9)
-              ORDER BY e.tx, e.position LIMIT $10) p ON true
-          ORDER BY p.tx_id, p.position`,
-        [
-          after.tx.toString(),
-          after.position.toString(),
-          upTo?.tx.toString() ?? null,
-          upTo?.position.toString() ?? null,
-          filter.hostId ?? null,
-          filter.fdId ?? null,
-          filter.type ?? null,
-          filter.afterVersion ?? null,
-          filter.tenantId ?? null,
-          limit,
-        ],
-      ),
-    );
+    const rows: FeedPageRow[] = await storeCall(() => this.dataSource.query(FEED_PAGE_SQL, feedPageParams(after, filter, limit, upTo)));
     const events = rows.filter((r) => r.tx_id !== null).map((r) => ({ envelope: envelopeFromRow(r), cursor: { tx: BigInt(r.tx_id!), position: BigInt(r.position) } }));
     return { events, highWater: { tx: BigInt(rows[0].xmin), position: 0n }, held: rows[0].held };
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { EventFeedReads } from '../../src/store/event-feed-reads';
+import { EventFeedReads, FEED_PAGE_SQL, feedPageParams } from '../../src/store/event-feed-reads';
 import { LOG_START } from '../../src/store/watch-cursor';
 import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
 
@@ -63,4 +63,50 @@ describe('the watch\'s high-water mark', () => {
     assert.deepEqual((await reads.page(lastCursor, {}, 100)).events, [], 'nothing after the last cursor');
     assert.deepEqual((await reads.page(LOG_START, { hostId: 'host-late' }, 100)).events.map((e) => e.envelope.hostId), ['host-late']);
   });
+});
+
+/** Rows each node of an EXPLAIN ANALYZE (FORMAT JSON) plan produced or filtered out, times its loops, summed. */
+function rowsTouched(node: PlanNode): number {
+  const own = ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1);
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0);
+}
+
+interface PlanNode {
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** The feed polls on every commit while a watch is open: a page must cost what it returns, not what the log holds. */
+describe('a page of the watch on a long log', () => {
+  let db: ScratchDatabase;
+  const EVENTS = 20_000;
+  const PAGE = 100;
+
+  before(async () => {
+    db = await openScratchDatabase();
+    // 200 transactions of 100 events over 200 hosts: ids and positions as many writers leave them.
+    for (let t = 0; t < EVENTS / 100; t++) {
+      await db.dataSource.query(
+        `INSERT INTO events (host_id, version, event_id, type, schema_version, data, actor, command_id, correlation_id, occurred_at, prev_hash, hash)
+         SELECT 'host-' || (($1::int * 100 + v) % 200), $1::int * 100 + v, gen_random_uuid(), 'HostRegistered', 1, '{}', 'operator', 'x', 'x', now(), 'x', 'x'
+           FROM generate_series(1, 100) AS v`,
+        [t],
+      );
+    }
+    await db.dataSource.query('ANALYZE events');
+  });
+  after(async () => {
+    await db?.close();
+  });
+
+  for (const [name, filter] of [['the live feed (no filter)', {}], ['a host\'s catch-up', { hostId: 'host-7' }]] as const) {
+    it(`reads a number of rows in proportion to the page, not to the log: ${name}`, async () => {
+      const [{ 'QUERY PLAN': plans }] = await db.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${FEED_PAGE_SQL}`, feedPageParams(LOG_START, filter, PAGE));
+      const touched = rowsTouched((plans as Array<{ Plan: PlanNode }>)[0].Plan);
+      assert.ok(touched <= 10 * PAGE, `a ${PAGE}-event page touched ${touched} rows of a ${EVENTS}-event log`);
+    });
+  }
 });
