@@ -57,6 +57,19 @@ describe('conditional writes', () => {
     expectStatus(await tenants[1].post(`/v1/fds/${fdId}/ioasids`), 201);
   });
 
+  it('counts If-Match in the Idempotency-Key fingerprint, as gRPC counts expectedVersion', async () => {
+    const fdId = await createFd(tenants[0], hostId);
+    const etag = await etagOf(tenants[0], fdId);
+    const headers = { 'idempotency-key': `mode-${fdId}` };
+    const first = await tenants[0].put(`/v1/fds/${fdId}/hwid-mode`, { mode: 'global' }, { headers: { ...headers, 'if-match': etag } });
+    expectStatus(first, 200);
+    const again = await tenants[1].put(`/v1/fds/${fdId}/hwid-mode`, { mode: 'global' }, { headers: { ...headers, 'if-match': etag } });
+    expectStatus(again, 200);
+    assert.deepEqual(again.body, first.body, 'the same request again: the stored answer, not a 412');
+    expectError(await tenants[0].put(`/v1/fds/${fdId}/hwid-mode`, { mode: 'global' }, { headers }), 422, 'IDEMPOTENCY_KEY_REUSED');
+    expectError(await tenants[0].put(`/v1/fds/${fdId}/hwid-mode`, { mode: 'global' }, { headers: { ...headers, 'if-match': '"999"' } }), 422, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
   it('refuses an If-Match that is not an ETag with 400, and lets another tenant\'s fd be 404 first', async () => {
     const fdId = await createFd(tenants[0], hostId);
     for (const bad of ['12', 'W/"12"', '"x"', '"1", "2"']) {

@@ -11,18 +11,20 @@ import { requestIdsOf } from './request-ids';
 
 /**
  * The RequestMeta of a REST write. The fingerprint covers the operation, path parameters,
- * query and body; `Idempotency-Key` counts unless the operation ignores it (get hwid, a GET);
+ * query, body and If-Match; `Idempotency-Key` counts unless the operation ignores it (get hwid, a GET);
  * `If-Match` conditions the fd writes on the fd's version.
  */
 export const WriteMeta = createParamDecorator((options: CallMetaOptions, context: ExecutionContext): RequestMeta => {
   const req = context.switchToHttp().getRequest<FastifyRequest>();
+  const expectedFdVersion = options.conditional ? ifMatchVersion(req.headers[IF_MATCH_HEADER]) : undefined;
   return buildRequestMeta({
     principal: principalOf(context),
     operation: options.operation,
-    payload: { params: req.params, query: req.query, body: req.body ?? null },
+    // If-Match is part of the request, as gRPC's expectedVersion is of its message; absent, the fingerprint is as it always was.
+    payload: { params: req.params, query: req.query, body: req.body ?? null, ...(expectedFdVersion === undefined ? {} : { ifMatch: expectedFdVersion }) },
     ...requestIdsOf(req),
     idempotencyKey: options.idempotencyKey ? req.headers[IDEMPOTENCY_KEY_HEADER] : undefined,
-    expectedFdVersion: options.conditional ? ifMatchVersion(req.headers[IF_MATCH_HEADER]) : undefined,
+    expectedFdVersion,
     context: requestContextOf(req),
   });
 });
