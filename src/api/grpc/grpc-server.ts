@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, type handleServerStreamingCall, type handleUnaryCall } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ServerGrpc } from '@nestjs/microservices';
-import { withGrpcContext } from '../../observability/grpc-access-log';
+import { withGrpcContext, withGrpcStreamContext } from '../../observability/grpc-access-log';
 import { refuseUndecodable, refuseUndecodableStream } from './undecodable-requests';
 
 /**
@@ -10,7 +10,7 @@ import { refuseUndecodable, refuseUndecodableStream } from './undecodable-reques
  *   GRPC_PORT=0 the OS picks it and clients need to know which;
  * - `unwrap`, which Nest refuses for gRPC, hands out the grpc-js server (graceful
  *   shutdown drains it);
- * - every call runs in a request context with its access line, like REST requests;
+ * - every call (the watch's stream too) runs in a request context with its access line, like REST requests;
  * - a request whose bytes do not decode is INVALID_ARGUMENT, not grpc-js's INTERNAL (the
  *   watch's stream too).
  */
@@ -32,7 +32,7 @@ export class IoasidGrpcServer extends ServerGrpc {
   }
 
   override createStreamServiceMethod(methodHandler: Function): Function {
-    return refuseUndecodableStream(super.createStreamServiceMethod(methodHandler) as handleServerStreamingCall<unknown, unknown>);
+    return withGrpcStreamContext(this.accessLogger, refuseUndecodableStream(super.createStreamServiceMethod(methodHandler) as handleServerStreamingCall<unknown, unknown>));
   }
 
   /** The bound port; known once the microservice listens. */
