@@ -1,12 +1,15 @@
 /**
  * Fleet benchmark (npm run bench:fleet). For a large fleet (FLEET_HOSTS, default 100,000) and
- * then a 100-host one, each in its own scratch PostgreSQL database:
- *  1. populates the fleet through the store: every host registered with one VM fd holding 10
- *     global PASIDs (1,000,000 at 100,000 hosts; 34 events), plus 100 hosts of exactly 1,000 events
- *     without a snapshot (the large fleet only); all marked projected;
- *  2. starts an API process (ROLE=api) and a projector process (ROLE=projector) with the
- *     default HOST_CACHE_MB and NODE_OPTIONS=--max-old-space-size=384, over Kafka (the kcat
- *     mock cluster);
+ * then a 100-host one:
+ *  1. populates each fleet once, through the store, into a database kept as a template: every
+ *     host registered with one VM fd holding 10 global PASIDs (1,000,000 at 100,000 hosts; 34
+ *     events), plus 100 hosts of exactly 1,000 events without a snapshot (the large fleet
+ *     only); all marked projected;
+ *  2. for each build of FLEET_SERVER_DIRS in turn (default: this checkout; a comma-separated
+ *     list of checkouts, such as `/work/base,.,.,/work/base`, runs A B B A against another
+ *     release), on a fresh copy of each fleet's template: starts an API process (ROLE=api) and a
+ *     projector process (ROLE=projector) of that build with the default HOST_CACHE_MB and
+ *     NODE_OPTIONS=--max-old-space-size=384, over Kafka (the kcat mock cluster);
  *  3. (large fleet) reads the standing fd of FLEET_SWEEP hosts (default 20,000) once through
  *     REST (GET /v1/fds/{id}, answered from the host's decider state), 64 at a time, so that
  *     the API's cache reaches its bound and evicts from then on;
@@ -17,16 +20,19 @@
  *  5. (large fleet) reads an fd of each 1,000-event host once, one at a time: a cold load of
  *     the host (its 1,000 events from PostgreSQL), timed from the client;
  *  6. samples both processes' RSS throughout (the highest is reported).
- * Prints a table, then one JSON line last.
+ * Prints a table (a row per build and fleet), then one JSON line last: the last run of this
+ * checkout's build (of the last build listed when this checkout is not among them).
  *
  * Environment: FLEET_HOSTS (default 100000), FLEET_SECONDS (default 20), FLEET_SWEEP (default
  * 20000), FLEET_NODE_OPTIONS (NODE_OPTIONS of both services, default
- * --max-old-space-size=384), TEST_PG_URL.
+ * --max-old-space-size=384), FLEET_SERVER_DIRS, TEST_PG_URL.
  */
 import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { Agent, get } from 'node:http';
 import { openDatabase } from '../src/store/database';
-import { createTestDatabase } from '../test/support/postgres';
+import { REPO_ROOT } from '../test/support/deploy-files';
+import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
 import { startServer, waitFor200, type ServerProcess } from '../test/support/server-process';
 import { busyFdId, createFleetTenant, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
@@ -47,12 +53,25 @@ const STRIDE = 7919;
 const OPERATOR_TOKEN = 'fleet-operator-token';
 const RSS_SAMPLE_MS = 250;
 const SERVICE_NODE_OPTIONS = '--max-old-space-size=384';
+const SERVER_DIRS = (process.env.FLEET_SERVER_DIRS ?? REPO_ROOT).split(',').map((dir) => resolve(dir.trim()));
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 const hostName = (i: number) => `fleet-host-${i}`;
 const longName = (i: number) => `fleet-long-${i}`;
 
+/** A fleet populated once, copied afresh for each run. */
+interface Fleet {
+  hosts: number;
+  longHosts: number;
+  pasids: number;
+  populateSeconds: number;
+  template: TestDatabase;
+  tenant: FleetTenant;
+}
+
 interface FleetRun {
+  /** The build measured: `this` or the other checkout's folder name. */
+  build: string;
   hosts: number;
   pasids: number;
   populateSeconds: number;
@@ -104,14 +123,14 @@ async function sweep(count: number, concurrency: number, request: (i: number) =>
   }));
 }
 
-async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Promise<FleetRun> {
-  const scratch = await createTestDatabase('ioasid_fleet_bench');
+/** Populates a fleet through the store into a database of its own, kept as the runs' template. */
+async function populated(hosts: number, longHosts: number): Promise<Fleet> {
+  const template = await createTestDatabase('ioasid_fleet_template');
   try {
-    const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '.', poolSize: 8 });
-    let tenant: FleetTenant;
-    const populateStart = Date.now();
+    const db = await openDatabase({ databaseUrl: template.url, dataDir: '.', poolSize: 8 });
+    const started = Date.now();
     try {
-      tenant = await createFleetTenant(db);
+      const tenant = await createFleetTenant(db);
       const all = [
         ...Array.from({ length: hosts }, (_, i) => ({ hostId: hostName(i), events: () => fleetHost(hostName(i), standingFdId(i), tenant.tenantId) })),
         ...Array.from({ length: longHosts }, (_, i) => ({ hostId: longName(i), events: () => longHost(longName(i), busyFdId(i), tenant.tenantId, LONG_HOST_EVENTS) })),
@@ -119,13 +138,21 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
       await populateFleet(db, all, (done) => {
         if (done % 10_000 === 0) console.log(`  populated ${done} of ${all.length} hosts`);
       });
+      // The standing fds' PASIDs (the long hosts hold a few hundred more, not counted).
+      return { hosts, longHosts, pasids: hosts * PASIDS_PER_HOST, populateSeconds: (Date.now() - started) / 1000, template, tenant };
     } finally {
       await db.close();
     }
-    const populateSeconds = (Date.now() - populateStart) / 1000;
-    // The standing fds' PASIDs (the long hosts hold a few hundred more, not counted).
-    const pasids = hosts * PASIDS_PER_HOST;
+  } catch (e) {
+    await template.drop();
+    throw e;
+  }
+}
 
+async function runFleet(serverDir: string, fleet: Fleet, kafka: KafkaMock): Promise<FleetRun> {
+  const { hosts, longHosts, pasids, populateSeconds, tenant } = fleet;
+  const scratch = await createTestDatabase('ioasid_fleet_bench', fleet.template.name);
+  try {
     const common = {
       DATABASE_URL: scratch.url,
       OPERATOR_TOKEN,
@@ -135,13 +162,15 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
       // As deployed beside the default HOST_CACHE_MB (docs/API.md): without a heap limit V8 grows far past the live hosts.
       NODE_OPTIONS: process.env.FLEET_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
     };
-    const api = await startServer({ ...common, ROLE: 'api' });
-    const projector = await startServer({ ...common, ROLE: 'projector', RUN_MIGRATIONS: 'false' });
+    const api = await startServer({ ...common, ROLE: 'api' }, serverDir);
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    let projector: ServerProcess | undefined;
     try {
+      // The projector starts once the API has migrated the copy (a build may have migrations the template lacks).
       await waitFor200(api, '/healthz');
+      projector = await startServer({ ...common, ROLE: 'projector', RUN_MIGRATIONS: 'false' }, serverDir);
       await waitFor200(projector, '/healthz');
-      const client = new Rest(api.url, tenant!.token, agent);
+      const client = new Rest(api.url, tenant.token, agent);
 
       const { result, peaks } = await sampled([api, projector], async () => {
         const sweepStart = Date.now();
@@ -169,35 +198,44 @@ async function runFleet(hosts: number, longHosts: number, kafka: KafkaMock): Pro
         for (let i = 0; i < longHosts; i++) await client.call('GET', `/v1/fds/${busyFdId(i)}`, undefined, coldLoads);
         return { sweepSeconds, apiHeapMB, load, coldLoads };
       });
-      return { hosts, pasids, populateSeconds, ...result, apiRssMB: peaks[0]!, projectorRssMB: peaks[1]! };
+      return { build: buildName(serverDir), hosts, pasids, populateSeconds, ...result, apiRssMB: peaks[0]!, projectorRssMB: peaks[1]! };
     } finally {
       agent.destroy();
-      api.child.kill('SIGTERM');
-      projector.child.kill('SIGTERM');
-      await Promise.all([api.exited, projector.exited]);
+      for (const server of [api, projector]) server?.child.kill('SIGTERM');
+      await Promise.all([api.exited, projector?.exited]);
     }
   } finally {
     await scratch.drop();
   }
 }
 
+const buildName = (dir: string) => (dir === resolve(REPO_ROOT) ? 'this' : basename(dir));
+
 async function main(): Promise<void> {
   const kafka = await startKafkaMock();
-  let large: FleetRun;
-  let small: FleetRun;
+  const runs: Array<{ large: FleetRun; small: FleetRun }> = [];
+  const fleets: Fleet[] = [];
   try {
-    console.log(`fleet benchmark: ${HOSTS} hosts (then ${SMALL_FLEET}), ${CLIENTS} clients for ${SECONDS} s, PostgreSQL, Kafka mock`);
-    large = await runFleet(HOSTS, LONG_HOSTS, kafka);
-    small = await runFleet(SMALL_FLEET, 0, kafka);
+    console.log(`fleet benchmark: ${HOSTS} hosts (then ${SMALL_FLEET}), ${CLIENTS} clients for ${SECONDS} s, PostgreSQL, Kafka mock; builds: ${SERVER_DIRS.map(buildName).join(', ')}`);
+    fleets.push(await populated(HOSTS, LONG_HOSTS), await populated(SMALL_FLEET, 0));
+    const [largeFleet, smallFleet] = fleets as [Fleet, Fleet];
+    for (const dir of SERVER_DIRS) {
+      runs.push({ large: await runFleet(dir, largeFleet, kafka), small: await runFleet(dir, smallFleet, kafka) });
+    }
   } finally {
     await kafka.stop();
+    for (const fleet of fleets) await fleet.template.drop();
   }
-  console.log('hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB');
-  for (const r of [large, small]) {
-    const cells = [r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB)];
-    console.log(cells.map((v, i) => String(v).padStart([6, 9, 11, 8, 12, 11, 7, 7, 11, 17][i]!)).join(' '));
+  console.log('build      hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB  cold load p50/p99 ms');
+  for (const { large, small } of runs) {
+    for (const r of [large, small]) {
+      const cold = r.coldLoads.length ? `${round(percentile(r.coldLoads, 50), 2)}/${round(percentile(r.coldLoads, 99), 2)}` : '-';
+      const cells = [r.build, r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB), cold];
+      console.log(cells.map((v, i) => String(v).padStart([5, 10, 9, 11, 8, 12, 11, 7, 7, 11, 17, 21][i]!)).join(' '));
+    }
   }
-  console.log(`cold load (first read of a ${LONG_HOST_EVENTS}-event host without snapshot, ${large.coldLoads.length} hosts): p50 ${round(percentile(large.coldLoads, 50), 2)} ms, p99 ${round(percentile(large.coldLoads, 99), 2)} ms`);
+  const mine = runs.filter((r) => r.large.build === 'this');
+  const { large, small } = (mine.length ? mine : runs)[(mine.length ? mine : runs).length - 1]!;
   console.log(
     JSON.stringify({
       hosts: large.hosts,

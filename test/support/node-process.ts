@@ -12,12 +12,12 @@ export interface NodeProcess {
 }
 
 /**
- * Starts `node <script>` from the repository root with `env` on top of a minimal
- * environment (PATH only: the parent's variables must not leak into what is tested).
+ * Starts `node <script>` from the repository root (or another build's, `cwd`) with `env` on top
+ * of a minimal environment (PATH only: the parent's variables must not leak into what is tested).
  */
-export function startNode(script: string, env: Record<string, string>): NodeProcess {
+export function startNode(script: string, env: Record<string, string>, cwd = REPO_ROOT): NodeProcess {
   const child = spawn(process.execPath, [script], {
-    cwd: REPO_ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

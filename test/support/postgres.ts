@@ -11,10 +11,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database per suite, dropped at the end: suites never see each other's data. */
-export async function createTestDatabase(prefix = 'ioasid_test'): Promise<TestDatabase> {
+/**
+ * A fresh, empty database per suite, dropped at the end: suites never see each other's data.
+ * With `template`, a copy of that database instead (which nothing may be connected to).
+ */
+export async function createTestDatabase(prefix = 'ioasid_test', template?: string): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {

@@ -12,10 +12,11 @@ export interface ServerProcess extends NodeProcess {
 const BOOT_LIMIT_MS = 60_000;
 const POLL_MS = 100;
 
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/** `cwd`: the checkout whose build runs (benchmarks compare another release's build with this one). */
+export async function startServer(env: Record<string, string>, cwd?: string): Promise<ServerProcess> {
   const port = await freePort();
   const grpcPort = await freePort();
-  const proc = startNode('dist/src/main.js', { PORT: String(port), GRPC_PORT: String(grpcPort), ...env });
+  const proc = startNode('dist/src/main.js', { PORT: String(port), GRPC_PORT: String(grpcPort), ...env }, cwd);
   return { ...proc, url: `http://127.0.0.1:${port}`, port, grpcPort };
 }
 
