@@ -11,7 +11,7 @@ export interface CommandTarget {
 }
 
 /**
- * Resolves a command's host: from the command (RegisterHost), from the caller (CreateFd,
+ * Resolves a command's host: from the command (RegisterHost and the host lifecycle), from the caller (CreateFd,
  * ImportFd, BarMigrationImport), or from the fd directory (fd-scoped commands). Loads the tenant's quotas for
  * the decider on the way, so an unknown tenant is NOT_FOUND before anything is decided.
  */
@@ -25,6 +25,11 @@ export class CommandTargets {
   async resolve(command: HostCommand, hostId: string | undefined): Promise<CommandTarget> {
     switch (command.type) {
       case 'RegisterHost':
+      case 'AddDevice':
+      case 'RemoveDevice':
+      case 'CordonHost':
+      case 'UncordonHost':
+      case 'DecommissionHost':
         return { hostId: command.hostId };
       case 'CreateFd':
       case 'ImportFd': {

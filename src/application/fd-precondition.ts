@@ -34,6 +34,11 @@ export class FdPreconditions {
 function conditionalFdOf(command: HostCommand): string | undefined {
   switch (command.type) {
     case 'RegisterHost':
+    case 'AddDevice':
+    case 'RemoveDevice':
+    case 'CordonHost':
+    case 'UncordonHost':
+    case 'DecommissionHost':
     case 'CreateFd':
     case 'ImportFd':
     case 'BarMigrationImport':

@@ -67,9 +67,12 @@ export class HostCommandRunner {
         return decide(command, at, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
       });
       const versionBefore = state.version;
+      const hostBefore = state.host;
       // evolve mutates the cached state: from here until the commit, a failure must discard it.
       try {
         const stateAfter = evolveAll(state, events);
+        // evolve replaces the host whenever an event changes it (HostState.host): the hosts table then takes the new one.
+        const host = stateAfter.host !== hostBefore ? stateAfter.host ?? undefined : undefined;
         const body = commandResult(command, events, stateAfter);
         await this.events.append({
           hostId: target.hostId,
@@ -80,6 +83,7 @@ export class HostCommandRunner {
           commandId: meta.commandId,
           correlationId: meta.correlationId,
           idempotency: this.answers.recordOf(meta, body),
+          ...(host ? { host } : {}),
         });
         this.states.committed(target.hostId, stateAfter, versionBefore);
         return body;

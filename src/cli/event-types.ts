@@ -3,6 +3,11 @@ import type { HostEventType } from '../model/events';
 // A record, not a list: the compiler refuses it until every event type is here, and no other.
 const KNOWN: Record<HostEventType, true> = {
   HostRegistered: true,
+  DeviceAdded: true,
+  DeviceRemoved: true,
+  HostCordoned: true,
+  HostUncordoned: true,
+  HostDecommissioned: true,
   FdCreated: true,
   FdClosed: true,
   HwidModeSet: true,

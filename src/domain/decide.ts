@@ -4,7 +4,7 @@ import { barMigrationImport, requireImportNotBarred } from './decider/migration-
 import { attachDevice, detachDevice, setPasidTable } from './decider/attachments';
 import { allocIoasid, closeFd, createFd, freeIoasid, setGlobalMin, setHwidMode } from './decider/fd-lifecycle';
 import { fail } from './decider/guards';
-import { registerHost } from './decider/host';
+import { addDevice, cordonHost, decommissionHost, refuseIfDecommissioned, registerHost, removeDevice, uncordonHost } from './decider/host';
 import { getHwid, setHwid } from './decider/hwid';
 import { importFd } from './decider/import';
 import { setKvmPasidMapping, unsetKvmPasidMapping } from './decider/kvm';
@@ -20,9 +20,20 @@ export type { DecideContext };
  * the state (and its hardware) and never changes it; every choice it makes is in the events.
  */
 export function decide(command: HostCommand, state: HostState, ctx: DecideContext): HostEvent[] {
+  refuseIfDecommissioned(command, state);
   switch (command.type) {
     case 'RegisterHost':
       return registerHost(command, state);
+    case 'AddDevice':
+      return addDevice(command, state);
+    case 'RemoveDevice':
+      return removeDevice(command, state);
+    case 'CordonHost':
+      return cordonHost(state);
+    case 'UncordonHost':
+      return uncordonHost(state);
+    case 'DecommissionHost':
+      return decommissionHost(state);
     case 'CreateFd':
       return createFd(command, state, ctx.quotasFor(command.tenantId));
     case 'CloseFd':

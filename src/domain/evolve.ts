@@ -1,6 +1,6 @@
 import type { EventData, HostEvent } from '../model/events';
 import { IoasidTable, NO_ATTACHMENTS } from './ioasid-table';
-import type { Released } from '../model/values';
+import type { HostSpec, Released, Rid } from '../model/values';
 import { addPasidUser, removePasidUser } from './pasid-index';
 import { legacyVdevId } from './vdev-id';
 import type { FdState, HostState } from './state';
@@ -40,6 +40,18 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
         ...(event.data.reservedPasids ? { reservedPasids: event.data.reservedPasids.map((r) => ({ ...r })) } : {}),
       };
       return;
+    case 'DeviceAdded': {
+      const { hostId: _, ...device } = event.data;
+      return replaceHost(state, { devices: [...state.host!.devices, device] });
+    }
+    case 'DeviceRemoved':
+      return removeDevice(state, event.data.rid);
+    case 'HostCordoned':
+      return replaceHost(state, { cordoned: true });
+    case 'HostUncordoned':
+      return replaceHost(state, { cordoned: undefined });
+    case 'HostDecommissioned':
+      return replaceHost(state, { decommissioned: true });
     case 'FdCreated':
       addFd(state, event.data);
       state.nextDomainId = Math.max(state.nextDomainId, event.data.domainId + 1);
@@ -120,6 +132,22 @@ function applyLogical(state: HostState, event: HostEvent, freedPasid: number | u
       return;
     }
   }
+}
+
+/** A new host object with `change` (an undefined field left out): the host is replaced, never changed in place (HostState.host). */
+function replaceHost(state: HostState, change: Partial<HostSpec>): void {
+  const host: HostSpec = { ...state.host!, ...change };
+  for (const key of Object.keys(change) as Array<keyof HostSpec>) if (host[key] === undefined) delete host[key];
+  state.host = host;
+}
+
+/** The device leaves the host's list and joins its removed ones (once per spec): the history's readers still know what the RID was. */
+function removeDevice(state: HostState, rid: Rid): void {
+  const host = state.host!;
+  const device = host.devices.find((d) => d.rid === rid)!;
+  const removed = host.removedDevices ?? [];
+  const known = removed.some((d) => d.rid === device.rid && d.kind === device.kind && d.pasidBits === device.pasidBits);
+  replaceHost(state, { devices: host.devices.filter((d) => d !== device), removedDevices: known ? removed : [...removed, { ...device }] });
 }
 
 function fd(state: HostState, fdId: string): FdState {

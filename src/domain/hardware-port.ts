@@ -20,6 +20,8 @@ export interface HardwareReads {
   contextOf(rid: Rid): Readonly<RidContext> | undefined;
   /** The fd a vf RID is attached to. */
   vfOwnerOf(rid: Rid): string | undefined;
+  /** Every fd holding something on a RID (a vf's owner, a siov's mdevs, a programmed entry, a guest PASID table context), sorted; [] for a free or unknown RID. */
+  fdsOnRid(rid: Rid): string[];
   ioasidsOf(fdId: string): ReadonlyMap<number, HardwareIoasid> | undefined;
   /** Global mode: the ioasid whose hwid is this local PASID. */
   ioasidOfLocalPasid(fdId: string, localPasid: number): number | undefined;

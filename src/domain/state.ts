@@ -33,6 +33,11 @@ export interface TenantUsage {
 export interface HostState<H extends HardwarePort = HardwarePort> {
   /** Events applied. */
   version: number;
+  /**
+   * The host as its events describe it (registration, devices, cordon, decommission). Replaced,
+   * never changed in place, by every event that changes it: `deviceOf`'s index is kept per
+   * object, and a caller tells whether a command changed the host by comparing the reference.
+   */
   host: HostSpec | null;
   hw: H;
   /** Open fds (closed and migrated-out fds are dropped). The open fd of a VM (tenant, vmId) is `hw.fdOfVm`. */

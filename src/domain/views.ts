@@ -16,6 +16,8 @@ export function hostView(state: HostState): HostView | undefined {
     nestedPasidTable: h.nestedPasidTable,
     devices: h.devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
     reservedPasids: (h.reservedPasids ?? []).map((r) => ({ ...r })),
+    cordoned: h.cordoned === true,
+    decommissioned: h.decommissioned === true,
     version: state.version,
   };
 }
@@ -100,6 +102,9 @@ export function exportFd(state: HostState, fdId: string, actorTenantId?: string)
 export function commandResult(command: HostCommand, events: HostEvent[], stateAfter: HostState): unknown {
   switch (command.type) {
     case 'RegisterHost':
+    case 'AddDevice':
+    case 'CordonHost':
+    case 'UncordonHost':
       return hostView(stateAfter);
     case 'CreateFd':
     case 'SetHwidMode':
@@ -137,6 +142,8 @@ export function commandResult(command: HostCommand, events: HostEvent[], stateAf
     case 'SetKvmPasidMapping':
       return { guestPasid: command.guestPasid, hostPasid: command.hostPasid };
     case 'BarMigrationImport':
+    case 'RemoveDevice':
+    case 'DecommissionHost':
     case 'CloseFd':
     case 'FreeIoasid':
     case 'DetachDevice':

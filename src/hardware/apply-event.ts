@@ -1,5 +1,5 @@
 import type { EventData, HostEvent } from '../model/events';
-import type { Released } from '../model/values';
+import type { DeviceSpec, Released, Rid } from '../model/values';
 import { importFd } from './apply-import';
 import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
@@ -13,6 +13,18 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
   switch (event.type) {
     case 'HostRegistered':
       return registerHost(tx, event.data);
+    case 'DeviceAdded':
+      return addDevice(tx, event.data);
+    case 'DeviceRemoved':
+      return removeDevice(tx, event.data.rid);
+    case 'HostCordoned':
+    case 'HostUncordoned':
+      // Whether the host takes new fds is the decider's to keep; the hardware has nothing of it.
+      return;
+    case 'HostDecommissioned':
+      // I9: a host is retired only once nothing of any fd is left in it (every fd's release already checked that).
+      if (tx.s.fds.size > 0) throw new HardwareFault('I9', `decommissioning leaves ${tx.s.fds.size} open fd(s) behind`);
+      return;
     case 'FdCreated':
       createFd(tx, event.data);
       return;
@@ -119,11 +131,7 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
   const rids = new Map<string, HwRid>();
   for (const d of data.devices) {
     if (rids.has(d.rid)) throw new HardwareFault('malformed-event', `RID ${d.rid} is listed twice`);
-    if (!Number.isInteger(d.pasidBits) || d.pasidBits < 1 || d.pasidBits > data.pasidBits) {
-      throw new HardwareFault('I4', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${data.pasidBits}`);
-    }
-    if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
-    rids.set(d.rid, { spec: { ...d }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() });
+    rids.set(d.rid, newRid(d, data.pasidBits));
   }
   const reserved = data.reservedPasids ?? [];
   reserved.forEach((r, i) => {
@@ -139,6 +147,38 @@ function registerHost(tx: HardwareTransaction, data: EventData<'HostRegistered'>
   });
   tx.journal.assign(s, 'space', new PasidSpace(data.pasidBits));
   tx.journal.assign(s, 'rids', rids);
+}
+
+/** A RID as a device comes in: host-managed context, no entry, no owner. */
+function newRid(d: DeviceSpec, hostPasidBits: number): HwRid {
+  if (!Number.isInteger(d.pasidBits) || d.pasidBits < 1 || d.pasidBits > hostPasidBits) {
+    throw new HardwareFault('I4', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${hostPasidBits}`);
+  }
+  if (d.kind !== 'vf' && d.kind !== 'siov') throw new HardwareFault('malformed-event', `device ${d.rid} has unknown kind ${String(d.kind)}`);
+  return { spec: { rid: d.rid, kind: d.kind, pasidBits: d.pasidBits }, context: { table: 'host' }, pasids: new Map(), vfOwner: null, mdevs: new Map() };
+}
+
+/** The host's device list (what the snapshot rebuilds RIDs from, and the hash covers) gains the device at its end, and the hardware its RID. */
+function addDevice(tx: HardwareTransaction, data: EventData<'DeviceAdded'>): void {
+  const host = tx.s.host!;
+  if (tx.s.rids.has(data.rid)) throw new HardwareFault('conflict', `RID ${data.rid} is already a device of this host`);
+  const rid = newRid(data, host.pasidBits);
+  tx.journal.assign(tx.s, 'host', { ...host, devices: [...host.devices, rid.spec] });
+  tx.journal.mapInsert(tx.s.rids, data.rid, rid);
+}
+
+/** I9: a RID leaves only when nothing of any fd is on it: no owner, mdev, entry or guest context. */
+function removeDevice(tx: HardwareTransaction, ridId: Rid): void {
+  const host = tx.s.host!;
+  const rid = tx.rid(ridId);
+  const left: string[] = [];
+  if (rid.vfOwner) left.push(`owner fd ${rid.vfOwner.fdId}`);
+  if (rid.mdevs.size) left.push(`${rid.mdevs.size} mdevs`);
+  if (rid.pasids.size) left.push(`${rid.pasids.size} entries`);
+  if (rid.context.table === 'guest') left.push('a guest PASID table context');
+  if (left.length) throw new HardwareFault('I9', `removing RID ${ridId} leaves ${left.join(', ')} behind`);
+  tx.journal.assign(tx.s, 'host', { ...host, devices: host.devices.filter((d) => d.rid !== ridId) });
+  tx.journal.mapDelete(tx.s.rids, ridId);
 }
 
 function applyReleased(tx: HardwareTransaction, fd: HwFd, released: Released): void {

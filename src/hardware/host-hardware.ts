@@ -93,6 +93,18 @@ export class HostHardware {
     return this.s.rids.get(rid)?.vfOwner?.fdId;
   }
 
+  /** Every fd holding something on a RID: its vf owner, its mdevs' fds, its entries' fds, a guest context's fd; sorted. */
+  fdsOnRid(rid: Rid): string[] {
+    const r = this.s.rids.get(rid);
+    if (!r) return [];
+    const fds = new Set<string>();
+    if (r.vfOwner) fds.add(r.vfOwner.fdId);
+    for (const m of r.mdevs.values()) fds.add(m.fdId);
+    for (const e of r.pasids.values()) fds.add(e.fdId);
+    if (r.context.table === 'guest') fds.add(r.context.fdId);
+    return [...fds].sort();
+  }
+
   /** An fd's ioasids as the hardware holds them (user PASID and host PASID, 0 when unset). */
   ioasidsOf(fdId: string): ReadonlyMap<number, Readonly<HwIoasid>> | undefined {
     return this.s.fds.get(fdId)?.ioasids;

@@ -16,6 +16,12 @@ interface FdScoped {
 
 export type HostCommand =
   | { type: 'RegisterHost'; hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] }
+  // Host lifecycle (operator): devices come and go, the host is cordoned for maintenance, or retired for good.
+  | ({ type: 'AddDevice'; hostId: string } & DeviceSpec)
+  | { type: 'RemoveDevice'; hostId: string; rid: Rid }
+  | { type: 'CordonHost'; hostId: string }
+  | { type: 'UncordonHost'; hostId: string }
+  | { type: 'DecommissionHost'; hostId: string }
   | { type: 'CreateFd'; fdId: string; tenantId: string; vmId: string; actorTenantId?: string }
   | ({ type: 'CloseFd' } & FdScoped)
   | ({ type: 'SetHwidMode'; mode: HwidMode } & FdScoped)

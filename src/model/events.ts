@@ -15,6 +15,15 @@ export const EVENT_SCHEMA_VERSION = 1;
 export type HostEvent =
   /** `reservedPasids` only when the host reserves some (and never in events of earlier releases). */
   | { type: 'HostRegistered'; data: { hostId: string; pasidBits: number; enqcmd: boolean; nestedPasidTable: boolean; devices: DeviceSpec[]; reservedPasids?: PasidRange[] } }
+  /** A device hot-added to the host: the hardware gains the RID, with a host-managed context and no entry. */
+  | { type: 'DeviceAdded'; data: { hostId: string } & DeviceSpec }
+  /** A device hot-removed: nothing held it (no vf owner, mdev, entry or guest context); the hardware loses the RID. */
+  | { type: 'DeviceRemoved'; data: { hostId: string; rid: Rid } }
+  /** No new fds or imports from now on; the open fds keep working and may migrate out. */
+  | { type: 'HostCordoned'; data: { hostId: string } }
+  | { type: 'HostUncordoned'; data: { hostId: string } }
+  /** The host's last event: it had no open fd, and every later command is refused (HOST_DECOMMISSIONED). */
+  | { type: 'HostDecommissioned'; data: { hostId: string } }
   | { type: 'FdCreated'; data: FdIdentity }
   | { type: 'FdClosed'; data: { fdId: string; released: Released } }
   | { type: 'HwidModeSet'; data: { fdId: string; mode: HwidMode } }

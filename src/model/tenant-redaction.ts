@@ -45,6 +45,11 @@ function redactData(envelope: EventEnvelope, isSiov: (rid: Rid) => boolean): unk
       };
     }
     case 'HostRegistered':
+    case 'DeviceAdded':
+    case 'DeviceRemoved':
+    case 'HostCordoned':
+    case 'HostUncordoned':
+    case 'HostDecommissioned':
     case 'FdCreated':
     case 'HwidModeSet':
     case 'GlobalMinSet':

@@ -47,6 +47,16 @@ export interface HostSpec {
    * never handed to a VM. Sorted, disjoint, inside [1, 2^pasidBits); absent when none.
    */
   reservedPasids?: PasidRange[];
+  /** Cordoned for maintenance (HostCordoned): no new fds, no imports; absent when not. */
+  cordoned?: true;
+  /** Retired for good (HostDecommissioned): every command is refused, the history stays readable; absent when not. */
+  decommissioned?: true;
+  /**
+   * Devices removed from the host (DeviceRemoved), each spec once, in order of removal; absent
+   * when none. Readers of the history need them: a tenant's copy of an event on a RID that was
+   * siov when it was written keeps hiding the real PASIDs, whatever the RID is now.
+   */
+  removedDevices?: DeviceSpec[];
 }
 
 /** Per tenant, per host (I8). */

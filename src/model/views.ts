@@ -13,6 +13,10 @@ export interface HostView {
   devices: Array<{ rid: Rid; kind: DeviceKind; pasidBits: number }>;
   /** Host PASIDs never handed to a VM; `[]` when none. */
   reservedPasids: PasidRange[];
+  /** No new fds or imports (HOST_CORDONED) until uncordoned; the open fds keep working. */
+  cordoned: boolean;
+  /** Retired: every command is refused (HOST_DECOMMISSIONED); the history stays readable. */
+  decommissioned: boolean;
   version: number;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { envelopeHash, type Actor, type EventEnvelope } from '../model/envelope';
 import { EVENT_SCHEMA_VERSION, type HostEvent } from '../model/events';
 import { canonicalJson } from '../model/canonical-json';
+import type { HostSpec } from '../model/values';
 
 /** The stored answer of a write, replayed for a repeat of the same Idempotency-Key. */
 export interface IdempotencyRecord {
@@ -25,6 +26,12 @@ export interface AppendRequest {
   correlationId: string;
   /** Stored in the same transaction as the events. */
   idempotency?: IdempotencyRecord;
+  /**
+   * The host as the decider state has it after these events, when they changed it (a
+   * registration, a device added or removed, a cordon, a decommission): the hosts table's
+   * `spec` becomes it in the same statement, so host reads show it at once on any replica.
+   */
+  host?: HostSpec;
 }
 
 /**

@@ -39,7 +39,7 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::jsonb[]) AS r(host_id, expected, next, spec)
      ),
      moved AS (
-       UPDATE hosts AS h SET version = r.next FROM req r
+       UPDATE hosts AS h SET version = r.next, spec = COALESCE(r.spec, h.spec) FROM req r
         WHERE r.expected > 0 AND h.host_id = r.host_id AND h.version = r.expected
        RETURNING h.host_id
      ),
@@ -138,9 +138,9 @@ export async function readHeadHashes(client: PoolClient, wanted: ReadonlyArray<{
   return heads;
 }
 
+/** The host's new description when the request's events changed it; null keeps the stored one. */
 function hostSpecJson(request: AppendRequest): string | null {
-  const first = request.events[0];
-  return first?.type === 'HostRegistered' ? JSON.stringify(first.data) : null;
+  return request.host ? JSON.stringify(request.host) : null;
 }
 
 function keyOf(scope: string, key: string): string {

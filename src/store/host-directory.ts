@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventData } from '../model/events';
+import type { HostSpec } from '../model/values';
 import { storeCall } from './store-errors';
 
-/** A registered host as the directory knows it: its registration and its stream's head. */
+/**
+ * A registered host as the directory knows it: the host as its latest change left it (the
+ * decider state's host, written by the append of every command that changes it; rows written
+ * before hosts could change hold the registration, the same shape) and its stream's head.
+ */
 export interface HostEntry {
   hostId: string;
   version: number;
-  registration: EventData<'HostRegistered'>;
+  host: HostSpec;
 }
 
 /** The hosts table: list and look up hosts without loading their streams. */
@@ -47,9 +51,9 @@ export class HostDirectory {
 interface HostRow {
   host_id: string;
   version: number;
-  spec: EventData<'HostRegistered'>;
+  spec: HostSpec;
 }
 
 function entryOf(row: HostRow): HostEntry {
-  return { hostId: row.host_id, version: row.version, registration: row.spec };
+  return { hostId: row.host_id, version: row.version, host: row.spec };
 }

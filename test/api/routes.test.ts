@@ -43,6 +43,8 @@ describe('REST routes', () => {
           { rid: SIOV, kind: 'siov', pasidBits: 20 },
         ],
         reservedPasids: [],
+        cordoned: false,
+        decommissioned: false,
         version: undefined,
       },
     );

@@ -106,7 +106,7 @@ for (const kind of ['postgres', 'pglite'] as StorageKind[]) {
     it('registers hosts and lists them from the directory', async () => {
       await registerHost(ctx, 'host-1');
       const host = await ctx.queries.execute(new GetHostQuery(tenant(tenantA), 'host-1'));
-      assert.deepEqual(host, { hostId: 'host-1', pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF, { rid: '0000:5e:00.0', kind: 'siov', pasidBits: 20 }], reservedPasids: [], version: 1 });
+      assert.deepEqual(host, { hostId: 'host-1', pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF, { rid: '0000:5e:00.0', kind: 'siov', pasidBits: 20 }], reservedPasids: [], cordoned: false, decommissioned: false, version: 1 });
       assert.deepEqual((await ctx.queries.execute(new ListHostsQuery(OPERATOR))).hosts.map((h: { hostId: string }) => h.hostId), ['host-1']);
       await assert.rejects(ctx.queries.execute(new GetHostQuery(OPERATOR, 'nope')), isCode('NOT_FOUND'));
       await assert.rejects(registerHost(ctx, 'host-1'), isCode('ALREADY_EXISTS'));

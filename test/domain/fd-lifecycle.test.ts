@@ -17,7 +17,7 @@ describe('hosts and fds', () => {
     h.refuse({ ...base, pasidBits: 8, devices: [{ ...VF1, kind: 'pf' as never, pasidBits: 8 }] }, 'INVALID_RANGE');
     h.refuse({ ...base, pasidBits: 8, devices: [{ ...VF1, pasidBits: 8 }, { ...VF1, pasidBits: 4 }] }, 'ALREADY_EXISTS');
     const { result } = h.run({ ...base, pasidBits: 8, devices: [{ ...VF1, pasidBits: 8 }] });
-    assert.deepEqual(result, { hostId: 'h', pasidBits: 8, enqcmd: false, nestedPasidTable: false, devices: [{ ...VF1, pasidBits: 8 }], reservedPasids: [], version: 1 });
+    assert.deepEqual(result, { hostId: 'h', pasidBits: 8, enqcmd: false, nestedPasidTable: false, devices: [{ ...VF1, pasidBits: 8 }], reservedPasids: [], cordoned: false, decommissioned: false, version: 1 });
     assert.deepEqual(hostView(h.state), result);
     h.refuse({ ...base, pasidBits: 8, devices: [] }, 'ALREADY_EXISTS');
   });

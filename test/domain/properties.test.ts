@@ -80,6 +80,12 @@ function stepArbitrary(): fc.Arbitrary<Step> {
     { weight: 1, arbitrary: scoped(fc.record({ guestPasid: pasid })).map((c) => ({ type: 'UnsetKvmPasidMapping', ...c }) as HostCommand) },
     { weight: 1, arbitrary: scoped(fc.record({ migrationId: fc.constantFrom('m-1', 'm-2'), targetHostId: fc.constantFrom(...HOSTS) })).map((c) => ({ type: 'StartMigration', ...c }) as HostCommand) },
     { weight: 2, arbitrary: scoped(fc.record({ migrationId: fc.constantFrom('m-1', 'm-2'), reason: fc.constant('test') })).map((c) => ({ type: 'AbortMigration', ...c }) as HostCommand) },
+    // The host lifecycle (hostId set to the step's host by resolveOn): devices come and go, cordon, and now and then a decommission.
+    { weight: 1, arbitrary: fc.record({ rid, kind: fc.constantFrom('vf' as const, 'siov' as const), pasidBits: fc.integer({ min: 1, max: 7 }) }).map((c) => ({ type: 'AddDevice', hostId: '', ...c }) as HostCommand) },
+    { weight: 1, arbitrary: fc.record({ rid }).map((c) => ({ type: 'RemoveDevice', hostId: '', ...c }) as HostCommand) },
+    // Uncordon twice as often: a host cordoned for the rest of a run would take no fd and no import, and runs would stay shallow.
+    { weight: 1, arbitrary: fc.constantFrom('CordonHost' as const, 'UncordonHost' as const, 'UncordonHost' as const).map((type) => ({ type, hostId: '' }) as HostCommand) },
+    { weight: 1, arbitrary: fc.constant({ type: 'DecommissionHost', hostId: '' } as HostCommand) },
   );
   return fc.oneof(
     { weight: 12, arbitrary: fc.record({ kind: fc.constant('command' as const), host: fc.constantFrom(0 as const, 1 as const), command, pick: fc.noBias(fc.integer({ min: 0, max: 999_999_999 })) }) },
@@ -126,13 +132,17 @@ class Sim {
   /** decide + evolve; refusals must be DomainErrors that change nothing. */
   run(host: 0 | 1, command: HostCommand): HostEvent[] | DomainError {
     const state = this.states[host]!;
+    const { cordoned, decommissioned } = state.host ?? {};
     let events: HostEvent[];
     try {
       events = decide(command, state, CTX);
     } catch (e) {
       assert.ok(e instanceof DomainError, `decide threw a non-domain error for ${JSON.stringify(command)}: ${String(e)}`);
+      if (decommissioned && command.type !== 'BarMigrationImport') assert.equal(e.code, 'HOST_DECOMMISSIONED', 'a decommissioned host refuses everything alike');
       return e;
     }
+    assert.ok(!decommissioned || events.length === 0, 'a decommissioned host appends nothing');
+    if (cordoned) assert.ok(!events.some((e) => e.type === 'FdCreated' || e.type === 'FdImported'), 'a cordoned host takes no new fd');
     assert.deepEqual(JSON.parse(JSON.stringify(events)), events, 'events survive JSON');
     for (const event of events) {
       evolve(state, event); // a HardwareFault here means the decider broke an invariant
@@ -233,8 +243,10 @@ class Sim {
  * whatever it is, `shared` every source device to one target.
  */
 function deviceMapFor(kind: 'fitting' | 'by-index' | 'shared', source: DeviceSpec[], target: DeviceSpec[]): Record<string, string> {
-  if (kind === 'by-index') return Object.fromEntries(source.map((d, i) => [d.rid, target[i]!.rid]));
-  if (kind === 'shared') return Object.fromEntries(source.map((d) => [d.rid, target[0]!.rid]));
+  // Devices come and go: a target with fewer devices (or none) gets RIDs it does not have.
+  const targetRid = (i: number) => target[i]?.rid ?? '0000:ff:ff.0';
+  if (kind === 'by-index') return Object.fromEntries(source.map((d, i) => [d.rid, targetRid(i)]));
+  if (kind === 'shared') return Object.fromEntries(source.map((d) => [d.rid, targetRid(0)]));
   const free = [...target];
   const map: Record<string, string> = {};
   for (const d of [...source].sort((a, b) => b.pasidBits - a.pasidBits)) {
@@ -263,6 +275,7 @@ function resolveOn(state: HostState, hostId: string, command: HostCommand, pick:
     const ids = [...fd.ioasids.keys()];
     if (ids.length && roll(1) !== 0) c.ioasid = ids[Math.floor(pick / 7) % ids.length];
   }
+  if ('hostId' in c && c.type !== 'RegisterHost') c.hostId = hostId;
   if ('rid' in c) c.rid = Number(c.rid) < 8 ? devicesOf(hostId, 1)[Number(c.rid) % 4]!.rid : '0000:ff:00.0';
   const io = fd?.ioasids.get(c.ioasid as number);
   if (c.type === 'DetachDevice' && io && roll(2) !== 0) {
@@ -352,6 +365,8 @@ function checkInvariants(state: HostState): void {
     perTenant.set(fd.tenantId, usage);
   }
   assert.equal(view.allocator.used, held, 'I1: the allocator holds exactly the PASIDs the fds hold');
+  assert.deepEqual(Object.keys(view.rids).sort(), [...devices.keys()].sort(), 'the hardware has exactly the RIDs of the host\'s devices');
+  if (host.decommissioned) assert.equal(state.fds.size, 0, 'a decommissioned host has no open fd');
   for (const usage of perTenant.values()) assert.ok(usage.fds <= QUOTAS.maxFds && usage.pasids <= QUOTAS.maxHostPasids, 'I8');
   for (const [rid, r] of Object.entries(view.rids)) {
     const d = devices.get(rid)!;

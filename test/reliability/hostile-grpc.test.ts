@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { ioasidProtoPath } from '../../src/api/grpc/proto-path';
+import { OPERATIONS } from '../../src/api/operations/operation-table';
 import { createFd, createTenant, expectStatus, postgresBackend, registerHost, startTestApp, TEST_OPERATOR_TOKEN, type TestApp, type TestBackend } from '../support/app';
 import { writtenRows } from '../support/reliability-hostile';
 import { hostileMessage, type FieldInfo } from '../support/reliability-protobuf';
@@ -117,7 +118,7 @@ describe('hostile input at every gRPC method', () => {
 
   for (const method of serviceMethods()) {
     it(`${method.name}: a documented status for any bytes, and no write when refused`, async () => {
-      const operatorOnly = ['CreateTenant', 'RegisterHost', 'GetHardware', 'VerifyHost'].includes(method.name);
+      const operatorOnly = OPERATIONS.some((op) => op.operatorOnly && op.grpc.method === method.name);
       await fc.assert(
         fc.asyncProperty(hostileMessage(method.fields, realIds), fc.boolean(), async (payload, asOwner) => {
           const token = asOwner === operatorOnly ? TEST_OPERATOR_TOKEN : tenantToken;

@@ -7,6 +7,7 @@ import { DEFAULT_QUOTAS } from '../../src/model/values';
 import type { HardwareView } from '../../src/hardware';
 import type { EventStore } from '../../src/store/event-store';
 import type { SnapshotStore } from '../../src/store/snapshot-store';
+import { registeredHost } from '../support/host-events';
 import { serializeHostState, initialHostState, type HostState } from '../../src/composition/host-state';
 
 /** The hardware as the write path saw it right after each version (index = version - 1). */
@@ -55,6 +56,7 @@ export class ScenarioHost {
       actor,
       commandId,
       correlationId: commandId,
+      ...registeredHost(events),
     });
     for (const envelope of envelopes) {
       evolve(this.state, eventOf(envelope));

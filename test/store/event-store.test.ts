@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GENESIS_HASH, envelopeHash, type EventEnvelope } from '../../src/model/envelope';
+import type { EventOf } from '../../src/model/events';
 import { IdempotencyKeyTaken } from '../../src/store/append-request';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
@@ -61,8 +62,23 @@ for (const kind of ['postgres', 'pglite'] as const) {
       assert.equal(stored[1].tenantId, 't1');
       assert.equal('tenantId' in stored[0], false, 'a host-level event has no tenant');
       assert.equal(await hosts.headVersion('h-basic'), 4);
-      assert.equal((await hosts.get('h-basic'))?.registration.pasidBits, 20);
+      assert.equal((await hosts.get('h-basic'))?.host.pasidBits, 20);
       assert.deepEqual((await store.read('h-basic', 1, 3)).map((e) => e.version), [2, 3]);
+    });
+
+    it("keeps the host's description as the last append that carried one left it, and writes none when the append is stale", async () => {
+      const registered = hostRegistered('h-spec') as EventOf<'HostRegistered'>;
+      await store.append(appendOf('h-spec', 0, [registered]));
+      await store.append(appendOf('h-spec', 1, [fdCreated('fd-h1', 't1')]));
+      assert.deepEqual((await hosts.get('h-spec'))?.host, registered.data, 'an append without a host keeps the stored one');
+      const cordoned = { ...registered.data, cordoned: true as const };
+      await store.append(appendOf('h-spec', 2, [{ type: 'HostCordoned', data: { hostId: 'h-spec' } }], { host: cordoned }));
+      assert.deepEqual(await hosts.get('h-spec'), { hostId: 'h-spec', version: 3, host: cordoned });
+      await assert.rejects(
+        store.append(appendOf('h-spec', 2, [{ type: 'HostDecommissioned', data: { hostId: 'h-spec' } }], { host: { ...cordoned, decommissioned: true } })),
+        isCode('VERSION_CONFLICT'),
+      );
+      assert.deepEqual((await hosts.list()).find((h) => h.hostId === 'h-spec')?.host, cordoned, 'a stale append changes nothing');
     });
 
     it('refuses an append whose expected version is stale and writes nothing', async () => {

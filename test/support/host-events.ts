@@ -22,5 +22,10 @@ let commands = 0;
 /** An append request with fresh command ids. */
 export function appendOf(hostId: string, expectedVersion: number, events: HostEvent[], extra: Partial<AppendRequest> = {}): AppendRequest {
   const commandId = `cmd-${++commands}`;
-  return { hostId, expectedVersion, events, actor: 'operator' as Actor, commandId, correlationId: commandId, ...extra };
+  return { hostId, expectedVersion, events, actor: 'operator' as Actor, commandId, correlationId: commandId, ...registeredHost(events), ...extra };
+}
+
+/** The host a registration describes, as the command runner hands it to the store (the decider state's host after it); {} for other events. */
+export function registeredHost(events: readonly HostEvent[]): Pick<AppendRequest, 'host'> {
+  return events[0]?.type === 'HostRegistered' ? { host: events[0].data } : {};
 }

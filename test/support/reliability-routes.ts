@@ -45,6 +45,12 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', template: '/v1/fds/:fdId/migrations', operatorOnly: false, body: { targetHostId: 'h2', deviceMap: { '0000:3b:00.1': '0000:3b:00.1' } } },
   { method: 'GET', template: '/v1/migrations/:migrationId', operatorOnly: false },
   { method: 'GET', template: '/v1/events', operatorOnly: false, query: ['hostId', 'fdId', 'type', 'afterVersion', 'pageSize', 'pageToken'] },
+  // The host lifecycle last: removing a device, cordoning or decommissioning a host changes what the routes before it can reach.
+  { method: 'POST', template: '/v1/hosts/:hostId/devices', operatorOnly: true, body: { rid: '0000:3b:00.3', kind: 'vf', pasidBits: 20 } },
+  { method: 'DELETE', template: '/v1/hosts/:hostId/devices/:rid', operatorOnly: true },
+  { method: 'POST', template: '/v1/hosts/:hostId/cordon', operatorOnly: true },
+  { method: 'POST', template: '/v1/hosts/:hostId/uncordon', operatorOnly: true },
+  { method: 'DELETE', template: '/v1/hosts/:hostId', operatorOnly: true },
 ];
 
 /**

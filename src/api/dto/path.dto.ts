@@ -8,6 +8,11 @@ export class HostPathDto {
   hostId: string;
 }
 
+export class HostDevicePathDto extends HostPathDto {
+  @PatternField(RID_PATTERN, 12)
+  rid: string;
+}
+
 export class FdPathDto {
   @UuidField()
   fdId: string;

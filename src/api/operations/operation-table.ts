@@ -8,11 +8,11 @@ import type { FdView } from '../../model/views';
 import { etagOf } from '../conditional';
 import { ListEventsQueryDto, WatchEventsQueryDto } from '../dto/events.dto';
 import { CreateFdDto, ListFdsQueryDto, SetGlobalMinDto, SetHwidModeDto } from '../dto/fd.dto';
-import { HardwareQueryDto, RegisterHostDto } from '../dto/host.dto';
+import { DeviceDto, HardwareQueryDto, RegisterHostDto } from '../dto/host.dto';
 import { AttachDeviceDto, DetachQueryDto, EmptyBodyDto, GpaDto, KvmPasidMappingDto, SetHwidDto } from '../dto/ioasid.dto';
 import { MigrateFdDto, MigrationPathDto } from '../dto/migration.dto';
 import { ListHostsQueryDto } from '../dto/page.dto';
-import { AttachmentPathDto, FdPathDto, HostPathDto, IoasidPathDto, KvmMappingPathDto } from '../dto/path.dto';
+import { AttachmentPathDto, FdPathDto, HostDevicePathDto, HostPathDto, IoasidPathDto, KvmMappingPathDto } from '../dto/path.dto';
 import {
   AllocatedIoasidDto,
   AttachmentDto,
@@ -45,6 +45,9 @@ export const OPERATION_TAGS: Record<string, string> = {
   operations: 'Probes and metrics (public)',
 };
 
+/** What every change of a registered host can be refused for: the host (NOT_FOUND), or its retirement (HOST_DECOMMISSIONED). */
+const HOST_CHANGE = ['NOT_FOUND', 'HOST_DECOMMISSIONED'] as const;
+
 /** What every change of an open fd can be refused for before anything else: the fd (NOT_FOUND) and a migration holding it (FD_MIGRATING). */
 const FD_CHANGE = ['NOT_FOUND', 'FD_MIGRATING'] as const;
 
@@ -76,7 +79,7 @@ export const OPERATIONS: readonly Operation[] = [
     operatorOnly: true,
     input: { body: RegisterHostDto },
     response: HostDto,
-    errors: ['ALREADY_EXISTS', 'INVALID_RANGE'],
+    errors: ['ALREADY_EXISTS', 'INVALID_RANGE', 'HOST_DECOMMISSIONED'],
     rest: { method: 'POST', path: 'v1/hosts', status: 201 },
     grpc: { method: 'RegisterHost' },
     command: ({ hostId, pasidBits, enqcmd, nestedPasidTable, devices, reservedPasids }) => ({
@@ -88,6 +91,81 @@ export const OPERATIONS: readonly Operation[] = [
       devices: devices.map((d) => ({ rid: d.rid, kind: d.kind, pasidBits: d.pasidBits })),
       ...(reservedPasids?.length ? { reservedPasids: reservedPasids.map((r) => ({ from: r.from, count: r.count })) } : {}),
     }),
+    hostId: (input) => input.hostId,
+  }),
+  hostCommand({
+    id: 'addDevice',
+    summary: 'Hot-add a device to a host',
+    description: 'The answer is the host with its devices now. Allowed on a cordoned host (maintenance).',
+    tag: 'hosts',
+    target: 'host',
+    operatorOnly: true,
+    input: { path: HostPathDto, body: DeviceDto },
+    response: HostDto,
+    errors: [...HOST_CHANGE, 'ALREADY_EXISTS', 'INVALID_RANGE'],
+    rest: { method: 'POST', path: 'v1/hosts/:hostId/devices', status: 201 },
+    grpc: { method: 'AddDevice' },
+    command: ({ hostId, rid, kind, pasidBits }) => ({ type: 'AddDevice', hostId, rid, kind, pasidBits }),
+    hostId: (input) => input.hostId,
+  }),
+  hostCommand({
+    id: 'removeDevice',
+    summary: 'Hot-remove a device from a host',
+    description: 'Only a device nothing holds: a vf owned by an fd, a siov with mdevs, or any programmed PASID entry on it is 409 DEVICE_BUSY (`details.fdIds`).',
+    tag: 'hosts',
+    target: 'host',
+    operatorOnly: true,
+    input: { path: HostDevicePathDto },
+    errors: [...HOST_CHANGE, 'DEVICE_BUSY'],
+    rest: { method: 'DELETE', path: 'v1/hosts/:hostId/devices/:rid', status: 204 },
+    grpc: { method: 'RemoveDevice' },
+    command: ({ hostId, rid }) => ({ type: 'RemoveDevice', hostId, rid }),
+    hostId: (input) => input.hostId,
+  }),
+  hostCommand({
+    id: 'cordonHost',
+    summary: 'Cordon a host before maintenance',
+    description: 'No new fds and no migrations into it (409 HOST_CORDONED); its open fds keep working and may migrate out. Cordoning a cordoned host changes nothing (200, no event).',
+    tag: 'hosts',
+    target: 'host',
+    operatorOnly: true,
+    input: { path: HostPathDto, body: EmptyBodyDto },
+    response: HostDto,
+    errors: HOST_CHANGE,
+    rest: { method: 'POST', path: 'v1/hosts/:hostId/cordon', status: 200 },
+    grpc: { method: 'CordonHost' },
+    command: ({ hostId }) => ({ type: 'CordonHost', hostId }),
+    hostId: (input) => input.hostId,
+  }),
+  hostCommand({
+    id: 'uncordonHost',
+    summary: 'Uncordon a host',
+    description: 'It takes new fds and imports again. Uncordoning a host that is not cordoned changes nothing (200, no event).',
+    tag: 'hosts',
+    target: 'host',
+    operatorOnly: true,
+    input: { path: HostPathDto, body: EmptyBodyDto },
+    response: HostDto,
+    errors: HOST_CHANGE,
+    rest: { method: 'POST', path: 'v1/hosts/:hostId/uncordon', status: 200 },
+    grpc: { method: 'UncordonHost' },
+    command: ({ hostId }) => ({ type: 'UncordonHost', hostId }),
+    hostId: (input) => input.hostId,
+  }),
+  hostCommand({
+    id: 'decommissionHost',
+    summary: 'Decommission a host',
+    description:
+      'Only without open fds (409 HOST_BUSY, `details.fdIds`). Afterwards every command on the host, registering its hostId again included, is 409 HOST_DECOMMISSIONED; ' +
+      'its events, host view (`decommissioned: true`), hardware view and verify stay readable.',
+    tag: 'hosts',
+    target: 'host',
+    operatorOnly: true,
+    input: { path: HostPathDto },
+    errors: [...HOST_CHANGE, 'HOST_BUSY'],
+    rest: { method: 'DELETE', path: 'v1/hosts/:hostId', status: 204 },
+    grpc: { method: 'DecommissionHost' },
+    command: ({ hostId }) => ({ type: 'DecommissionHost', hostId }),
     hostId: (input) => input.hostId,
   }),
   query({
@@ -150,7 +228,7 @@ export const OPERATIONS: readonly Operation[] = [
     target: 'host',
     input: { body: CreateFdDto },
     response: FdDto,
-    errors: ['NOT_FOUND', 'FORBIDDEN', 'ALREADY_EXISTS', 'INVALID_RANGE', 'QUOTA_EXCEEDED'],
+    errors: ['NOT_FOUND', 'FORBIDDEN', 'ALREADY_EXISTS', 'INVALID_RANGE', 'QUOTA_EXCEEDED', 'HOST_CORDONED', 'HOST_DECOMMISSIONED'],
     rest: { method: 'POST', path: 'v1/fds', status: 201 },
     grpc: { method: 'CreateFd' },
     command: (input, principal) => {
@@ -420,6 +498,8 @@ export const OPERATIONS: readonly Operation[] = [
       'PASID_WIDTH_EXCEEDED',
       'QUOTA_EXCEEDED',
       'PASID_EXHAUSTED',
+      'HOST_CORDONED',
+      'HOST_DECOMMISSIONED',
       'VERSION_CONFLICT',
     ],
     rest: { method: 'POST', path: 'v1/fds/:fdId/migrations', status: 201 },

@@ -8,9 +8,9 @@ import { GetHostQuery, ListHostsQuery } from '../messages';
 import { initialHostState } from '../../composition/host-state';
 import { pageOf, pageSizeOf } from './list-page';
 
-/** Hosts are answered from the directory (registration + head version): no stream is loaded. */
+/** Hosts are answered from the directory (the host as its last change left it + head version): no stream is loaded. */
 function viewOf(entry: HostEntry): HostView {
-  return hostView({ ...initialHostState(), host: entry.registration, version: entry.version })!;
+  return hostView({ ...initialHostState(), host: entry.host, version: entry.version })!;
 }
 
 export interface HostPage {

@@ -8,12 +8,14 @@ import { fail, isIntegerIn, requireHost, requireIoasid, requireMode, requireMuta
 import { releaseFd, releaseIoasid } from './release';
 
 /**
- * One open fd per VM on a host, and the tenant's fd quota (I8). A VM belongs to a tenant: the
+ * A host that takes new fds (not cordoned), one open fd per VM on a host, and the tenant's fd quota (I8). A VM belongs to a tenant: the
  * same vmId of another tenant is another VM, which neither blocks this one nor shows through it.
  */
 export function checkNewFd(state: HostState, fdId: string, tenantId: string, vmId: string, actorTenantId: string | undefined, quotas: Quotas): void {
-  requireHost(state);
+  const host = requireHost(state);
   if (actorTenantId !== undefined && actorTenantId !== tenantId) fail('FORBIDDEN', 'a tenant creates fds only for itself');
+  // Cordoned for maintenance: neither a new fd nor an import lands here; the open fds go on, and may migrate out.
+  if (host.cordoned) fail('HOST_CORDONED', `host ${host.hostId} is cordoned: it takes no new fd`, { hostId: host.hostId });
   // The hardware view names a vmId two tenants share `<tenantId>/<vmId>`: a vmId with the separator would be ambiguous.
   if (typeof vmId !== 'string' || vmId.length === 0 || vmId.includes(VM_KEY_SEPARATOR)) {
     fail('INVALID_RANGE', `vmId must be a non-empty string without '${VM_KEY_SEPARATOR}'`);

@@ -1,8 +1,8 @@
-import type { CommandOf } from '../../model/commands';
+import type { CommandOf, HostCommand } from '../../model/commands';
 import type { HostEvent } from '../../model/events';
-import type { PasidRange } from '../../model/values';
-import type { HostState } from '../state';
-import { fail, isIntegerIn } from './guards';
+import type { DeviceSpec, PasidRange } from '../../model/values';
+import { deviceOf, type HostState } from '../state';
+import { fail, isIntegerIn, requireDevice, requireHost } from './guards';
 
 export function registerHost(command: CommandOf<'RegisterHost'>, state: HostState): HostEvent[] {
   if (state.host) fail('ALREADY_EXISTS', `host ${state.host.hostId} is already registered`, { hostId: state.host.hostId });
@@ -10,13 +10,9 @@ export function registerHost(command: CommandOf<'RegisterHost'>, state: HostStat
   if (!isIntegerIn(command.pasidBits, 1, 21)) fail('INVALID_RANGE', `host pasidBits ${command.pasidBits} is not in 1..20`, { pasidBits: command.pasidBits });
   const seen = new Set<string>();
   for (const d of command.devices ?? []) {
-    if (typeof d.rid !== 'string' || d.rid.length === 0) fail('INVALID_RANGE', 'every device needs a rid');
+    checkDevice(d, command.pasidBits);
     if (seen.has(d.rid)) fail('ALREADY_EXISTS', `device ${d.rid} is listed twice`, { rid: d.rid });
     seen.add(d.rid);
-    if (d.kind !== 'vf' && d.kind !== 'siov') fail('INVALID_RANGE', `device ${d.rid} kind must be vf or siov`, { rid: d.rid });
-    if (!isIntegerIn(d.pasidBits, 1, command.pasidBits + 1)) {
-      fail('INVALID_RANGE', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${command.pasidBits} (the host's)`, { rid: d.rid });
-    }
   }
   const reserved = reservedRanges(command.reservedPasids, command.pasidBits);
   return [
@@ -32,6 +28,70 @@ export function registerHost(command: CommandOf<'RegisterHost'>, state: HostStat
       },
     },
   ];
+}
+
+/** A device of a host whose IOMMU is `hostPasidBits` wide: a rid, a kind, a width within the host's (INVALID_RANGE). */
+function checkDevice(d: DeviceSpec, hostPasidBits: number): void {
+  if (!d || typeof d.rid !== 'string' || d.rid.length === 0) fail('INVALID_RANGE', 'every device needs a rid');
+  if (d.kind !== 'vf' && d.kind !== 'siov') fail('INVALID_RANGE', `device ${d.rid} kind must be vf or siov`, { rid: d.rid });
+  if (!isIntegerIn(d.pasidBits, 1, hostPasidBits + 1)) {
+    fail('INVALID_RANGE', `device ${d.rid} pasidBits ${d.pasidBits} is not in 1..${hostPasidBits} (the host's)`, { rid: d.rid });
+  }
+}
+
+/**
+ * A decommissioned host refuses every command (HOST_DECOMMISSIONED), registering its hostId
+ * again included, so that its stream ends with HostDecommissioned. The migration fence's bar is
+ * the one exception (migration-fence.ts): it has nothing to bar there, and refusing it would
+ * leave a stalled migration unsettled for ever.
+ */
+export function refuseIfDecommissioned(command: HostCommand, state: HostState): void {
+  if (state.host?.decommissioned && command.type !== 'BarMigrationImport') {
+    fail('HOST_DECOMMISSIONED', `host ${state.host.hostId} is decommissioned`, { hostId: state.host.hostId });
+  }
+}
+
+/** Hot-add: a RID the host does not have (ALREADY_EXISTS), of a width within the host's. Allowed on a cordoned host: that is what maintenance is for. */
+export function addDevice(command: CommandOf<'AddDevice'>, state: HostState): HostEvent[] {
+  const host = requireHost(state);
+  const device: DeviceSpec = { rid: command.rid, kind: command.kind, pasidBits: command.pasidBits };
+  checkDevice(device, host.pasidBits);
+  if (deviceOf(state, device.rid)) fail('ALREADY_EXISTS', `host ${host.hostId} already has device ${device.rid}`, { rid: device.rid });
+  return [{ type: 'DeviceAdded', data: { hostId: host.hostId, ...device } }];
+}
+
+/**
+ * Hot-remove: only a device nothing holds. The hardware names every fd holding something on
+ * the RID (a vf's owner, a siov's mdevs, a programmed entry, a guest PASID table context):
+ * DEVICE_BUSY names them. An ioasid keeps no trace of a device it is no longer attached to.
+ */
+export function removeDevice(command: CommandOf<'RemoveDevice'>, state: HostState): HostEvent[] {
+  const host = requireHost(state);
+  const device = requireDevice(state, command.rid);
+  const fdIds = state.hw.fdsOnRid(device.rid);
+  if (fdIds.length > 0) fail('DEVICE_BUSY', `device ${device.rid} is in use by fd(s) ${fdIds.join(', ')}`, { rid: device.rid, fdIds });
+  return [{ type: 'DeviceRemoved', data: { hostId: host.hostId, rid: device.rid } }];
+}
+
+/** Cordoning a cordoned host (or uncordoning an uncordoned one) decides nothing: 200 without an event, as a replace with the same gpa. */
+export function cordonHost(state: HostState): HostEvent[] {
+  const host = requireHost(state);
+  return host.cordoned ? [] : [{ type: 'HostCordoned', data: { hostId: host.hostId } }];
+}
+
+export function uncordonHost(state: HostState): HostEvent[] {
+  const host = requireHost(state);
+  return host.cordoned ? [{ type: 'HostUncordoned', data: { hostId: host.hostId } }] : [];
+}
+
+/** Only a host without open fds (HOST_BUSY names them: close or migrate them first); a migration into it not yet imported will be refused. */
+export function decommissionHost(state: HostState): HostEvent[] {
+  const host = requireHost(state);
+  if (state.fds.size > 0) {
+    const fdIds = [...state.fds.keys()].sort();
+    fail('HOST_BUSY', `host ${host.hostId} still has ${fdIds.length} open fd(s)`, { hostId: host.hostId, fdIds });
+  }
+  return [{ type: 'HostDecommissioned', data: { hostId: host.hostId } }];
 }
 
 /** The host's reserved PASIDs, sorted: each range non-empty, inside [1, 2^pasidBits), none overlapping another (INVALID_RANGE). */

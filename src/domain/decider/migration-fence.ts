@@ -12,7 +12,9 @@ import { fail, requireHost } from './guards';
  * forever. So the VM is never live on both hosts, however late a stalled process wakes up.
  */
 export function barMigrationImport(command: CommandOf<'BarMigrationImport'>, state: HostState): HostEvent[] {
-  requireHost(state);
+  const host = requireHost(state);
+  // A decommissioned host never imports again: the bar already holds, and its stream stays closed.
+  if (host.decommissioned) return [];
   const { migrationId } = command;
   const imported = [...state.fds.values()].find((fd) => fd.importedBy === migrationId);
   // Only an open import counts: if its fd was closed since, completing would leave the VM nowhere.

@@ -31,11 +31,15 @@ export class HostDto {
   enqcmd: boolean;
   @ApiProperty()
   nestedPasidTable: boolean;
-  /** The devices as registered. */
+  /** The devices it has now: registered, then added or removed. */
   @ApiProperty({ type: [DeviceDto] })
   devices: DeviceDto[];
   @ApiProperty({ type: [PasidRangeDto], description: 'host PASIDs never handed to a VM' })
   reservedPasids: PasidRangeDto[];
+  @ApiProperty({ description: 'no new fds or imports (409 HOST_CORDONED) until uncordoned; the open fds keep working' })
+  cordoned: boolean;
+  @ApiProperty({ description: 'retired: every command on the host is 409 HOST_DECOMMISSIONED; its history stays readable' })
+  decommissioned: boolean;
   @ApiProperty({ type: 'integer' })
   version: number;
 }
