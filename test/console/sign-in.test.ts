@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { createTenant, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
+import { createTenant, expectStatus, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
 import { assertCleanSession, useConsoleBrowser } from '../support/browser';
 import { enqcmdHost } from './enqcmd-host';
 
@@ -69,6 +69,7 @@ describe('console: assets, sign-in, hosts', () => {
       else await registerHost(suite.app.operator, { hostId, devices: [{ rid: '0000:01:00.0', kind: 'vf' }] });
       hostIds.push(hostId);
     }
+    expectStatus(await suite.app.operator.post(`/v1/hosts/${hostIds[2]}/cordon`, undefined), 200);
     await b.open('/ui/');
     await b.page.locator('input[name="token"]').fill(TEST_OPERATOR_TOKEN);
     await b.page.keyboard.press('Enter');
@@ -90,7 +91,9 @@ describe('console: assets, sign-in, hosts', () => {
       assert.deepEqual(cells.slice(0, 3), [String(host.body.pasidBits), yesNo(host.body.enqcmd), yesNo(host.body.nestedPasidTable)]);
       assert.equal(cells[4], String(hw.body.allocator.used));
       assert.equal(cells[6], String(host.body.version));
+      assert.equal(cells[7], host.body.cordoned ? 'cordoned' : 'active');
     }
+    assert.equal(await b.page.locator(`tr[data-host-id="${hostIds[2]}"]`).getAttribute('data-state'), 'cordoned');
     await b.screenshot('hosts');
 
     await b.page.getByRole('button', { name: 'Next page' }).click();

@@ -8,6 +8,7 @@ import { Verify } from '../components/verify';
 import { VmTables } from '../components/vm-tables';
 import { diffHardware } from '../diff';
 import { FD_FACT_TYPES, fdFactsAt, loadFdFactEvents } from '../history';
+import { hostState } from '../host-state';
 import { followHost } from '../live';
 import { useLoad } from '../load';
 import { navigate } from '../route';
@@ -168,6 +169,8 @@ function Capabilities({ host }: { host: HostView }) {
       <dd>{host.nestedPasidTable ? 'yes' : 'no'}</dd>
       <dt>Devices</dt>
       <dd>{host.devices.length}</dd>
+      <dt>State</dt>
+      <dd>{hostState(host)}</dd>
     </dl>
   );
 }

@@ -6,6 +6,7 @@ import { loadPage, type Cursor } from '../paging';
 import { Link } from '../route';
 import type { HardwareView, HostView } from '../types';
 import { TableHead } from '../components/table-head';
+import { hostState } from '../host-state';
 
 const PAGE_SIZE = 20;
 
@@ -44,13 +45,13 @@ export function HostsPage() {
             <div class="scroll">
               <table class="hosts">
                 <caption class="sr-only">Registered hosts</caption>
-                <TableHead columns={['Host', 'PASID bits', 'ENQCMD', 'Nested PASID table', 'Devices', 'PASIDs in use', 'Allocator fill', 'Version']} />
+                <TableHead columns={['Host', 'PASID bits', 'ENQCMD', 'Nested PASID table', 'Devices', 'PASIDs in use', 'Allocator fill', 'Version', 'State']} />
                 <tbody>
                   {page.data.rows.map(({ host, allocator }) => {
                     const total = allocator.used + allocator.free;
                     const fill = total === 0 ? 0 : allocator.used / total;
                     return (
-                      <tr key={host.hostId} data-host-id={host.hostId}>
+                      <tr key={host.hostId} data-host-id={host.hostId} data-state={hostState(host)}>
                         <th scope="row">
                           <Link to={`/hosts/${encodeURIComponent(host.hostId)}`}>{host.hostId}</Link>
                         </th>
@@ -67,6 +68,7 @@ export function HostsPage() {
                           <span class="small">{formatFill(fill)}</span>
                         </td>
                         <td class="num">{host.version}</td>
+                        <td>{hostState(host)}</td>
                       </tr>
                     );
                   })}
