@@ -9,7 +9,8 @@
  * baseline. Prints a table, then one JSON line last: the RSS at the start and at the end, and
  * the growth per host over the second half of the run (once the process has warmed up).
  *
- * Environment: FLEET_REST_HOSTS, FLEET_REST_STEP, FLEET_REST_NODE_OPTIONS, TEST_PG_URL.
+ * Environment: FLEET_REST_HOSTS, FLEET_REST_STEP, FLEET_REST_NODE_OPTIONS, FLEET_REST_SERVER_DIR
+ * (another checkout whose build runs instead of this one, to compare releases), TEST_PG_URL.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
   const db = await createTestDatabase('ioasid_fleet_rest');
   const env: Record<string, string> = { DATABASE_URL: db.url, OPERATOR_TOKEN, LOG_LEVEL: 'warn' };
   if (process.env.FLEET_REST_NODE_OPTIONS) env.NODE_OPTIONS = process.env.FLEET_REST_NODE_OPTIONS;
-  const server = await startServer(env);
+  const serverDir = process.env.FLEET_REST_SERVER_DIR;
+  const server = await startServer(env, serverDir);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const samples: Sample[] = [];
   try {
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     await server.exited;
     await db.drop();
   }
-  console.log(`server memory as hosts are added through REST: ${HOSTS} hosts, each one VM fd with ${IOASIDS_PER_FD} global PASIDs; PostgreSQL; NODE_OPTIONS=${env.NODE_OPTIONS ?? '(none)'}`);
+  console.log(`server memory as hosts are added through REST: ${HOSTS} hosts, each one VM fd with ${IOASIDS_PER_FD} global PASIDs; PostgreSQL; NODE_OPTIONS=${env.NODE_OPTIONS ?? '(none)'}; build: ${serverDir ?? 'this checkout'}`);
   console.log('  hosts  seconds  RSS MB  heap used MB');
   for (const s of samples) console.log([s.hosts, s.seconds.toFixed(1), s.rssMB.toFixed(1), s.heapMB.toFixed(1)].map((v, i) => String(v).padStart([7, 8, 7, 13][i]!)).join(' '));
   const first = samples[0]!;
