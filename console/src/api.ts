@@ -1,5 +1,5 @@
 import { currentToken } from './session';
-import type { EventEnvelope, EventPage, FdView, HardwareView, HostView, MigrationRecord, VerifyResult } from './types';
+import type { EventEnvelope, EventPage, FdView, HardwareView, HostView, MigrationRecord, VerifyResult, WhoAmIView } from './types';
 
 /** An error answer of the API (docs/API.md): its status, stable code and message, shown as they are. */
 export class ApiError extends Error {
@@ -48,6 +48,8 @@ export async function listAll<T>(path: string, key: string, query: Query = {}): 
 }
 
 export const api = {
+  /** Who `token` belongs to (the tab's token unless another is being checked). */
+  whoami: (token?: string) => apiGet<WhoAmIView>('/v1/whoami', undefined, token),
   /** A page of hosts: the server pages with pageSize/pageToken where it supports them (answering nextPageToken). */
   hosts: (query: { pageSize: number; pageToken?: string }) => apiGet<{ hosts: HostView[]; nextPageToken?: string }>('/v1/hosts', query),
   host: (hostId: string) => apiGet<HostView>(`/v1/hosts/${encodeURIComponent(hostId)}`),
