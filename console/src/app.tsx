@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { apiGet, ApiError } from './api';
+import { api, ApiError } from './api';
 import { Problem } from './components/problem';
 import { FdPage } from './pages/fd';
 import { FdsPage } from './pages/fds';
@@ -7,33 +7,27 @@ import { HostPage } from './pages/host';
 import { HostsPage } from './pages/hosts';
 import { SignIn } from './pages/sign-in';
 import { Link, navigate, useRoute } from './route';
-import type { EventPage } from './types';
+import type { WhoAmIView } from './types';
 import { currentToken, signIn, signOut, takeTokenFromFragment } from './session';
 
-type Session = { state: 'checking' } | { state: 'signed-out'; error?: unknown } | { state: 'signed-in' };
+type Session = { state: 'checking' } | { state: 'signed-out'; error?: unknown } | { state: 'signed-in'; who: WhoAmIView };
 
-/**
- * Checks a token with the API before keeping it (a wrong one answers 401 and is not kept).
- * The start page is the operator's hosts when the token reads the first host's registration
- * (an event of no tenant: a tenant reads only events of its own, each carrying its tenantId),
- * else the fds. (Asking an operator route instead would answer a tenant 403, an error in the
- * browser's console on every sign-in.)
- */
-async function checkToken(token: string): Promise<void> {
-  const { events } = await apiGet<EventPage>('/v1/events', { pageSize: 1 }, token);
-  const operator = events.length > 0 && events[0].tenantId === undefined;
-  if (location.pathname === '/ui/' && !operator) navigate('/fds', { replace: true });
+/** Where a principal starts: the operator on the hosts, a tenant on its fds (the hosts pages read the operator's hardware view). */
+function startPath(who: WhoAmIView): string {
+  return who.role === 'operator' ? '/' : '/fds';
 }
 
 export function App() {
   const [session, setSession] = useState<Session>(() => (currentToken() ? { state: 'checking' } : { state: 'signed-out' }));
 
+  // The API says whose token it is (a wrong one answers 401 and is not kept).
   const accept = async (token: string) => {
     setSession({ state: 'checking' });
     try {
-      await checkToken(token);
+      const who = await api.whoami(token);
       signIn(token);
-      setSession({ state: 'signed-in' });
+      if (location.pathname === '/ui/' && startPath(who) !== '/') navigate(startPath(who), { replace: true });
+      setSession({ state: 'signed-in', who });
     } catch (error) {
       signOut();
       setSession({ state: 'signed-out', error });
@@ -68,9 +62,12 @@ export function App() {
         {session.state === 'signed-in' && (
           <>
             <nav aria-label="Main">
-              <Link to="/">Hosts</Link>
+              {session.who.role === 'operator' && <Link to="/">Hosts</Link>}
               <Link to="/fds">Fds</Link>
             </nav>
+            <span class="who" data-role={session.who.role}>
+              Signed in as <strong>{session.who.role === 'operator' ? 'operator' : session.who.name}</strong>
+            </span>
             <button type="button" class="sign-out" onClick={leave}>
               Sign out
             </button>
@@ -83,12 +80,12 @@ export function App() {
         </main>
       )}
       {session.state === 'signed-out' && <SignIn error={session.error} onToken={accept} />}
-      {session.state === 'signed-in' && <Pages />}
+      {session.state === 'signed-in' && <Pages who={session.who} />}
     </>
   );
 }
 
-function Pages() {
+function Pages({ who }: { who: WhoAmIView }) {
   const route = useRoute();
   const [, first, id, ...rest] = route.path.split('/').map(decodeURIComponent);
   if (route.path === '/' || route.path === '') return <HostsPage />;
@@ -102,7 +99,7 @@ function Pages() {
     <main id="content" tabIndex={-1}>
       <h1>Not found</h1>
       <Problem error={new ApiError(404, 'NOT_FOUND', `no console page at ${location.pathname}`)} />
-      <Link to="/">Back to the hosts</Link>
+      <Link to={startPath(who)}>{who.role === 'operator' ? 'Back to the hosts' : 'Back to the fds'}</Link>
     </main>
   );
 }

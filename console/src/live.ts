@@ -1,13 +1,15 @@
-import { api } from './api';
+import { api, openWatch } from './api';
+import { sseBatches } from './sse';
 import type { EventEnvelope } from './types';
 
-/** How often the host's log is asked for new events while a page follows it: a commit shows within a second with room for the hardware read and the render. */
+/** How often the host's log is asked for new events when the watch cannot serve: a commit shows within a second with room for the hardware read and the render. */
 export const POLL_MS = 300;
 
 /**
- * Follows a host's events as they commit, in version order, after `afterVersion`; returns
- * the function that stops. The one place that knows how: it polls GET /v1/events today and
- * is where the event stream's watch (SSE) takes over once the API offers it.
+ * Follows a host's events as they commit, in version order, after `afterVersion`; returns the
+ * function that stops (when the page is left). Through the API's watch (GET /v1/events/watch);
+ * by polling GET /v1/events only once the watch cannot serve. Each event is handed on once:
+ * a resumed watch, or the poll taking over, may overlap what was handed on already.
  */
 export function followHost(
   hostId: string,
@@ -15,27 +17,75 @@ export function followHost(
   onEvents: (events: EventEnvelope[]) => void,
   onError: (error: unknown) => void,
 ): () => void {
-  let stopped = false;
+  const leave = new AbortController();
   let after = afterVersion;
+  const deliver = (events: EventEnvelope[]) => {
+    const fresh = events.filter((e) => e.version > after);
+    if (fresh.length === 0) return;
+    after = fresh[fresh.length - 1].version;
+    onEvents(fresh);
+  };
+  void watchHost(hostId, () => after, deliver, leave.signal).then(() => {
+    if (!leave.signal.aborted) pollHost(hostId, () => after, deliver, onError, leave.signal);
+  });
+  return () => leave.abort();
+}
+
+/**
+ * Reads the host's watch, read with fetch (an EventSource cannot send the Authorization header):
+ * from `after()` at first, then from the last cursor received (Last-Event-ID) whenever a stream
+ * ends (the server's `event: end`, a lost connection). Resolves when the page leaves, or when
+ * the watch cannot serve: it cannot be opened, or two streams in a row ended having delivered
+ * nothing (no event, no `end`).
+ */
+async function watchHost(hostId: string, after: () => number, deliver: (events: EventEnvelope[]) => void, signal: AbortSignal): Promise<void> {
+  let cursor: string | undefined;
+  let idle = 0;
+  while (!signal.aborted && idle < 2) {
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = await openWatch(cursor === undefined ? { hostId, afterVersion: after() } : { hostId }, cursor, signal);
+    } catch {
+      return;
+    }
+    idle++;
+    try {
+      for await (const batch of sseBatches(body)) {
+        const events: EventEnvelope[] = [];
+        for (const message of batch) {
+          if (message.event === 'end') idle = 0;
+          else if (message.id !== undefined) {
+            events.push(JSON.parse(message.data) as EventEnvelope);
+            cursor = message.id;
+          }
+        }
+        if (events.length) {
+          idle = 0;
+          deliver(events);
+        }
+      }
+    } catch {
+      // The connection was lost (or the page left): resume from the cursor, or stop.
+    }
+  }
+}
+
+/** Polls the host's log every POLL_MS until the page leaves; a failed read is reported and tried again. */
+function pollHost(hostId: string, after: () => number, deliver: (events: EventEnvelope[]) => void, onError: (error: unknown) => void, signal: AbortSignal): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  signal.addEventListener('abort', () => clearTimeout(timer));
   const poll = async () => {
     try {
       for (;;) {
-        const { events } = await api.events({ hostId, afterVersion: after, pageSize: 1000 });
-        if (stopped) return;
-        if (events.length === 0) break;
-        after = events[events.length - 1].version;
-        onEvents(events);
+        const { events } = await api.events({ hostId, afterVersion: after(), pageSize: 1000 });
+        if (signal.aborted) return;
+        deliver(events);
         if (events.length < 1000) break;
       }
     } catch (error) {
-      if (!stopped) onError(error);
+      if (!signal.aborted) onError(error);
     }
-    if (!stopped) timer = setTimeout(poll, POLL_MS);
+    if (!signal.aborted) timer = setTimeout(poll, POLL_MS);
   };
   void poll();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
 }

@@ -1,6 +1,6 @@
 // The shapes of the REST answers the console reads (docs/API.md). The host and fd views are the
 // server's own declarations (src/model imports nothing, so the browser build can read its types).
-export type { FdView, HostView, IoasidView } from '../../src/model/views';
+export type { FdView, HostView, IoasidView, WhoAmIView } from '../../src/model/views';
 
 export type Origin = 'local' | 'global' | 'real';
 

@@ -14,6 +14,7 @@ import { GetHardwareHandler } from './queries/get-hardware.handler';
 import { GetHostHandler, ListHostsHandler } from './queries/host-queries.handler';
 import { ListEventsHandler } from './queries/list-events.handler';
 import { VerifyHostHandler } from './queries/verify-host.handler';
+import { WhoAmIHandler } from './queries/whoami.handler';
 import { TenantCreator } from './tenant-creator';
 import { TenantEventCopies } from './tenant-event-copies';
 import { TenantQuotas } from './tenant-quotas';
@@ -38,6 +39,7 @@ import { WatchEventsHandler } from './watch/watch-events.handler';
     GetHardwareHandler,
     VerifyHostHandler,
     ListEventsHandler,
+    WhoAmIHandler,
     // Conditional writes (If-Match) and the watch.
     FdVersions,
     FdPreconditions,

@@ -38,6 +38,10 @@ export class GetHardwareQuery {
 export class VerifyHostQuery {
   constructor(readonly principal: Principal, readonly hostId: string) {}
 }
+/** The caller's WhoAmIView: the operator, or its tenant with the tenant's name. */
+export class WhoAmIQuery {
+  constructor(readonly principal: Principal) {}
+}
 export interface EventFilter {
   hostId?: string;
   fdId?: string;

@@ -20,6 +20,9 @@ export interface HostView {
   version: number;
 }
 
+/** Who the caller of the API is (GET /v1/whoami): the operator, or a tenant by id and name. */
+export type WhoAmIView = { role: 'operator' } | { role: 'tenant'; tenantId: string; name: string };
+
 export interface AttachmentView {
   /**
    * The guest-visible device id of this attachment: given at attach or assigned by the host

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
-import { expectStatus, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
+import { expectStatus, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
 import { assertCleanSession, useConsoleBrowser } from '../support/browser';
 import { enqcmdHost, projectedAt, RIDS, type EnqcmdHost } from './enqcmd-host';
 
@@ -54,6 +54,12 @@ function apiRows(hw: any, tenantId: string): Row[] {
       }))
       .sort((a, b) => a.pasid - b.pasid),
   );
+}
+
+/** A request of the console's fallback poll of a host's log (GET /v1/events after a version, a page of 1000). */
+function isPoll(url: string): boolean {
+  const { pathname, searchParams } = new URL(url);
+  return pathname === '/v1/events' && searchParams.has('afterVersion') && searchParams.get('pageSize') === '1000';
 }
 
 function withoutDiff(rows: Array<Row & { diff: string | null }>): Row[] {
@@ -177,6 +183,9 @@ describe('console: a host', () => {
     assert.deepEqual(withoutDiff(await shownRows(b.page)), apiRows(hw, host.tenantId));
     await b.page.locator('tr[data-event-version="15"]').waitFor();
     console.log(`# live update shown ${latency} ms after the command's answer`);
+    // Through the watch, not by polling the log.
+    assert.ok(b.requests.some((url) => url.startsWith(`${suite.app.url}/v1/events/watch?hostId=${host.hostId}&`)), 'the page watches the host');
+    assert.deepEqual(b.requests.filter(isPoll), [], 'no poll of the log');
   });
 
   it('verifies: ok with the hash, then the first bad version of a tampered log', async () => {
@@ -214,7 +223,24 @@ describe('console: a host', () => {
     await b.page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('made no request to another origin and logged no console error', () => {
-    assertCleanSession(b, suite.app.url);
+  it('falls back to polling the log when the watch is refused', async () => {
+    const hostId = await registerHost(suite.app.operator, { devices: [{ rid: RIDS[0], kind: 'vf' }] });
+    await projectedAt(suite.app.operator, hostId, 1);
+    const refused = JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'watch refused by the test', details: {} } });
+    await b.page.route('**/v1/events/watch?*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: refused }));
+    try {
+      await b.open(`/ui/hosts/${hostId}`);
+      await at(1);
+      expectStatus(await suite.app.operator.post(`/v1/hosts/${hostId}/cordon`, undefined), 200);
+      await at(2);
+      assert.ok(b.requests.some((url) => url.startsWith(`${suite.app.url}/v1/events/watch?hostId=${hostId}&`)), 'the watch was tried first');
+      assert.ok(b.requests.some((url) => isPoll(url) && url.includes(`hostId=${hostId}&`)), 'then the log was polled');
+    } finally {
+      await b.page.unroute('**/v1/events/watch?*');
+    }
+  });
+
+  it('made no request to another origin and logged no console error (but the 503 it provoked)', () => {
+    assertCleanSession(b, suite.app.url, [503]);
   });
 });

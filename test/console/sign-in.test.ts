@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { createTenant, expectStatus, registerHost, TEST_OPERATOR_TOKEN, useTestApp } from '../support/app';
-import { assertCleanSession, useConsoleBrowser } from '../support/browser';
+import { assertCleanSession, sessionHeader, useConsoleBrowser } from '../support/browser';
 import { enqcmdHost } from './enqcmd-host';
 
 /** The console's assets, sign-in and the operator's hosts list, in headless Chromium against the started service. */
@@ -74,6 +74,7 @@ describe('console: assets, sign-in, hosts', () => {
     await b.page.locator('input[name="token"]').fill(TEST_OPERATOR_TOKEN);
     await b.page.keyboard.press('Enter');
     await b.page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    assert.deepEqual(await sessionHeader(b.page), { who: 'Signed in as operator', role: 'operator', nav: ['Hosts', 'Fds'] });
     assert.equal(await b.page.evaluate('sessionStorage.getItem("ioasid.token")'), TEST_OPERATOR_TOKEN);
     assert.equal(await b.page.evaluate('localStorage.length'), 0);
     assert.deepEqual(await b.context.cookies(), []);
@@ -147,6 +148,7 @@ describe('console: assets, sign-in, hosts', () => {
     await b.open(`/ui/#token=${tenant.token}`);
     await b.page.waitForURL('**/ui/fds');
     await b.page.getByRole('heading', { name: 'Fds' }).waitFor();
+    assert.deepEqual(await sessionHeader(b.page), { who: `Signed in as ${tenant.name}`, role: 'tenant', nav: ['Fds'] });
     assert.equal(await b.page.evaluate('location.hash'), '');
     assert.ok(!b.requests.some((r) => r.includes(tenant.token)), 'the token is in no URL');
     const fdsLine = logLines.find((l) => l.includes('"path":"/v1/fds"'));

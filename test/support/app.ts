@@ -169,6 +169,7 @@ export function unique(prefix: string): string {
 
 export interface TenantHandle {
   tenantId: string;
+  name: string;
   token: string;
   client: ApiClient;
 }
@@ -176,7 +177,7 @@ export interface TenantHandle {
 export async function createTenant(operator: ApiClient, quotas?: { maxFds?: number; maxHostPasids?: number }): Promise<TenantHandle> {
   const res = await operator.post('/v1/tenants', { name: unique('tenant'), ...(quotas ? { quotas } : {}) });
   expectStatus(res, 201);
-  return { tenantId: res.body.tenantId, token: res.body.token, client: operator.as(res.body.token) };
+  return { tenantId: res.body.tenantId, name: res.body.name, token: res.body.token, client: operator.as(res.body.token) };
 }
 
 export interface HostInput {

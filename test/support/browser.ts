@@ -120,3 +120,14 @@ export function assertCleanSession(browser: ConsoleBrowser, origin: string, expe
     'no console error or warning',
   );
 }
+
+/** What the console's header says of the session: who is signed in (as shown, and the role behind it) and the main navigation's links. */
+export async function sessionHeader(page: Page): Promise<{ who: string; role: string | null; nav: string[] }> {
+  const who = page.locator('header .who');
+  await who.waitFor();
+  return {
+    who: await who.innerText(),
+    role: await who.getAttribute('data-role'),
+    nav: await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allInnerTexts(),
+  };
+}

@@ -15,6 +15,7 @@ export interface RouteSpec {
 
 export const ROUTES: RouteSpec[] = [
   { method: 'POST', template: '/v1/tenants', operatorOnly: true, body: { name: 't', quotas: { maxFds: 4, maxHostPasids: 16 } } },
+  { method: 'GET', template: '/v1/whoami', operatorOnly: false },
   {
     method: 'POST',
     template: '/v1/hosts',

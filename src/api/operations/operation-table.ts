@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetFdQuery, GetHardwareQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, VerifyHostQuery } from '../../application/messages';
+import { GetFdQuery, GetHardwareQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, VerifyHostQuery, WhoAmIQuery } from '../../application/messages';
 import { GetMigrationQuery } from '../../application/migration/messages';
 import { GetFdVersionQuery } from '../../application/queries/fd-version.handler';
 import { WatchEventsQuery } from '../../application/watch/watch-events.handler';
@@ -26,6 +26,7 @@ import {
   MigrationStartedDto,
 } from '../dto/responses/fd.responses';
 import { EventEnvelopeDto, EventPageDto, HardwareDto, HostDto, HostListDto, TenantCreatedDto, VerifyDto } from '../dto/responses/host.responses';
+import { WhoAmIDto } from '../dto/responses/whoami.responses';
 import { CreateTenantDto } from '../dto/tenant.dto';
 import { fdScope, owningTenant } from './fd-scope';
 import { HEADERS } from './headers';
@@ -35,6 +36,7 @@ import { eventMessage, eventPageMessage, hardwareMessage } from './proto-message
 /** The resources the operations are grouped by (OpenAPI tags), with the probes' own. */
 export const OPERATION_TAGS: Record<string, string> = {
   tenants: 'Tenants and their bearer tokens (operator)',
+  whoami: 'Who a bearer token belongs to: the operator or a tenant',
   hosts: 'Hosts, their devices and their emulated IOMMU state',
   fds: 'Fds: one per VM and host, in local or global hwid mode',
   ioasids: 'The I/O address spaces of an fd: hwids, page tables, guest PASID tables',
@@ -70,6 +72,18 @@ export const OPERATIONS: readonly Operation[] = [
     rest: { method: 'POST', path: 'v1/tenants', status: 201 },
     grpc: { method: 'CreateTenant' },
     run: (input, meta, { tenants }) => tenants.create(input.name, input.quotas, meta),
+  }),
+  query({
+    id: 'whoAmI',
+    summary: 'Who the caller is',
+    description: 'The operator, or the tenant the token belongs to with its name: what a client (the console) shows and starts from.',
+    tag: 'whoami',
+    target: 'tenant',
+    input: {},
+    response: WhoAmIDto,
+    rest: { method: 'GET', path: 'v1/whoami', status: 200 },
+    grpc: { method: 'WhoAmI' },
+    query: (_input, principal) => new WhoAmIQuery(principal),
   }),
   hostCommand({
     id: 'registerHost',
