@@ -1,10 +1,17 @@
 import type { HostEvent } from '../model/events';
 import type { PasidEntry, Rid, RidContext } from '../model/values';
 
-/** An ioasid as the hardware holds it: its user PASID and the host PASID it holds, 0 when unset. */
-export interface HardwareIoasid {
-  readonly pasid: number;
-  readonly hostPasid: number;
+/** An fd's ioasids as the hardware holds them: for each, its user PASID and the host PASID it holds, 0 when unset. */
+export interface HardwareIoasids {
+  readonly size: number;
+  has(ioasid: number): boolean;
+  /** undefined when the fd has no such ioasid. */
+  pasidOf(ioasid: number): number | undefined;
+  hostPasidOf(ioasid: number): number | undefined;
+  /** By ascending id. */
+  forEach(visit: (ioasid: number, pasid: number, hostPasid: number) => void): void;
+  /** Ascending. */
+  keys(): IterableIterator<number>;
 }
 
 /**
@@ -20,7 +27,7 @@ export interface HardwareReads {
   contextOf(rid: Rid): Readonly<RidContext> | undefined;
   /** The fd a vf RID is attached to. */
   vfOwnerOf(rid: Rid): string | undefined;
-  ioasidsOf(fdId: string): ReadonlyMap<number, HardwareIoasid> | undefined;
+  ioasidsOf(fdId: string): HardwareIoasids | undefined;
   /** Global mode: the ioasid whose hwid is this local PASID. */
   ioasidOfLocalPasid(fdId: string, localPasid: number): number | undefined;
   /** Global mode: whether any ioasid of the fd has a hwid. */
