@@ -1,4 +1,5 @@
 import { MAX_IOASID } from '../model/values';
+import { int32ArrayBytes, MAP_BYTES, MAP_ENTRY_BYTES, OBJECT_BYTES } from './heap-costs';
 
 /** Host PASIDs are below 2^20 (I1), so an ioasid's user PASID and host PASID pack into one exact number. */
 const HOST_RANGE = 1 << 20;
@@ -101,6 +102,11 @@ export class FdIoasids {
       this.rebuild(Math.max(ALWAYS_DENSE, Math.min(powerOfTwoAbove(this.topDenseId()), powerOfTwoAbove(4 * this.count - 1))));
     }
     return true;
+  }
+
+  /** Approximate heap bytes (footprint.ts). */
+  approximateBytes(): number {
+    return OBJECT_BYTES + int32ArrayBytes(this.dense.length) + (this.sparse ? MAP_BYTES + this.sparse.size * MAP_ENTRY_BYTES : 0);
   }
 
   /** Every ioasid by ascending id, with its user PASID and host PASID. */

@@ -1,3 +1,5 @@
+import { int32ArrayBytes, OBJECT_BYTES } from './heap-costs';
+
 /** Fibonacci hashing: consecutive keys land far apart, so runs of keys probe as little as random ones. */
 const GOLDEN = 0x9e3779b1 | 0;
 const MIN_CAPACITY = 8;
@@ -75,6 +77,11 @@ export class IntMap {
     if (this.count === 0) this.clear();
     else if (this.capacity > MIN_CAPACITY && this.count * 4 < this.capacity) this.resize(this.capacity >> 1);
     return true;
+  }
+
+  /** Approximate heap bytes (footprint.ts). */
+  approximateBytes(): number {
+    return OBJECT_BYTES + int32ArrayBytes(this.slots.length);
   }
 
   /** Keys and values, in slot order (no order to rely on). */
