@@ -1,10 +1,17 @@
 import type { HostEvent } from '../model/events';
 import type { PasidEntry, Rid, RidContext } from '../model/values';
 
-/** An ioasid as the hardware holds it: its user PASID and the host PASID it holds, 0 when unset. */
-export interface HardwareIoasid {
-  readonly pasid: number;
-  readonly hostPasid: number;
+/** An fd's ioasids as the hardware holds them: for each, its user PASID and the host PASID it holds, 0 when unset. */
+export interface HardwareIoasids {
+  readonly size: number;
+  has(ioasid: number): boolean;
+  /** undefined when the fd has no such ioasid. */
+  pasidOf(ioasid: number): number | undefined;
+  hostPasidOf(ioasid: number): number | undefined;
+  /** By ascending id. */
+  forEach(visit: (ioasid: number, pasid: number, hostPasid: number) => void): void;
+  /** Ascending. */
+  keys(): IterableIterator<number>;
 }
 
 /**
@@ -22,7 +29,7 @@ export interface HardwareReads {
   vfOwnerOf(rid: Rid): string | undefined;
   /** Every fd holding something on a RID (a vf's owner, a siov's mdevs, a programmed entry, a guest PASID table context), sorted; [] for a free or unknown RID. */
   fdsOnRid(rid: Rid): string[];
-  ioasidsOf(fdId: string): ReadonlyMap<number, HardwareIoasid> | undefined;
+  ioasidsOf(fdId: string): HardwareIoasids | undefined;
   /** Global mode: the ioasid whose hwid is this local PASID. */
   ioasidOfLocalPasid(fdId: string, localPasid: number): number | undefined;
   /** Global mode: whether any ioasid of the fd has a hwid. */

@@ -36,16 +36,20 @@ export class IoasidTable {
   }
 
   get(ioasid: number): IoasidState | undefined {
-    const rec = this.records()?.get(ioasid);
-    return rec ? this.compose(ioasid, rec.pasid, rec.hostPasid) : undefined;
+    const records = this.records();
+    const pasid = records?.pasidOf(ioasid);
+    return pasid === undefined ? undefined : this.compose(ioasid, pasid, records!.hostPasidOf(ioasid)!);
   }
 
+  /** Ascending. */
   *keys(): IterableIterator<number> {
     yield* this.records()?.keys() ?? [];
   }
 
+  /** By ascending id. */
   *values(): IterableIterator<IoasidState> {
-    for (const [ioasid, rec] of this.records() ?? []) yield this.compose(ioasid, rec.pasid, rec.hostPasid);
+    const records = this.records();
+    if (records) for (const ioasid of records.keys()) yield this.compose(ioasid, records.pasidOf(ioasid)!, records.hostPasidOf(ioasid)!);
   }
 
   /** The ioasids with attachments or GPAs (a cheap subset to scan). */

@@ -87,10 +87,10 @@ export function restoreHostState<H extends HardwarePort>(json: unknown, loadHard
     for (const [ioasid, pgtableGpa, pasidTableGpa, attachments] of f.details) {
       fd.ioasids.update(ioasid, { pgtableGpa: pgtableGpa ?? undefined, pasidTableGpa: pasidTableGpa ?? undefined, attachments: attachments.map((a) => ({ ...a, vdevId: a.vdevId ?? legacyVdevId(ioasid, a.rid, a.mdevId) })) });
     }
-    for (const [ioasid, rec] of state.hw.ioasidsOf(fd.fdId) ?? []) {
-      if (rec.pasid) addPasidUser(fd, rec.pasid, ioasid);
-      if (rec.hostPasid) fd.hostPasids++;
-    }
+    state.hw.ioasidsOf(fd.fdId)?.forEach((ioasid, pasid, hostPasid) => {
+      if (pasid) addPasidUser(fd, pasid, ioasid);
+      if (hostPasid) fd.hostPasids++;
+    });
     state.fds.set(fd.fdId, fd);
     const usage = state.tenants.get(fd.tenantId) ?? { fds: 0, hostPasids: 0 };
     usage.fds++;

@@ -3,6 +3,7 @@ import type { DeviceSpec, Released, Rid } from '../model/values';
 import { importFd } from './apply-import';
 import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
+import { ioasidEntry } from './fd-ioasids';
 import { PasidSpace } from './pasid-space';
 import type { HardwareTransaction } from './transaction';
 import type { HwFd, HwRid } from './types';
@@ -43,7 +44,7 @@ export function applyEvent(tx: HardwareTransaction, event: HostEvent): void {
       const fd = tx.fd(event.data.fdId);
       checkIoasidId(event.data.ioasid);
       if (fd.ioasids.has(event.data.ioasid)) throw new HardwareFault('conflict', `fd ${fd.fdId} already has ioasid ${event.data.ioasid}`);
-      tx.journal.mapSet(fd.ioasids, event.data.ioasid, { pasid: 0, hostPasid: 0 });
+      tx.journal.mapInsert(fd.ioasids, event.data.ioasid, ioasidEntry(0, 0));
       return;
     }
     case 'IoasidFreed':
@@ -214,11 +215,12 @@ function closeFd(tx: HardwareTransaction, fdId: string, released: Released): voi
 
 function freeIoasid(tx: HardwareTransaction, data: EventData<'IoasidFreed'>): void {
   const fd = tx.fd(data.fdId);
-  const rec = tx.ioasid(fd, data.ioasid);
+  tx.ioasid(fd, data.ioasid);
   applyReleased(tx, fd, data.released);
   if (fd.attached.has(data.ioasid)) throw new HardwareFault('I9', `ioasid ${data.ioasid} is freed with devices attached`);
   if (fd.entriesOn.has(data.ioasid)) throw new HardwareFault('I9', `freeing ioasid ${data.ioasid} leaves entries behind`);
-  if (rec.hostPasid !== 0) throw new HardwareFault('I9', `freeing ioasid ${data.ioasid} leaves PASID ${rec.hostPasid} allocated`);
+  const held = fd.ioasids.hostPasidOf(data.ioasid)!;
+  if (held !== 0) throw new HardwareFault('I9', `freeing ioasid ${data.ioasid} leaves PASID ${held} allocated`);
   tx.journal.mapDelete(fd.ioasids, data.ioasid);
 }
 
@@ -227,7 +229,7 @@ function attachDevice(tx: HardwareTransaction, data: EventData<'DeviceAttached'>
   tx.attach(fd, data.ioasid, data.rid, data.enqcmd, data.mdevId);
   if (data.realPasid !== undefined) {
     if (fd.hwidMode !== 'local') throw new HardwareFault('I5', 'a real PASID belongs to local mode');
-    if (tx.ioasid(fd, data.ioasid).pasid === 0) throw new HardwareFault('malformed-event', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
+    if (tx.ioasid(fd, data.ioasid) === 0) throw new HardwareFault('malformed-event', `ioasid ${data.ioasid} has no hwid to back with a real PASID`);
     tx.takePasid(fd, data.ioasid, data.realPasid, 'real');
   }
   for (const entry of data.programmed) {

@@ -1,6 +1,7 @@
 import type { EventData } from '../model/events';
 import { checkIoasidId, createFd, setGlobalMin, setHwid } from './apply-steps';
 import { HardwareFault } from './fault';
+import { ioasidEntry } from './fd-ioasids';
 import type { HardwareTransaction } from './transaction';
 
 /** A migrated fd arrives whole: created, attached, its PASIDs taken and programmed, its KVM mappings set, in one event. */
@@ -15,7 +16,7 @@ export function importFd(tx: HardwareTransaction, data: EventData<'FdImported'>)
   for (const io of data.ioasids) {
     checkIoasidId(io.ioasid);
     if (fd.ioasids.has(io.ioasid)) throw new HardwareFault('malformed-event', `ioasid ${io.ioasid} imported twice`);
-    tx.journal.mapSet(fd.ioasids, io.ioasid, { pasid: 0, hostPasid: 0 });
+    tx.journal.mapInsert(fd.ioasids, io.ioasid, ioasidEntry(0, 0));
     for (const a of io.attachments) tx.attach(fd, io.ioasid, a.rid, a.enqcmd, a.mdevId);
     if (io.pasid !== undefined) {
       setHwid(tx, { fdId: fd.fdId, ioasid: io.ioasid, pasid: io.pasid, globalPasid: io.globalPasid, realPasid: io.realPasid });

@@ -38,13 +38,13 @@ export function setGlobalMin(tx: HardwareTransaction, data: EventData<'GlobalMin
 
 export function setHwid(tx: HardwareTransaction, data: EventData<'HwidSet'>): void {
   const fd = tx.fd(data.fdId);
-  const rec = tx.ioasid(fd, data.ioasid);
+  const hwid = tx.ioasid(fd, data.ioasid);
   const size = tx.space().size;
-  if (rec.pasid !== 0) throw new HardwareFault('conflict', `ioasid ${data.ioasid} already has hwid ${rec.pasid}`);
+  if (hwid !== 0) throw new HardwareFault('conflict', `ioasid ${data.ioasid} already has hwid ${hwid}`);
   if (!Number.isInteger(data.pasid) || data.pasid < 1 || data.pasid >= size) {
     throw new HardwareFault('I1', `user PASID ${data.pasid} is outside [1, ${size})`);
   }
-  tx.journal.assign(rec, 'pasid', data.pasid);
+  tx.setIoasid(fd, data.ioasid, data.pasid, fd.ioasids.hostPasidOf(data.ioasid)!);
   if (fd.hwidMode === 'global') {
     if (data.globalPasid === undefined || fd.globalMin === null) throw new HardwareFault('I5', 'a global-mode hwid needs globalMin and a global PASID');
     if (!(data.pasid < fd.globalMin && fd.globalMin <= data.globalPasid)) {

@@ -69,9 +69,11 @@ function writeState(s: HwState, out: (text: string) => void): void {
   [...s.fds.keys()].sort().forEach((fdId, i) => {
     const fd = s.fds.get(fdId)!;
     out(`${i ? ',' : ''}[${q(fdId)},${q(fd.tenantId)},${q(fd.vmId)},${fd.domainId},${q(fd.hwidMode)},${q(fd.globalMin)},[`);
-    sortedNumbers(fd.ioasids.keys()).forEach((id, j) => {
-      const io = fd.ioasids.get(id)!;
-      out(`${j ? ',' : ''}[${id},${io.pasid},${io.hostPasid}]`);
+    // FdIoasids visits by ascending id (test/hardware/fd-ioasids.test.ts holds it to that).
+    let first = true;
+    fd.ioasids.forEach((id, pasid, hostPasid) => {
+      out(`${first ? '' : ','}[${id},${pasid},${hostPasid}]`);
+      first = false;
     });
     out('],[');
     sortedNumbers(fd.attached.keys()).forEach((id, j) => {

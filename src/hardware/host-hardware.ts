@@ -8,7 +8,8 @@ import { hardwareView } from './inspect';
 import type { PasidAllocator } from './allocator';
 import { emptyHwState, fromSnapshot, toSnapshot, type LoadableHardwareSnapshot, type HardwareSnapshot } from './snapshot';
 import { HardwareTransaction } from './transaction';
-import type { HardwareView, HwIoasid, HwState } from './types';
+import type { FdIoasids } from './fd-ioasids';
+import type { HardwareView, HwState } from './types';
 
 /**
  * The emulated hardware of one host (DOMAIN.md "The emulated hardware layer"). It only
@@ -105,8 +106,8 @@ export class HostHardware {
     return [...fds].sort();
   }
 
-  /** An fd's ioasids as the hardware holds them (user PASID and host PASID, 0 when unset). */
-  ioasidsOf(fdId: string): ReadonlyMap<number, Readonly<HwIoasid>> | undefined {
+  /** An fd's ioasids as the hardware holds them (user PASID and host PASID, 0 when unset), by ascending id. */
+  ioasidsOf(fdId: string): ReadonlyFdIoasids | undefined {
     return this.s.fds.get(fdId)?.ioasids;
   }
 
@@ -132,6 +133,9 @@ export class HostHardware {
     return this.s.kvm.get(fdId) ?? NO_MAPPINGS;
   }
 }
+
+/** What readers get of an fd's ioasids: no set or delete. */
+export type ReadonlyFdIoasids = Pick<FdIoasids, 'size' | 'has' | 'pasidOf' | 'hostPasidOf' | 'forEach' | 'keys'>;
 
 const NO_MAPPINGS: ReadonlyMap<number, number> = new Map();
 

@@ -1,5 +1,12 @@
 import type { PasidOwner, PasidSpace } from './pasid-space';
 
+/** What the journal can set and delete entries of: a Map, or a table with a Map's get/set/delete (IntMap, FdIoasids). */
+export interface UndoableMap<K, V> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): unknown;
+  delete(key: K): unknown;
+}
+
 const MAP_SET = 0;
 const MAP_DELETE = 1;
 const ASSIGN = 2;
@@ -31,8 +38,8 @@ export class Journal {
     this.push(PASID, space, pasid, owner);
   }
 
-  /** Sets a map entry (maps here never hold undefined values). */
-  mapSet<K, V>(map: Map<K, V>, key: K, value: V): void {
+  /** Sets an entry (the maps here never hold undefined values). */
+  mapSet<K, V>(map: UndoableMap<K, V>, key: K, value: V): void {
     const previous = map.get(key);
     if (previous === undefined) this.push(MAP_DELETE, map, key, undefined);
     else this.push(MAP_SET, map, key, previous);
@@ -40,12 +47,12 @@ export class Journal {
   }
 
   /** Adds a key the caller knows is absent (saves the lookup of mapSet). */
-  mapInsert<K, V>(map: Map<K, V>, key: K, value: V): void {
+  mapInsert<K, V>(map: UndoableMap<K, V>, key: K, value: V): void {
     this.push(MAP_DELETE, map, key, undefined);
     map.set(key, value);
   }
 
-  mapDelete<K, V>(map: Map<K, V>, key: K): void {
+  mapDelete<K, V>(map: UndoableMap<K, V>, key: K): void {
     const previous = map.get(key);
     if (previous === undefined) return;
     this.push(MAP_SET, map, key, previous);
@@ -76,10 +83,10 @@ export class Journal {
       const key = this.keys[i];
       switch (this.ops[i]) {
         case MAP_SET:
-          (target as Map<unknown, unknown>).set(key, this.values[i]);
+          (target as UndoableMap<unknown, unknown>).set(key, this.values[i]);
           break;
         case MAP_DELETE:
-          (target as Map<unknown, unknown>).delete(key);
+          (target as UndoableMap<unknown, unknown>).delete(key);
           break;
         case ASSIGN:
           (target as Record<PropertyKey, unknown>)[key as PropertyKey] = this.values[i];

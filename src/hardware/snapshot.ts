@@ -1,7 +1,8 @@
 import type { HostSpec, HwidMode, PasidOrigin, Rid, RidContext } from '../model/values';
 import { HardwareFault } from './fault';
+import { ioasidEntry } from './fd-ioasids';
 import { PasidSpace } from './pasid-space';
-import { emptyHwFd, type HwFdIdentity, type HwRid, type HwState } from './types';
+import { emptyHwFd, type HwFd, type HwFdIdentity, type HwRid, type HwState } from './types';
 
 /**
  * A JSON-able image of the hardware. Flat number arrays keep a million PASIDs compact;
@@ -17,7 +18,7 @@ export interface HardwareSnapshot {
   nextSlot: number;
   fds: Array<
     HwFdIdentity & {
-      /** ioasid, pasid, hostPasid repeated. */
+      /** ioasid, pasid, hostPasid repeated (ascending by ioasid; a snapshot in any order loads alike). */
       ioasids: number[];
       /** [ioasid, rid, attachments] */
       attached: Array<[number, Rid, number]>;
@@ -87,7 +88,7 @@ export function toSnapshot(s: HwState): HardwareSnapshot {
       slot: fd.slot,
       hwidMode: fd.hwidMode,
       globalMin: fd.globalMin,
-      ioasids: [...fd.ioasids].flatMap(([id, io]) => [id, io.pasid, io.hostPasid]),
+      ioasids: ioasidTriples(fd),
       attached: [...fd.attached].flatMap(([ioasid, perRid]) => [...perRid].map(([rid, n]): [number, Rid, number] => [ioasid, rid, n])),
     })),
     pasids,
@@ -119,9 +120,7 @@ export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
       hwidMode: 'hwidMode' in f ? f.hwidMode : f.mode,
       globalMin: f.globalMin,
     });
-    for (let i = 0; i < f.ioasids.length; i += 3) {
-      fd.ioasids.set(f.ioasids[i]!, { pasid: f.ioasids[i + 1]!, hostPasid: f.ioasids[i + 2]! });
-    }
+    for (let i = 0; i < f.ioasids.length; i += 3) fd.ioasids.set(f.ioasids[i]!, ioasidEntry(f.ioasids[i + 1]!, f.ioasids[i + 2]!));
     for (const [ioasid, rid, count] of f.attached) addPair(fd.attached, ioasid, rid, count);
     s.fds.set(fd.fdId, fd);
     s.fdsBySlot.set(fd.slot, fd);
@@ -134,7 +133,7 @@ export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
     const fd = s.fdsBySlot.get(slot)!;
     s.space!.take(pasid, { slot, ioasid, origin: origin === 0 ? 'global' : 'real' });
     fd.heldPasids++;
-    if (origin === 0) fd.localToGlobal.set(fd.ioasids.get(ioasid)!.pasid, pasid);
+    if (origin === 0) fd.localToGlobal.set(fd.ioasids.pasidOf(ioasid)!, pasid);
   }
   const devices = new Map((snap.host?.devices ?? []).map((d) => [d.rid, d]));
   for (const r of snap.rids) {
@@ -164,6 +163,13 @@ export function fromSnapshot(snap: LoadableHardwareSnapshot): HwState {
     s.kvmByHostPasid.set(fdId, new Map(pairs.map(([g, h]) => [h, g])));
   }
   return s;
+}
+
+/** Ascending by id (releases before this one wrote insertion order: it loads alike). */
+function ioasidTriples(fd: HwFd): number[] {
+  const triples: number[] = [];
+  fd.ioasids.forEach((id, pasid, hostPasid) => triples.push(id, pasid, hostPasid));
+  return triples;
 }
 
 /** Format 1: the one fd of a vmId (vmIds were host-wide when it was written). */

@@ -1,8 +1,9 @@
 import type { EntryRef, ProgrammedEntry, Rid } from '../model/values';
 import { HardwareFault } from './fault';
+import { ioasidEntry } from './fd-ioasids';
 import { Journal } from './journal';
 import type { PasidSpace } from './pasid-space';
-import { pairCount, type HwFd, type HwIoasid, type HwRid, type HwState, type PairCounts } from './types';
+import { pairCount, type HwFd, type HwRid, type HwState, type PairCounts } from './types';
 
 /**
  * The checked mutations of the emulated hardware. Each one verifies the invariant it could
@@ -25,10 +26,16 @@ export class HardwareTransaction {
     return fd;
   }
 
-  ioasid(fd: HwFd, ioasid: number): HwIoasid {
-    const rec = fd.ioasids.get(ioasid);
-    if (!rec) throw new HardwareFault('unknown-ioasid', `fd ${fd.fdId} has no ioasid ${ioasid}`);
-    return rec;
+  /** The user PASID of the ioasid (0 before its hwid is set); faults when the fd has no such ioasid. */
+  ioasid(fd: HwFd, ioasid: number): number {
+    const pasid = fd.ioasids.pasidOf(ioasid);
+    if (pasid === undefined) throw new HardwareFault('unknown-ioasid', `fd ${fd.fdId} has no ioasid ${ioasid}`);
+    return pasid;
+  }
+
+  /** Sets the user PASID and host PASID of an ioasid the fd has. */
+  setIoasid(fd: HwFd, ioasid: number, pasid: number, hostPasid: number): void {
+    this.journal.mapSet(fd.ioasids, ioasid, ioasidEntry(pasid, hostPasid));
   }
 
   rid(rid: Rid): HwRid {
@@ -40,7 +47,7 @@ export class HardwareTransaction {
   /** I1: a host-allocated PASID is unique on the host and in [1, 2^host.pasidBits). */
   takePasid(fd: HwFd, ioasid: number, pasid: number, origin: 'global' | 'real'): void {
     const space = this.space();
-    const rec = this.ioasid(fd, ioasid);
+    const localPasid = this.ioasid(fd, ioasid);
     if (!Number.isInteger(pasid) || pasid < 1 || pasid >= space.size) {
       throw new HardwareFault('I1', `PASID ${pasid} is outside the host range [1, ${space.size})`);
     }
@@ -48,18 +55,19 @@ export class HardwareTransaction {
     if (this.s.host?.reservedPasids?.some((r) => pasid >= r.from && pasid < r.from + r.count)) {
       throw new HardwareFault('I1', `PASID ${pasid} is reserved for the host kernel: never handed to a VM`);
     }
-    if (rec.hostPasid !== 0) {
-      throw new HardwareFault('I1', `ioasid ${ioasid} of fd ${fd.fdId} already holds host PASID ${rec.hostPasid}`);
+    const held = fd.ioasids.hostPasidOf(ioasid)!;
+    if (held !== 0) {
+      throw new HardwareFault('I1', `ioasid ${ioasid} of fd ${fd.fdId} already holds host PASID ${held}`);
     }
     space.take(pasid, { slot: fd.slot, ioasid, origin });
     this.journal.record(space, pasid, undefined);
-    this.journal.assign(rec, 'hostPasid', pasid);
+    this.setIoasid(fd, ioasid, localPasid, pasid);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids + 1);
     if (origin === 'global') {
-      if (fd.localToGlobal.has(rec.pasid)) {
-        throw new HardwareFault('I5', `local PASID ${rec.pasid} of fd ${fd.fdId} already has a global PASID`);
+      if (fd.localToGlobal.has(localPasid)) {
+        throw new HardwareFault('I5', `local PASID ${localPasid} of fd ${fd.fdId} already has a global PASID`);
       }
-      this.journal.mapSet(fd.localToGlobal, rec.pasid, pasid);
+      this.journal.mapSet(fd.localToGlobal, localPasid, pasid);
     }
   }
 
@@ -69,21 +77,21 @@ export class HardwareTransaction {
     if (!owner || owner.slot !== fd.slot) {
       throw new HardwareFault('I1', `PASID ${pasid} released by fd ${fd.fdId}, which does not hold it`);
     }
-    const rec = this.ioasid(fd, owner.ioasid);
+    const localPasid = this.ioasid(fd, owner.ioasid);
     const mappedBy = this.s.kvmByHostPasid.get(fd.fdId)?.get(pasid);
     if (mappedBy !== undefined) {
       throw new HardwareFault('I6', `PASID ${pasid} is released while guest PASID ${mappedBy} of VM ${fd.vmId} still maps to it`);
     }
     space.give(pasid);
     this.journal.record(space, pasid, owner);
-    this.journal.assign(rec, 'hostPasid', 0);
+    this.setIoasid(fd, owner.ioasid, localPasid, 0);
     this.journal.assign(fd, 'heldPasids', fd.heldPasids - 1);
-    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, rec.pasid);
+    if (owner.origin === 'global') this.journal.mapDelete(fd.localToGlobal, localPasid);
   }
 
   programEntry(fd: HwFd, e: ProgrammedEntry): void {
     const rid = this.rid(e.rid);
-    const rec = this.ioasid(fd, e.ioasid);
+    const localPasid = this.ioasid(fd, e.ioasid);
     if (e.fdId !== fd.fdId || e.domainId !== fd.domainId) {
       throw new HardwareFault('malformed-event', `entry on ${e.rid} PASID ${e.pasid} names fd ${e.fdId}/domain ${e.domainId}, not fd ${fd.fdId}/domain ${fd.domainId}`);
     }
@@ -100,7 +108,7 @@ export class HardwareTransaction {
     if (present) {
       throw new HardwareFault('I2', `RID ${e.rid} PASID ${e.pasid} already holds an entry of fd ${present.fdId} ioasid ${present.ioasid}`);
     }
-    this.checkOrigin(fd, rec, rid, e);
+    this.checkOrigin(fd, localPasid, rid, e);
     this.journal.mapInsert(rid.pasids, e.pasid, {
       fdId: e.fdId,
       ioasid: e.ioasid,
@@ -274,11 +282,11 @@ export class HardwareTransaction {
   }
 
   /** I3 (guest PASIDs only on vf RIDs), I5 (local < globalMin <= global) and ownership of host PASIDs. */
-  private checkOrigin(fd: HwFd, rec: HwIoasid, rid: HwRid, e: ProgrammedEntry): void {
+  private checkOrigin(fd: HwFd, localPasid: number, rid: HwRid, e: ProgrammedEntry): void {
     if (e.origin === 'local') {
       if (rid.spec.kind !== 'vf') throw new HardwareFault('I3', `guest PASID ${e.pasid} programmed on siov RID ${e.rid}`);
-      if (e.pasid !== rec.pasid) {
-        throw new HardwareFault('malformed-event', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${rec.pasid}`);
+      if (e.pasid !== localPasid) {
+        throw new HardwareFault('malformed-event', `local entry at PASID ${e.pasid} but ioasid ${e.ioasid} has user PASID ${localPasid}`);
       }
       if (fd.hwidMode === 'global' && fd.globalMin !== null && e.pasid >= fd.globalMin) {
         throw new HardwareFault('I5', `local PASID ${e.pasid} is not below globalMin ${fd.globalMin}`);

@@ -1,3 +1,5 @@
+import { FdIoasids } from './fd-ioasids';
+import { IntMap } from './int-map';
 import type { PasidSpace } from './pasid-space';
 import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, PasidRange, Rid, RidContext } from '../model/values';
 import type { FdIdentity, FdMode } from '../model/views';
@@ -14,14 +16,6 @@ export interface HwRid {
   mdevs: Map<string, { fdId: string; ioasid: number }>;
 }
 
-/** An ioasid as the hardware knows it; its attachments and entries are counted in HwFd.attached / entriesOn. */
-export interface HwIoasid {
-  /** The user (guest) PASID once the hwid is set; 0 before (the fd view's `pasid`). */
-  pasid: number;
-  /** The host-allocated PASID (global or real) held by this ioasid; 0 when none. */
-  hostPasid: number;
-}
-
 /** Counts per (ioasid, RID) pair: ioasid -> RID -> count; pairs at 0 are removed. */
 export type PairCounts = Map<number, Map<Rid, number>>;
 
@@ -33,13 +27,14 @@ export function pairCount(counts: PairCounts, ioasid: number, rid: Rid): number 
 export interface HwFd extends FdIdentity, FdMode {
   /** Small integer naming the fd in the PASID ownership arrays. */
   slot: number;
-  ioasids: Map<number, HwIoasid>;
+  /** Per ioasid, its user PASID (the fd view's `pasid`) and the host PASID it holds; its attachments and entries are counted in attached / entriesOn. */
+  ioasids: FdIoasids;
   /** Attachments per (ioasid, RID) pair (a siov RID may carry several mdevs of one ioasid). Kept per fd, and only for pairs that have some, so that a bare ioasid costs a few numbers. */
   attached: PairCounts;
   /** Entries per (ioasid, RID) pair. */
   entriesOn: PairCounts;
   /** Global mode: local PASID -> its global PASID (I5: one to one). */
-  localToGlobal: Map<number, number>;
+  localToGlobal: IntMap;
   heldPasids: number;
   entries: number;
   guestContexts: number;
@@ -53,10 +48,10 @@ export type HwFdIdentity = FdIdentity & FdMode & Pick<HwFd, 'slot'>;
 export function emptyHwFd(identity: HwFdIdentity): HwFd {
   return {
     ...identity,
-    ioasids: new Map(),
+    ioasids: new FdIoasids(),
     attached: new Map(),
     entriesOn: new Map(),
-    localToGlobal: new Map(),
+    localToGlobal: new IntMap(),
     heldPasids: 0,
     entries: 0,
     guestContexts: 0,

@@ -228,6 +228,24 @@ describe('HostHardware', () => {
     assert.throws(() => HostHardware.fromSnapshot({ ...FORMAT_1_SNAPSHOT, format: 4 } as never), (e) => e instanceof HardwareFault && e.structural === 'malformed-snapshot' && e.invariant === undefined);
   });
 
+  it('loads a snapshot listing an fd\'s ioasids in insertion order (as releases before the typed-array tables wrote them) into the same state, and writes them by ascending id', () => {
+    const events: HostEvent[] = [
+      ...setup(),
+      { type: 'IoasidAllocated', data: { fdId: 'fd-1', ioasid: 3 } },
+      { type: 'HwidSet', data: { fdId: 'fd-1', ioasid: 3, pasid: 6, globalPasid: 65 } },
+      { type: 'IoasidAllocated', data: { fdId: 'fd-1', ioasid: 2 } },
+    ];
+    const replayed = replayHardware(events);
+    const written = replayed.toSnapshot();
+    assert.deepEqual(written.fds[0]!.ioasids, [1, 5, 64, 2, 0, 0, 3, 6, 65]);
+    const inInsertionOrder = { ...written, fds: [{ ...written.fds[0]!, ioasids: [1, 5, 64, 3, 6, 65, 2, 0, 0] }] };
+    const loaded = HostHardware.fromSnapshot(JSON.parse(JSON.stringify(inInsertionOrder)));
+    assert.equal(loaded.hash(), replayed.hash());
+    assert.deepEqual(loaded.view(), replayed.view());
+    assert.deepEqual(countersOf(loaded), countersOf(replayed));
+    assert.deepEqual(loaded.toSnapshot(), written);
+  });
+
   it('refuses a second registration and events before one', () => {
     const hw = HostHardware.empty();
     faults(hw, { type: 'FdCreated', data: { fdId: 'fd-1', tenantId: 't', vmId: 'vm', domainId: 1 } }, 'unknown-host');

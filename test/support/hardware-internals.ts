@@ -18,7 +18,7 @@ export function countersOf(hw: HostHardware): unknown {
       entries: fd.entries,
       guestContexts: fd.guestContexts,
       mdevs: fd.mdevs,
-      localToGlobal: [...fd.localToGlobal].sort((a, b) => a[0] - b[0]),
+      localToGlobal: [...fd.localToGlobal.entries()].sort((a, b) => a[0] - b[0]),
       attached: pairs(fd.attached),
       entriesOn: pairs(fd.entriesOn),
     }))
