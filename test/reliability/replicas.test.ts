@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-mock';
 import { runNode } from '../support/node-process';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { assertHostsSettled, auditLog, getJson, loadFigures, readEventLog } from '../support/reliability-checks';
+import { assertHostsSettled, auditLog, loadFigures, readEventLog } from '../support/reliability-checks';
 import { RetryingClient, summarize } from '../support/reliability-client';
 import { seededRandom } from '../support/reliability-random';
 import { RestartableServer } from '../support/reliability-server';
@@ -110,7 +110,8 @@ describe('replicas: two API processes and two projectors on one PostgreSQL and K
     for (const api of apis) await assertHostsSettled(api.url, OPERATOR_TOKEN, hosts.map((h) => h.hostId), events);
     const settledMs = Date.now() - started;
 
-    const readiness = await Promise.all([...apis, ...projectors].map((s) => getJson(s.url, OPERATOR_TOKEN, '/readyz')));
+    // Ready again once any rebalance the faults started has settled (bounded by waitFor200).
+    const readiness = await Promise.all([...apis, ...projectors].map((s) => s.ready()));
     assert.ok(readiness.every((r) => r.ready === true), JSON.stringify(readiness));
 
     console.log(

@@ -153,8 +153,10 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
         assert.equal(rows.length, written.length);
         for (const [i, { line, row }] of rows.entries()) {
           assert.equal(textProvesHash(written[i]!.prevHash, line.line, line.hash), true, line.line);
-          assert.deepEqual(envelopeFromLine(line), written[i]);
-          assert.deepEqual(envelopeFromRow(row), written[i]);
+          // As JSON carries it: a -0 in the data is written, hashed and read back as 0.
+          const asJson = JSON.parse(JSON.stringify(written[i])) as EventEnvelope;
+          assert.deepEqual(envelopeFromLine(line), asJson);
+          assert.deepEqual(envelopeFromRow(row), asJson);
         }
       }),
       { numRuns: 60 },

@@ -38,6 +38,16 @@ export class RestartableServer {
     await waitFor200({ ...proc, url: this.url, port: this.port, grpcPort: this.grpcPort } satisfies ServerProcess, readyPath);
   }
 
+  /**
+   * Waits until the running incarnation answers 200 on `readyPath` again (a projector is not
+   * ready while its consumer group rebalances after a fault); the readiness body.
+   */
+  async ready(readyPath = '/readyz'): Promise<any> {
+    const proc = this.current;
+    if (!proc) throw new Error('the server is not running');
+    return JSON.parse((await waitFor200({ ...proc, url: this.url, port: this.port, grpcPort: this.grpcPort } satisfies ServerProcess, readyPath)).body);
+  }
+
   /** SIGKILL: no shutdown hook runs, in-flight requests and transactions die with the process. */
   async kill(): Promise<void> {
     const proc = this.current;
