@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, hostCacheBytes, type AppConfig } from '../config';
 import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../composition/host-state';
 import { evolveAll } from '../domain';
-import { eventOf } from '../model/envelope';
 import { EventStore } from '../store/event-store';
 import { SnapshotStore } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';
@@ -70,9 +69,7 @@ export class HostStates implements BeforeApplicationShutdown {
     const cached = this.cache.get(hostId);
     if (!cached) return this.load(hostId);
     try {
-      for await (const batch of this.events.stream(hostId, { afterVersion: cached.version })) {
-        evolveAll(cached, batch.map(eventOf));
-      }
+      for await (const batch of this.events.streamEvents(hostId, { afterVersion: cached.version })) evolveAll(cached, batch);
     } catch (e) {
       this.discard(hostId);
       throw e;
@@ -111,9 +108,7 @@ export class HostStates implements BeforeApplicationShutdown {
 
   private async load(hostId: string): Promise<HostState> {
     const state = await this.fromSnapshot(hostId);
-    for await (const batch of this.events.stream(hostId, { afterVersion: state.version })) {
-      evolveAll(state, batch.map(eventOf));
-    }
+    for await (const batch of this.events.streamEvents(hostId, { afterVersion: state.version })) evolveAll(state, batch);
     // A host that does not exist (yet) is not cached: unknown ids must not fill the cache.
     if (state.version > 0) this.cache.set(hostId, state);
     return state;

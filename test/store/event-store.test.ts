@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GENESIS_HASH, envelopeHash, type EventEnvelope } from '../../src/model/envelope';
-import type { EventOf } from '../../src/model/events';
+import { GENESIS_HASH, envelopeHash, eventOf, type EventEnvelope } from '../../src/model/envelope';
+import type { EventOf, HostEvent } from '../../src/model/events';
 import { IdempotencyKeyTaken } from '../../src/store/append-request';
 import { openDatabase, type Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
@@ -245,6 +245,30 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const upTo3: EventEnvelope[] = [];
       for await (const batch of store.stream('h-audit', { toVersion: 3, batchSize: 2 })) upTo3.push(...batch);
       assert.deepEqual(upTo3.map((e) => e.version), [1, 2, 3]);
+    });
+
+    it('streams the domain events alone exactly as the envelopes carry them, in the same ranges and batches', async () => {
+      // Text that JSON must escape, in the data and the tenant: the events come back composed by PostgreSQL, not as written.
+      const tenantId = 'esc "\\ \u00e9\u2028 t';
+      await store.append(appendOf('h-events', 0, [hostRegistered('h-events')]));
+      await store.append(appendOf('h-events', 1, [fdCreated('fd-e"1\\', tenantId, 'vm \n\u0001 \ud83d\ude00'), ioasidAllocated('fd-e"1\\', 1), fdClosed('fd-e"1\\')], { tenantId }));
+      const collect = async <T>(batches: AsyncGenerator<T[]>) => {
+        const sizes: number[] = [];
+        const all: T[] = [];
+        for await (const batch of batches) {
+          sizes.push(batch.length);
+          all.push(...batch);
+        }
+        return { sizes, all };
+      };
+      for (const range of [{}, { batchSize: 3 }, { afterVersion: 1, toVersion: 3, batchSize: 1 }, { afterVersion: 4 }]) {
+        const envelopes = await collect(store.stream('h-events', range));
+        const events = await collect(store.streamEvents('h-events', range));
+        assert.deepEqual(events, { sizes: envelopes.sizes, all: envelopes.all.map(eventOf) }, JSON.stringify(range));
+      }
+      const none: HostEvent[] = [];
+      for await (const batch of store.streamEvents('h-none')) none.push(...batch);
+      assert.deepEqual(none, []);
     });
 
     it('gives back the same streams after a restart and continues their hash chains', async () => {
