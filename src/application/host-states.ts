@@ -8,6 +8,8 @@ import { SnapshotStore } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
+/** Snapshots of evicted hosts being written or waiting for their host's lock; an eviction beyond them writes none. */
+const EVICTION_SNAPSHOTS_IN_FLIGHT = 2;
 
 /** Heap bytes of the fd model beside the hardware (measured as in hardware/footprint.ts). */
 const FD_MODEL_BYTES = 2048;
@@ -28,6 +30,12 @@ export function hostStateBytes(state: HostState): number {
  * are decided one at a time, and a reader never sees events that a command evolved but has not
  * committed yet. Evicting at any moment is safe: a command in flight keeps its own reference
  * and puts the state back when it commits.
+ *
+ * A host evicted with at least half of SNAPSHOT_EVERY events after its latest snapshot is
+ * snapshotted in the background, under its lock, so that its next load replays none of them
+ * (measured on a 1,000-event host: loading from a snapshot costs 1.6 ms of CPU in Node and
+ * PostgreSQL, replaying 1,000 events 4.8 ms, writing the snapshot 1.3 ms). At most
+ * EVICTION_SNAPSHOTS_IN_FLIGHT at a time: an eviction beyond them loses only the optimization.
  */
 @Injectable()
 export class HostStates implements BeforeApplicationShutdown {
@@ -36,6 +44,10 @@ export class HostStates implements BeforeApplicationShutdown {
   private readonly locks = new KeyedMutex();
   private readonly snapshotWrites = new Set<Promise<void>>();
   private readonly snapshotEvery: number;
+  /** The version of the latest snapshot written or read for a state: how far its next load would replay. */
+  private readonly snapshotVersions = new WeakMap<HostState, number>();
+  /** Evicted states waiting for their host's lock to be snapshotted; discard() takes a state out (it may hold uncommitted events). */
+  private readonly evicted = new Map<string, HostState>();
 
   constructor(
     private readonly events: EventStore,
@@ -43,7 +55,13 @@ export class HostStates implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.snapshotEvery = config.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
-    this.cache = new LRUCache({ maxSize: hostCacheBytes(config, 'decider states'), sizeCalculation: hostStateBytes });
+    this.cache = new LRUCache({
+      maxSize: hostCacheBytes(config, 'decider states'),
+      sizeCalculation: hostStateBytes,
+      dispose: (state, hostId, reason) => {
+        if (reason === 'evict') this.evictedFarFromSnapshot(hostId, state);
+      },
+    });
   }
 
   /** Hosts held in memory and their estimated bytes (metrics, tests). */
@@ -82,19 +100,14 @@ export class HostStates implements BeforeApplicationShutdown {
   /** Forgets the state: it may hold events evolved for an append that did not commit. */
   discard(hostId: string): void {
     this.cache.delete(hostId);
+    this.evicted.delete(hostId);
   }
 
   /** Records that `state` is now committed; every `snapshotEvery` events a snapshot is written in the background. */
   committed(hostId: string, state: HostState, versionBefore: number): void {
     this.cache.set(hostId, state);
     if (Math.floor(versionBefore / this.snapshotEvery) === Math.floor(state.version / this.snapshotEvery)) return;
-    // Serialized now, under the host lock, because the next command mutates the state in place.
-    const json = JSON.stringify(serializeHostState(state));
-    const write = this.snapshots.save(hostId, state.version, json).catch((e: unknown) => {
-      this.logger.warn(`snapshot of host ${hostId} at version ${state.version} not written: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    this.snapshotWrites.add(write);
-    void write.finally(() => this.snapshotWrites.delete(write));
+    void this.writeSnapshot(hostId, state);
   }
 
   /** Resolves once the snapshots being written are stored (shutdown, before the database closes; tests). */
@@ -104,6 +117,47 @@ export class HostStates implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.snapshotsWritten();
+  }
+
+  /**
+   * Serializes `state` now, under the host's lock (the next command mutates it in place), and
+   * stores it in the background; a failed write is only an optimization lost.
+   */
+  private writeSnapshot(hostId: string, state: HostState): Promise<void> {
+    const json = JSON.stringify(serializeHostState(state));
+    this.snapshotVersions.set(state, state.version);
+    return this.track(hostId, state.version, this.snapshots.save(hostId, state.version, json));
+  }
+
+  /** Keeps `write` for snapshotsWritten; it never rejects. */
+  private track(hostId: string, version: number, write: Promise<void>): Promise<void> {
+    const settled = write.catch((e: unknown) => {
+      this.logger.warn(`snapshot of host ${hostId} at version ${version} not written: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    this.snapshotWrites.add(settled);
+    void settled.finally(() => this.snapshotWrites.delete(settled));
+    return settled;
+  }
+
+  /**
+   * Called by the cache as it evicts `state`, possibly while a command of that host holds it
+   * with events not committed yet: the snapshot waits for the host's lock, and is written only
+   * if by then the state was neither discarded (its command failed) nor cached again (it is
+   * snapshotted when next evicted, or a fresh load stands in for it).
+   */
+  private evictedFarFromSnapshot(hostId: string, state: HostState): void {
+    const behind = state.version - (this.snapshotVersions.get(state) ?? 0);
+    if (behind < this.snapshotEvery / 2 || this.evicted.size >= EVICTION_SNAPSHOTS_IN_FLIGHT || this.evicted.has(hostId)) return;
+    this.evicted.set(hostId, state);
+    const written = this.exclusive(hostId, async () => {
+      if (this.evicted.get(hostId) !== state) return;
+      try {
+        if (!this.cache.has(hostId)) await this.writeSnapshot(hostId, state);
+      } finally {
+        this.evicted.delete(hostId);
+      }
+    });
+    void this.track(hostId, state.version, written);
   }
 
   private async load(hostId: string): Promise<HostState> {
@@ -118,7 +172,9 @@ export class HostStates implements BeforeApplicationShutdown {
     const snapshot = await this.snapshots.latest(hostId);
     if (!snapshot) return initialHostState();
     try {
-      return deserializeHostState(snapshot.state);
+      const state = deserializeHostState(snapshot.state);
+      this.snapshotVersions.set(state, snapshot.version);
+      return state;
     } catch (e) {
       // A snapshot this release cannot read is only an optimization lost: replay the whole stream.
       this.logger.warn(`snapshot of host ${hostId} at version ${snapshot.version} ignored: ${e instanceof Error ? e.message : String(e)}`);

@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HostStates } from '../../src/application/host-states';
 import { serializeHostState } from '../../src/composition/host-state';
+import { evolveAll } from '../../src/domain';
 import { DomainError, eventOf, type HostCommand } from '../../src/model';
 import { EventStore } from '../../src/store/event-store';
+import { SnapshotStore } from '../../src/store/snapshot-store';
 import { createTenant, run, SIOV, startApplicationContext, VF, type ApplicationContext } from '../support/application-context';
 import { TestHost } from '../support/domain-host';
 import { createTestStorage, type TestStorage } from '../support/test-storage';
@@ -91,11 +93,58 @@ function referenceOutcome(reference: TestHost, command: HostCommand): unknown {
   }
 }
 
+/**
+ * Runs random scripts on fresh hosts of `ctx`, evicting the host (`evict`) before the steps
+ * that say so and after the last, and checks every answer, the events and the reloaded state
+ * against a reference host that never left memory. `afterLastEviction` checks more once the
+ * host is out of the cache.
+ */
+async function evictedHostsDecideAsCached(
+  ctx: ApplicationContext,
+  tenantId: string,
+  evict: (hostId: string) => Promise<void>,
+  afterLastEviction: (hostId: string, reference: TestHost) => Promise<void> = async () => undefined,
+): Promise<void> {
+  const states = ctx.app.get(HostStates);
+  const store = ctx.app.get(EventStore);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(step, { minLength: 1, maxLength: 30 }), async (evictions, steps) => {
+      const runId = `ev${++runs}`;
+      const hostId = `${runId}-host`;
+      const reference = new TestHost();
+      const register: HostCommand = { type: 'RegisterHost', hostId, pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV].map((d) => ({ ...d, pasidBits: 8 })) };
+      reference.run(register);
+      await run(ctx, register, { hostId });
+      const script = [
+        ...prologue(runId, tenantId).map((command, i) => ({ command, evictBefore: evictions[i]! })),
+        ...steps.map((s) => ({ command: commandOf(s, runId, tenantId), evictBefore: s.evictBefore })),
+      ];
+      for (const { command, evictBefore } of script) {
+        if (evictBefore) await evict(hostId);
+        // The application answers with the HTTP status of the command; the reference only knows success.
+        const actual = (await outcomeOf(ctx, hostId, command)) as { status?: number; body?: unknown; refused?: string };
+        const expected = referenceOutcome(reference, command) as { body?: unknown; refused?: string };
+        assert.deepEqual(actual.refused ?? actual.body, expected.refused ?? expected.body, `${command.type} after ${reference.state.version} events`);
+      }
+      await evict(hostId);
+      await afterLastEviction(hostId, reference);
+      const stored: unknown[] = [];
+      for await (const batch of store.stream(hostId)) stored.push(...batch.map(eventOf));
+      assert.deepEqual(stored, JSON.parse(JSON.stringify(reference.log)), 'the same decisions, event for event');
+      const reloaded = await states.exclusive(hostId, () => states.current(hostId));
+      assert.equal(reloaded.hw.hash(), reference.state.hw.hash());
+      assert.deepEqual(serializeHostState(reloaded), serializeHostState(reference.state));
+    }),
+    { numRuns: 25 },
+  );
+}
+
+let runs = 0;
+
 describe('host cache: eviction and reload', () => {
   let storage: TestStorage;
   let ctx: ApplicationContext;
   let tenantId: string;
-  let runs = 0;
 
   before(async () => {
     storage = await createTestStorage('postgres');
@@ -110,35 +159,75 @@ describe('host cache: eviction and reload', () => {
 
   it('a host evicted at random points decides exactly as one that stayed cached', async () => {
     const states = ctx.app.get(HostStates);
-    const store = ctx.app.get(EventStore);
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(step, { minLength: 1, maxLength: 30 }), async (evictions, steps) => {
-        const runId = `ev${++runs}`;
-        const hostId = `${runId}-host`;
-        const reference = new TestHost();
-        const register: HostCommand = { type: 'RegisterHost', hostId, pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV].map((d) => ({ ...d, pasidBits: 8 })) };
-        reference.run(register);
-        await run(ctx, register, { hostId });
-        const script = [
-          ...prologue(runId, tenantId).map((command, i) => ({ command, evictBefore: evictions[i]! })),
-          ...steps.map((s) => ({ command: commandOf(s, runId, tenantId), evictBefore: s.evictBefore })),
-        ];
-        for (const { command, evictBefore } of script) {
-          if (evictBefore) await states.exclusive(hostId, async () => states.discard(hostId));
-          // The application answers with the HTTP status of the command; the reference only knows success.
-          const actual = (await outcomeOf(ctx, hostId, command)) as { status?: number; body?: unknown; refused?: string };
-          const expected = referenceOutcome(reference, command) as { body?: unknown; refused?: string };
-          assert.deepEqual(actual.refused ?? actual.body, expected.refused ?? expected.body, `${command.type} after ${reference.state.version} events`);
-        }
-        await states.exclusive(hostId, async () => states.discard(hostId));
-        const stored: unknown[] = [];
-        for await (const batch of store.stream(hostId)) stored.push(...batch.map(eventOf));
-        assert.deepEqual(stored, JSON.parse(JSON.stringify(reference.log)), 'the same decisions, event for event');
-        const reloaded = await states.exclusive(hostId, () => states.current(hostId));
-        assert.equal(reloaded.hw.hash(), reference.state.hw.hash());
-        assert.deepEqual(serializeHostState(reloaded), serializeHostState(reference.state));
-      }),
-      { numRuns: 25 },
-    );
+    await evictedHostsDecideAsCached(ctx, tenantId, (hostId) => states.exclusive(hostId, async () => states.discard(hostId)));
+  });
+});
+
+describe('host cache: eviction by its bound, and the snapshot of an evicted host', () => {
+  /** About 39 KB of decider states: the test's host and two or three others (7 to 16 KB each). */
+  const TINY_CACHE_MB = 0.04;
+  const FILLERS = 6;
+  let storage: TestStorage;
+  let ctx: ApplicationContext;
+  let tenantId: string;
+  let states: HostStates;
+  let snapshots: SnapshotStore;
+  const fillers = Array.from({ length: FILLERS }, (_, i) => `filler-${i}`);
+  /** Reads every filler host: together they outgrow the cache, so the least recently used host goes. */
+  const evictByTheBound = async () => {
+    for (const filler of fillers) await states.exclusive(filler, () => states.current(filler));
+  };
+
+  before(async () => {
+    storage = await createTestStorage('postgres');
+    // Snapshots every 4 events; a host evicted 2 or more events past its latest snapshot is snapshotted.
+    ctx = await startApplicationContext(storage, { snapshotEvery: 4, role: 'api', hostCacheMb: TINY_CACHE_MB });
+    tenantId = (await createTenant(ctx, 'bound-tenant')).tenantId;
+    states = ctx.app.get(HostStates);
+    snapshots = ctx.app.get(SnapshotStore);
+    for (const hostId of fillers) {
+      await run(ctx, { type: 'RegisterHost', hostId, pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV].map((d) => ({ ...d, pasidBits: 8 })) }, { hostId });
+    }
+  });
+  after(async () => {
+    await ctx?.close();
+    await storage?.dispose();
+  });
+
+  it('a host evicted by the bound, snapshotted as it goes, decides exactly as one that stayed cached', async () => {
+    let snapshotted = 0;
+    await evictedHostsDecideAsCached(ctx, tenantId, evictByTheBound, async (hostId, reference) => {
+      await states.snapshotsWritten();
+      const latest = await snapshots.latest(hostId);
+      // At most one event past the snapshot when evicted: fewer than half of SNAPSHOT_EVERY are left to replay.
+      assert.ok((latest?.version ?? 0) >= reference.state.version - 1, `snapshot at ${latest?.version} for a host at ${reference.state.version}`);
+      if (latest?.version === reference.state.version && reference.state.version % 4 !== 0) snapshotted++;
+    });
+    assert.ok(snapshotted > 0, 'some hosts were snapshotted on eviction, between the periodic snapshots');
+  });
+
+  it('never snapshots an evicted state whose events did not commit', async () => {
+    const hostId = 'uncommitted-host';
+    await run(ctx, { type: 'RegisterHost', hostId, pasidBits: 8, enqcmd: true, nestedPasidTable: true, devices: [VF, SIOV].map((d) => ({ ...d, pasidBits: 8 })) }, { hostId });
+    const fdId = 'uncommitted-fd';
+    await run(ctx, { type: 'CreateFd', fdId, tenantId, vmId: 'uncommitted-vm' }, { hostId });
+    await run(ctx, { type: 'SetHwidMode', fdId, mode: 'local' });
+    const head = (await states.exclusive(hostId, () => states.current(hostId))).version;
+    assert.equal(head, 3, 'two events past the snapshot-free start: far enough to be snapshotted when evicted');
+    await states.exclusive(hostId, async () => {
+      // What the write path does: evolve the cached state, then append; here the append fails after the eviction.
+      const state = await states.cached(hostId);
+      evolveAll(state, [{ type: 'IoasidAllocated', data: { fdId, ioasid: 1 } }]);
+      await evictByTheBound();
+      states.discard(hostId);
+    });
+    await states.snapshotsWritten();
+    assert.equal(await snapshots.latest(hostId), undefined, 'no snapshot of a version that was never committed');
+    const reloaded = await states.exclusive(hostId, () => states.current(hostId));
+    assert.equal(reloaded.version, head);
+
+    await evictByTheBound();
+    await states.snapshotsWritten();
+    assert.equal((await snapshots.latest(hostId))?.version, head, 'the committed state is snapshotted when evicted');
   });
 });
