@@ -4,7 +4,8 @@ import { APP_CONFIG, hostCacheBytes, type AppConfig } from '../config';
 import { deserializeHostState, initialHostState, serializeHostState, type HostState } from '../composition/host-state';
 import { evolveAll } from '../domain';
 import { EventStore } from '../store/event-store';
-import { SnapshotStore } from '../store/snapshot-store';
+import { STREAM_BATCH } from '../store/event-reads';
+import { SnapshotStore, type Snapshot } from '../store/snapshot-store';
 import { KeyedMutex } from './keyed-mutex';
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -161,15 +162,20 @@ export class HostStates implements BeforeApplicationShutdown {
   }
 
   private async load(hostId: string): Promise<HostState> {
-    const state = await this.fromSnapshot(hostId);
-    for await (const batch of this.events.streamEvents(hostId, { afterVersion: state.version })) evolveAll(state, batch);
+    const { snapshot, events } = await this.snapshots.latestWithEvents(hostId, STREAM_BATCH);
+    const state = this.fromSnapshot(hostId, snapshot);
+    // The events read follow the snapshot: when it could not be read, the whole stream is read instead.
+    const fromSnapshot = state.version === (snapshot?.version ?? 0);
+    if (fromSnapshot) evolveAll(state, events);
+    if (!fromSnapshot || events.length === STREAM_BATCH) {
+      for await (const batch of this.events.streamEvents(hostId, { afterVersion: state.version })) evolveAll(state, batch);
+    }
     // A host that does not exist (yet) is not cached: unknown ids must not fill the cache.
     if (state.version > 0) this.cache.set(hostId, state);
     return state;
   }
 
-  private async fromSnapshot(hostId: string): Promise<HostState> {
-    const snapshot = await this.snapshots.latest(hostId);
+  private fromSnapshot(hostId: string, snapshot: Snapshot | undefined): HostState {
     if (!snapshot) return initialHostState();
     try {
       const state = deserializeHostState(snapshot.state);

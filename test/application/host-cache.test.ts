@@ -5,6 +5,7 @@ import { HostStates } from '../../src/application/host-states';
 import { serializeHostState } from '../../src/composition/host-state';
 import { evolveAll } from '../../src/domain';
 import { DomainError, eventOf, type HostCommand } from '../../src/model';
+import { STREAM_BATCH } from '../../src/store/event-reads';
 import { EventStore } from '../../src/store/event-store';
 import { SnapshotStore } from '../../src/store/snapshot-store';
 import { createTenant, run, SIOV, startApplicationContext, VF, type ApplicationContext } from '../support/application-context';
@@ -160,6 +161,33 @@ describe('host cache: eviction and reload', () => {
   it('a host evicted at random points decides exactly as one that stayed cached', async () => {
     const states = ctx.app.get(HostStates);
     await evictedHostsDecideAsCached(ctx, tenantId, (hostId) => states.exclusive(hostId, async () => states.discard(hostId)));
+  });
+
+  it('loads a host longer than one read whole: from its start, after a snapshot, and past a snapshot it cannot read', async () => {
+    const states = ctx.app.get(HostStates);
+    const hostId = 'long-host';
+    const reference = new TestHost();
+    reference.run({ type: 'RegisterHost', hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [VF] });
+    reference.run({ type: 'CreateFd', fdId: 'long-fd', tenantId, vmId: 'long-vm' });
+    while (reference.log.length <= 2 * STREAM_BATCH) {
+      const { ioasid } = reference.run({ type: 'AllocIoasid', fdId: 'long-fd' }).result as { ioasid: number };
+      if (reference.log.length % 3) reference.run({ type: 'FreeIoasid', fdId: 'long-fd', ioasid });
+    }
+    const store = ctx.app.get(EventStore);
+    for (let at = 0; at < reference.log.length; at += 1000) {
+      await store.append({ hostId, expectedVersion: at, events: reference.log.slice(at, at + 1000), actor: 'operator', commandId: `long-${at}`, correlationId: 'long' });
+    }
+    const loaded = async () => {
+      await states.exclusive(hostId, async () => states.discard(hostId));
+      return serializeHostState(await states.exclusive(hostId, () => states.current(hostId)));
+    };
+    assert.deepEqual(await loaded(), serializeHostState(reference.state), 'from the first event');
+    const snapshotAt = new TestHost();
+    for (const event of reference.log.slice(0, 7)) evolveAll(snapshotAt.state, [event]);
+    await ctx.app.get(SnapshotStore).save(hostId, 7, JSON.stringify(serializeHostState(snapshotAt.state)));
+    assert.deepEqual(await loaded(), serializeHostState(reference.state), 'from a snapshot, more than a read behind the head');
+    await ctx.app.get(SnapshotStore).save(hostId, 9, JSON.stringify({ format: 99 }));
+    assert.deepEqual(await loaded(), serializeHostState(reference.state), 'past a snapshot it cannot read');
   });
 });
 

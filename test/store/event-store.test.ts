@@ -8,6 +8,7 @@ import { EventStore } from '../../src/store/event-store';
 import { FdDirectory } from '../../src/store/fd-directory';
 import { HostDirectory } from '../../src/store/host-directory';
 import { IdempotencyStore } from '../../src/store/idempotency-store';
+import { SnapshotStore } from '../../src/store/snapshot-store';
 import { isCode } from '../support/domain-errors';
 import { appendOf, fdClosed, fdCreated, hostRegistered, ioasidAllocated } from '../support/host-events';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -269,6 +270,21 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const none: HostEvent[] = [];
       for await (const batch of store.streamEvents('h-none')) none.push(...batch);
       assert.deepEqual(none, []);
+    });
+
+    it('reads where a load starts: the latest snapshot and the domain events after it, at most a batch', async () => {
+      const snapshots = new SnapshotStore(db.dataSource);
+      const events = [hostRegistered('h-start'), fdCreated('fd-s1', 't1'), ioasidAllocated('fd-s1', 1), ioasidAllocated('fd-s1', 2), ioasidAllocated('fd-s1', 3)];
+      assert.deepEqual(await snapshots.latestWithEvents('h-start'), { events: [] }, 'an unknown host');
+      await store.append(appendOf('h-start', 0, events));
+      assert.deepEqual(await snapshots.latestWithEvents('h-start'), { events });
+      assert.deepEqual(await snapshots.latestWithEvents('h-start', 2), { events: events.slice(0, 2) });
+      await snapshots.save('h-start', 2, JSON.stringify({ a: 'state "at" 2' }));
+      await snapshots.save('h-start', 3, JSON.stringify({ a: 'state at 3' }));
+      assert.deepEqual(await snapshots.latestWithEvents('h-start'), { snapshot: { version: 3, state: { a: 'state at 3' } }, events: events.slice(3) });
+      assert.deepEqual(await snapshots.latestWithEvents('h-start', 1), { snapshot: { version: 3, state: { a: 'state at 3' } }, events: events.slice(3, 4) });
+      await snapshots.save('h-start', 5, JSON.stringify({ a: 'state at 5' }));
+      assert.deepEqual(await snapshots.latestWithEvents('h-start'), { snapshot: { version: 5, state: { a: 'state at 5' } }, events: [] });
     });
 
     it('gives back the same streams after a restart and continues their hash chains', async () => {
