@@ -18,6 +18,13 @@ import { ProjectionWaiters } from './projection-waiters';
 export const PROJECTION_SNAPSHOT_EVERY = 1000;
 /** Without a save for this long the projector counts as idle and snapshots every host behind its checkpoint. */
 const IDLE_SNAPSHOT_MS = 1000;
+/**
+ * Idle snapshots go this many hosts at a time, a pause between rounds, so that thousands of
+ * hosts touched by a burst of work are not all serialized (and their garbage made) at once while
+ * other processes on the machine need the CPU; a delivery ends the idle spell.
+ */
+const IDLE_SNAPSHOT_HOSTS = 64;
+const IDLE_SNAPSHOT_PAUSE_MS = 50;
 const YIELD_EVERY_HOSTS = 8;
 /** Heap bytes of a cached host beside its hardware (the entry, its cache slot and gauge series). */
 const ENTRY_BYTES = 512;
@@ -143,11 +150,16 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
     this.snapshotWhenIdle();
   }
 
-  private snapshotWhenIdle(): void {
+  private snapshotWhenIdle(delayMs = IDLE_SNAPSHOT_MS): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      this.serially(() => this.snapshotBehind()).catch((e: unknown) => this.logger.warn(`idle snapshot failed: ${message(e)}`));
-    }, IDLE_SNAPSHOT_MS);
+      this.serially(() => this.snapshotBehind(IDLE_SNAPSHOT_HOSTS)).then(
+        (left) => {
+          if (left > 0 && !this.stopped) this.snapshotWhenIdle(IDLE_SNAPSHOT_PAUSE_MS);
+        },
+        (e: unknown) => this.logger.warn(`idle snapshot failed: ${message(e)}`),
+      );
+    }, delayMs);
     this.idleTimer.unref();
   }
 
@@ -219,13 +231,15 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Snapshots every host whose stored snapshot trails its hardware (idle, catch-up, stop). Hosts
-   * whose hardware trails their checkpoint (loaded, not yet caught up) wait: their checkpoint
-   * must not go back.
+   * Snapshots every host (at most `limit` of them) whose stored snapshot trails its hardware
+   * (idle, catch-up, stop); answers how many are still behind. Hosts whose hardware trails their
+   * checkpoint (loaded, not yet caught up) wait: their checkpoint must not go back.
    */
-  private async snapshotBehind(): Promise<void> {
+  private async snapshotBehind(limit = Infinity): Promise<number> {
     const behind = [...this.hosts.entries()].filter(([, host]) => host.hw.version > host.snapshotted && host.hw.version >= host.stored);
-    await this.save(behind, () => true);
+    await this.save(behind.slice(0, limit), () => true);
+    // How many are still behind.
+    return Math.max(0, behind.length - limit);
   }
 
   private async save(hosts: ReadonlyArray<readonly [string, ProjectedHost]>, snapshotDue: (host: ProjectedHost) => boolean): Promise<void> {

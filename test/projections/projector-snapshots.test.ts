@@ -67,4 +67,36 @@ describe('hardware projector checkpoints and snapshots', () => {
       await db.close();
     }
   });
+
+  it('snapshots, once idle, every host behind its checkpoint, a round of hosts at a time', async () => {
+    const db = await openDatabase(storage);
+    const store = new EventStore(db.dataSource);
+    const projections = new HardwareProjectionStore(db.dataSource);
+    const transport = new InProcessTransport();
+    const projector = new HardwareProjector(transport, store, projections);
+    const hostIds = Array.from({ length: 150 }, (_, i) => `idle-${i}`);
+    try {
+      await projector.onApplicationBootstrap();
+      await projector.catchUpNow();
+      for (const hostId of hostIds) {
+        // The first store is a snapshot (version 2); the next batch only moves the checkpoint (3).
+        await transport.publish(await store.append(appendOf(hostId, 0, [hostRegistered(hostId), fdCreated(`fd-${hostId}`, 't-idle')])));
+        await projector.waitFor(hostId, 2);
+        await transport.publish(await store.append(appendOf(hostId, 2, [ioasidAllocated(`fd-${hostId}`, 1)])));
+      }
+      await Promise.all(hostIds.map((hostId) => projector.waitFor(hostId, 3)));
+      // Bounded wait: more than two rounds of idle snapshots.
+      let behind = hostIds;
+      for (let attempt = 0; attempt < 200 && behind.length > 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const versions = await Promise.all(behind.map(async (hostId) => (await projections.get(hostId))?.version));
+        behind = behind.filter((_, i) => versions[i] !== 3);
+      }
+      assert.deepEqual(behind, [], 'every host snapshotted at its checkpoint');
+    } finally {
+      await projector.onModuleDestroy();
+      await transport.close();
+      await db.close();
+    }
+  });
 });
