@@ -65,13 +65,25 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('set only environment variables that src/config.ts reads', () => {
-    const known = envNamesReadByConfig();
+  it('set only environment variables that src/config.ts reads (and Node\'s NODE_OPTIONS)', () => {
+    const known = new Set([...envNamesReadByConfig(), 'NODE_OPTIONS']);
     const set = workloads.flatMap((w) => containers(w).flatMap(envNames));
     assert.ok(set.length > 0);
     for (const name of set) assert.ok(known.has(name), `${name} is set by a manifest but not read by src/config.ts`);
     for (const name of [...Object.keys(configMap.data), ...Object.keys(secret.stringData)]) {
       assert.ok(known.has(name), `${name} (ConfigMap/Secret) is not read by src/config.ts`);
+    }
+  });
+
+  it('give V8 a heap limit that holds the host cache and fits each server container\'s memory limit', () => {
+    const heapMB = Number(/--max-old-space-size=(\d+)/.exec(configMap.data.NODE_OPTIONS ?? '')?.[1]);
+    const cacheMB = Number(configMap.data.HOST_CACHE_MB ?? defaults.hostCacheMb);
+    // API.md "Configuration": HOST_CACHE_MB plus about 192 MB for everything else the process holds.
+    assert.ok(heapMB >= cacheMB + 192, `--max-old-space-size=${heapMB} leaves too little beside HOST_CACHE_MB=${cacheMB}`);
+    for (const w of workloads) {
+      const limit = server(w).resources.limits.memory as string;
+      assert.match(limit, /^\d+Mi$/);
+      assert.ok(heapMB < parseInt(limit, 10), `${w.metadata.name}: a ${heapMB} MB heap does not fit its ${limit} limit`);
     }
   });
 
