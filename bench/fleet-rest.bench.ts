@@ -1,7 +1,7 @@
 /**
  * Server memory as hosts are added through REST (npm run bench:fleet-rest): the measurement of
  * issue 15, as an operator would make it. Starts the server as `npm start` does (ROLE=all,
- * `node dist/src/main.js`, no NODE_OPTIONS unless FLEET_REST_NODE_OPTIONS says) on a scratch
+ * `node dist/src/main.js` with the 384 MB heap limit; FLEET_REST_NODE_OPTIONS replaces it) on a scratch
  * PostgreSQL database, then registers FLEET_REST_HOSTS ENQCMD hosts (default 5,000), 16 at a
  * time, each with one VM fd in global mode holding 4 global PASIDs with their device attached
  * (16 requests a host). After every FLEET_REST_STEP hosts (default 500) it samples the server's
@@ -67,7 +67,9 @@ async function addHost(operator: Rest, tenant: Rest, i: number): Promise<void> {
 async function main(): Promise<void> {
   const db = await createTestDatabase('ioasid_fleet_rest');
   const env: Record<string, string> = { DATABASE_URL: db.url, OPERATOR_TOKEN, LOG_LEVEL: 'warn' };
-  if (process.env.FLEET_REST_NODE_OPTIONS) env.NODE_OPTIONS = process.env.FLEET_REST_NODE_OPTIONS;
+  // npm start's flag, as NODE_OPTIONS (`none`: no limit, as before npm start passed one).
+  const nodeOptions = process.env.FLEET_REST_NODE_OPTIONS ?? '--max-old-space-size=384';
+  if (nodeOptions !== 'none') env.NODE_OPTIONS = nodeOptions;
   const serverDir = process.env.FLEET_REST_SERVER_DIR;
   const server = await startServer(env, serverDir);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
