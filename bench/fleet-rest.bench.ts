@@ -12,10 +12,10 @@
  * Environment: FLEET_REST_HOSTS, FLEET_REST_STEP, FLEET_REST_NODE_OPTIONS, FLEET_REST_SERVER_DIR
  * (another checkout whose build runs instead of this one, to compare releases), TEST_PG_URL.
  */
-import { readFileSync } from 'node:fs';
-import { Agent, get } from 'node:http';
+import { Agent } from 'node:http';
 import { createTestDatabase } from '../test/support/postgres';
 import { startServer, waitFor200 } from '../test/support/server-process';
+import { heapUsedMB, rssMB } from './support/process-memory';
 import { Rest } from './support/service-rest';
 
 const HOSTS = Number(process.env.FLEET_REST_HOSTS ?? 5000);
@@ -32,22 +32,7 @@ interface Sample {
   heapMB: number;
 }
 
-function rssMB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return line ? Number(line.split(/\s+/)[1]) / 1024 : NaN;
-}
 
-function heapUsedMB(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    get(`${url}/metrics`, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
-        const line = body.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
-        resolve(line ? Number(line.split(' ')[1]) / (1024 * 1024) : NaN);
-      });
-    }).on('error', reject);
-  });
-}
 
 /** One host as an orchestrator brings it up: registered, then a VM's fd holding 4 global PASIDs. */
 async function addHost(operator: Rest, tenant: Rest, i: number): Promise<void> {

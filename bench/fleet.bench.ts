@@ -27,9 +27,8 @@
  * 20000), FLEET_NODE_OPTIONS (NODE_OPTIONS of both services, default
  * --max-old-space-size=384), FLEET_SERVER_DIRS, TEST_PG_URL.
  */
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { Agent, get } from 'node:http';
+import { Agent } from 'node:http';
 import { openDatabase } from '../src/store/database';
 import { REPO_ROOT } from '../test/support/deploy-files';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
@@ -37,6 +36,7 @@ import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
 import { startServer, waitFor200, type ServerProcess } from '../test/support/server-process';
 import { busyFdId, createFleetTenant, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
 import { measure, percentile, perSec, type Measurement } from './support/service-measure';
+import { heapUsedMB, rssMB } from './support/process-memory';
 import { Rest } from './support/service-rest';
 
 const HOSTS = Number(process.env.FLEET_HOSTS ?? 100_000);
@@ -84,10 +84,6 @@ interface FleetRun {
   projectorRssMB: number;
 }
 
-function rssMB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
-}
 
 /** The highest RSS of each process while `work` runs. */
 async function sampled<T>(servers: ServerProcess[], work: () => Promise<T>): Promise<{ result: T; peaks: number[] }> {
@@ -103,17 +99,6 @@ async function sampled<T>(servers: ServerProcess[], work: () => Promise<T>): Pro
   }
 }
 
-/** nodejs_heap_size_used_bytes of the process behind `url`, from its /metrics. */
-async function heapUsedMB(url: string): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    get(`${url}/metrics`, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
-  return line ? Number(line.split(' ')[1]) / (1024 * 1024) : NaN;
-}
 
 /** `count` requests, `concurrency` at a time. */
 async function sweep(count: number, concurrency: number, request: (i: number) => Promise<unknown>): Promise<void> {
