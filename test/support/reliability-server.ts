@@ -35,7 +35,7 @@ export class RestartableServer {
     this.starts++;
     const proc = startNode('dist/src/main.js', { PORT: String(this.port), GRPC_PORT: String(this.grpcPort), ...this.env });
     this.current = proc;
-    await waitFor200({ ...proc, url: this.url, port: this.port, grpcPort: this.grpcPort } satisfies ServerProcess, readyPath);
+    await waitFor200(this.asServer(proc), readyPath);
   }
 
   /**
@@ -45,7 +45,11 @@ export class RestartableServer {
   async ready(readyPath = '/readyz'): Promise<any> {
     const proc = this.current;
     if (!proc) throw new Error('the server is not running');
-    return JSON.parse((await waitFor200({ ...proc, url: this.url, port: this.port, grpcPort: this.grpcPort } satisfies ServerProcess, readyPath)).body);
+    return JSON.parse((await waitFor200(this.asServer(proc), readyPath)).body);
+  }
+
+  private asServer(proc: NodeProcess): ServerProcess {
+    return { ...proc, url: this.url, port: this.port, grpcPort: this.grpcPort };
   }
 
   /** SIGKILL: no shutdown hook runs, in-flight requests and transactions die with the process. */
