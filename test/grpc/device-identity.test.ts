@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postgresBackend, startTestApp, TEST_OPERATOR_TOKEN, unique, type TestApp, type TestBackend } from '../support/app';
+import { TEST_OPERATOR_TOKEN, unique, useTestApp } from '../support/app';
 import { callError, errorCodeOf, IoasidClient } from './grpc-client';
 
 const SOURCE = ['0000:3b:00.1', '0000:3b:00.2'];
@@ -9,22 +9,17 @@ const TARGET = ['0000:af:00.1', '0000:af:00.2', '0000:af:00.7'];
 
 /** Issue 20 over gRPC: vdevIds given and assigned, kept across MigrateFd; a bad device map is OUT_OF_RANGE / DEVICE_MAP_INVALID. */
 describe('gRPC: guest-visible device ids and the device map', () => {
-  let backend: TestBackend;
-  let app: TestApp;
+  const suite = useTestApp();
   let operator: IoasidClient;
   let tenant: IoasidClient;
 
   before(async () => {
-    backend = await postgresBackend();
-    app = await startTestApp(backend.env);
-    operator = new IoasidClient(app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
+    operator = new IoasidClient(suite.app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
     tenant = operator.as((await operator.call('CreateTenant', { name: unique('tenant') })).token);
   });
 
   after(async () => {
     for (const client of [tenant, operator]) client?.close();
-    await app?.close();
-    await backend?.dispose();
   });
 
   it('keeps the vdevIds across a migration and names each offending map entry', async () => {

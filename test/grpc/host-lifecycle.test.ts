@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postgresBackend, readUntil, startTestApp, TEST_OPERATOR_TOKEN, unique, type TestApp, type TestBackend } from '../support/app';
+import { readUntil, TEST_OPERATOR_TOKEN, unique, useTestApp } from '../support/app';
 import { callError, errorCodeOf, IoasidClient } from './grpc-client';
 
 const VF = '0000:3b:00.1';
@@ -10,22 +10,17 @@ const TARGET_VF = '0000:af:00.1';
 
 /** Issue 20 item 5 over gRPC: the same operations, answers and codes as REST. */
 describe('gRPC: host lifecycle', () => {
-  let backend: TestBackend;
-  let app: TestApp;
+  const suite = useTestApp();
   let operator: IoasidClient;
   let tenant: IoasidClient;
 
   before(async () => {
-    backend = await postgresBackend();
-    app = await startTestApp(backend.env);
-    operator = new IoasidClient(app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
+    operator = new IoasidClient(suite.app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
     tenant = operator.as((await operator.call('CreateTenant', { name: unique('tenant') })).token);
   });
 
   after(async () => {
     for (const client of [tenant, operator]) client?.close();
-    await app?.close();
-    await backend?.dispose();
   });
 
   const register = async (rid: string) => {

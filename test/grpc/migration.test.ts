@@ -2,15 +2,14 @@ import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { postgresBackend, startTestApp, TEST_OPERATOR_TOKEN, unique, type TestApp, type TestBackend } from '../support/app';
+import { TEST_OPERATOR_TOKEN, unique, useTestApp } from '../support/app';
 import { callError, errorCodeOf, IoasidClient } from './grpc-client';
 
 const SOURCE_RID = '0000:3b:00.1';
 const TARGET_RID = '0000:af:00.3';
 
 describe('gRPC: MigrateFd and GetMigration', () => {
-  let backend: TestBackend;
-  let app: TestApp;
+  const suite = useTestApp();
   let operator: IoasidClient;
   let tenant: IoasidClient;
   let stranger: IoasidClient;
@@ -22,17 +21,13 @@ describe('gRPC: MigrateFd and GetMigration', () => {
   }
 
   before(async () => {
-    backend = await postgresBackend();
-    app = await startTestApp(backend.env);
-    operator = new IoasidClient(app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
+    operator = new IoasidClient(suite.app.started.grpcUrl!, TEST_OPERATOR_TOKEN);
     tenant = operator.as((await operator.call('CreateTenant', { name: unique('tenant') })).token);
     stranger = operator.as((await operator.call('CreateTenant', { name: unique('tenant') })).token);
   });
 
   after(async () => {
     for (const client of [tenant, stranger, operator]) client?.close();
-    await app?.close();
-    await backend?.dispose();
   });
 
   it('moves the guest-visible state to the target host and reports the migration', async () => {
