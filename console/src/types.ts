@@ -1,6 +1,6 @@
 // The shapes of the REST answers the console reads (docs/API.md). The host and fd views are the
 // server's own declarations (src/model imports nothing, so the browser build can read its types).
-export type { FdView, HostView, IoasidView, WhoAmIView } from '../../src/model/views';
+export type { FdView, HostView, IoasidView, VerifyResult, WhoAmIView } from '../../src/model/views';
 
 export type Origin = 'local' | 'global' | 'real';
 
@@ -29,14 +29,6 @@ export interface HardwareView {
   vms: Record<string, Record<string, number>>;
   /** `reserved` appears once the hardware view reports reserved PASIDs. */
   allocator: { used: number; free: number; reserved?: number | ReservedRange[] };
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  version: number;
-  hash: string;
-  firstBadVersion?: number;
-  reason?: string;
 }
 
 export interface EventEnvelope {

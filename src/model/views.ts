@@ -23,6 +23,18 @@ export interface HostView {
 /** Who the caller of the API is (GET /v1/whoami): the operator, or a tenant by id and name. */
 export type WhoAmIView = { role: 'operator' } | { role: 'tenant'; tenantId: string; name: string };
 
+/** What `verify` answers: the stored stream checked and replayed, up to the first event that fails. */
+export interface VerifyResult {
+  ok: boolean;
+  /** The last version replayed. */
+  version: number;
+  /** The hardware hash of the replay at that version. */
+  hash: string;
+  /** The first event that is missing, altered or refused by the hardware, or the live version that disagrees. */
+  firstBadVersion?: number;
+  reason?: string;
+}
+
 export interface AttachmentView {
   /**
    * The guest-visible device id of this attachment: given at attach or assigned by the host

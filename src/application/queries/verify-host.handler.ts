@@ -1,5 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../../model/errors';
+import type { VerifyResult } from '../../model/views';
 import { PostgresEventSource } from '../../replay/postgres-source';
 import { verifyHost, type LiveReference } from '../../replay/verify';
 import { EventStore } from '../../store/event-store';
@@ -8,17 +9,6 @@ import { HostDirectory } from '../../store/host-directory';
 import { HostStates } from '../host-states';
 import { VerifyHostQuery } from '../messages';
 import { requireOperator } from './operator-only';
-
-export interface VerifyResult {
-  ok: boolean;
-  /** The last version replayed. */
-  version: number;
-  /** The hardware hash of the replay at that version. */
-  hash: string;
-  /** The first event that is missing, altered or refused by the hardware, or the live version that disagrees. */
-  firstBadVersion?: number;
-  reason?: string;
-}
 
 /**
  * Recomputes the hash chain from the stored rows and replays the whole stream through the
