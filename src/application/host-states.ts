@@ -34,8 +34,8 @@ export function hostStateBytes(state: HostState): number {
  *
  * A host evicted with at least half of SNAPSHOT_EVERY events after its latest snapshot is
  * snapshotted in the background, under its lock, so that its next load replays none of them
- * (measured on a 1,000-event host: loading from a snapshot costs 1.6 ms of CPU in Node and
- * PostgreSQL, replaying 1,000 events 4.8 ms, writing the snapshot 1.3 ms). At most
+ * (half, because below that a snapshot costs more to write than one reload saves: BENCHMARKS.md,
+ * session 6, "Cold load"). At most
  * EVICTION_SNAPSHOTS_IN_FLIGHT at a time: an eviction beyond them loses only the optimization.
  */
 @Injectable()
