@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
  * groups work; admin createTopics and the idempotent producer do not, topics are created
  * on first use (4 partitions), and a fetch returns one produce batch per partition.
  */
+/** Partitions of a topic the mock creates on first use (librdkafka's mock default). */
+export const MOCK_TOPIC_PARTITIONS = 4;
+
 export interface KafkaMock {
   brokers: string[];
   /** The kcat process id. */
