@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventFeedReads, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
 import { EventStore } from '../../store/event-store';
 import { compareCursors, LOG_START, type FeedCursor } from '../../store/watch-cursor';
+import { LiveWatches } from './live-watches';
 import { WatchSubscription, type FeedHub } from './watch-subscription';
 
 /** Events per poll of the whole log. */
@@ -20,8 +21,9 @@ const RETRY_AFTER_FAILURE_MS = 1000;
  * The process's one reader of the event log for every open watch (REST SSE and gRPC alike):
  * while any watch is open it reads, in (tx, position) order and below the high-water mark of
  * positions known to be committed (EventFeedReads), every event after its head, and offers each
- * to the live subscriptions, which filter and queue it. One query per poll whatever the number
- * of watches; a watch behind the head catches up from the store on its own first. Polls every
+ * to the live subscriptions that can want it (LiveWatches), which filter and queue it. One
+ * query per poll whatever the number of watches; a watch behind the head catches up from the
+ * store on its own first. Polls every
  * WATCH_POLL_MS, and at once when this process commits; no LISTEN/NOTIFY, so it works on any
  * connection pooler and on the embedded database's single connection.
  */
@@ -29,7 +31,7 @@ const RETRY_AFTER_FAILURE_MS = 1000;
 export class EventFeed implements FeedHub, OnModuleDestroy {
   private readonly logger = new Logger(EventFeed.name);
   private readonly open = new Set<WatchSubscription>();
-  private readonly live = new Set<WatchSubscription>();
+  private readonly live = new LiveWatches();
   private current: FeedCursor = LOG_START;
   private starting?: Promise<void>;
   private stopped = false;
@@ -113,7 +115,7 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
         continue;
       }
       for (const event of page.events) {
-        for (const subscription of this.live) subscription.offer(event);
+        this.live.offer(event);
         this.current = event.cursor;
       }
       if (page.events.length === LIVE_PAGE) continue;
