@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import type { DecideContext } from '../domain';
 import type { HostCommand } from '../model/commands';
 import { DomainError } from '../model/errors';
 import { FdLocations } from './fd-locations';
-import { TenantQuotas } from './tenant-quotas';
+import { NO_QUOTAS, TenantQuotas } from './tenant-quotas';
 
-/** Where a command runs, and the tenant whose fd it concerns (stamped into its events). */
+/** Where a command runs, the tenant whose fd it concerns (stamped into its events), and what it decides with. */
 export interface CommandTarget {
   hostId: string;
   tenantId?: string;
+  /** Holds the quotas of the command's tenant, loaded as the target was resolved. */
+  decideContext: DecideContext;
 }
 
 /**
@@ -30,20 +33,18 @@ export class CommandTargets {
       case 'CordonHost':
       case 'UncordonHost':
       case 'DecommissionHost':
-        return { hostId: command.hostId };
+        return { hostId: command.hostId, decideContext: NO_QUOTAS };
       case 'CreateFd':
       case 'ImportFd': {
         const on = requireHostId(command, hostId);
-        await this.quotas.load(command.tenantId);
-        return { hostId: on, tenantId: command.tenantId };
+        return { hostId: on, tenantId: command.tenantId, decideContext: await this.quotas.load(command.tenantId) };
       }
       // The target of a migration, which decides on no quota.
       case 'BarMigrationImport':
-        return { hostId: requireHostId(command, hostId), ...(command.tenantId === undefined ? {} : { tenantId: command.tenantId }) };
+        return { hostId: requireHostId(command, hostId), ...(command.tenantId === undefined ? {} : { tenantId: command.tenantId }), decideContext: NO_QUOTAS };
       default: {
         const location = await this.fds.locate(command.fdId, command.actorTenantId);
-        await this.quotas.load(location.tenantId);
-        return { hostId: location.hostId, tenantId: location.tenantId };
+        return { hostId: location.hostId, tenantId: location.tenantId, decideContext: await this.quotas.load(location.tenantId) };
       }
     }
   }
