@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DecideContext } from '../domain';
-import type { HostCommand } from '../model/commands';
+import { commandScope, type HostCommand } from '../model/commands';
 import { DomainError } from '../model/errors';
 import { FdLocations } from './fd-locations';
 import { NO_QUOTAS, TenantQuotas } from './tenant-quotas';
@@ -26,25 +26,24 @@ export class CommandTargets {
   ) {}
 
   async resolve(command: HostCommand, hostId: string | undefined): Promise<CommandTarget> {
-    switch (command.type) {
-      case 'RegisterHost':
-      case 'AddDevice':
-      case 'RemoveDevice':
-      case 'CordonHost':
-      case 'UncordonHost':
-      case 'DecommissionHost':
-        return { hostId: command.hostId, decideContext: NO_QUOTAS };
-      case 'CreateFd':
-      case 'ImportFd': {
+    const scope = commandScope(command);
+    switch (scope.kind) {
+      case 'host':
+        return { hostId: scope.hostId, decideContext: NO_QUOTAS };
+      case 'new fd': {
         const on = requireHostId(command, hostId);
-        return { hostId: on, tenantId: command.tenantId, decideContext: await this.quotas.load(command.tenantId) };
+        return { hostId: on, tenantId: scope.tenantId, decideContext: await this.quotas.load(scope.tenantId) };
       }
       // The target of a migration, which decides on no quota.
-      case 'BarMigrationImport':
-        return { hostId: requireHostId(command, hostId), ...(command.tenantId === undefined ? {} : { tenantId: command.tenantId }), decideContext: NO_QUOTAS };
-      default: {
-        const location = await this.fds.locate(command.fdId, command.actorTenantId);
+      case 'import bar':
+        return { hostId: requireHostId(command, hostId), ...(scope.tenantId === undefined ? {} : { tenantId: scope.tenantId }), decideContext: NO_QUOTAS };
+      case 'fd': {
+        const location = await this.fds.locate(scope.fdId, scope.actorTenantId);
         return { hostId: location.hostId, tenantId: location.tenantId, decideContext: await this.quotas.load(location.tenantId) };
+      }
+      default: {
+        const _: never = scope;
+        return _;
       }
     }
   }
