@@ -223,6 +223,26 @@ describe('console: a host', () => {
     await b.page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("shades the host kernel's reserved PASIDs and counts them, as the API reports them", async () => {
+    const hostId = 'host-reserved';
+    const reservedPasids = [
+      { from: 1, count: 15 },
+      { from: 4096, count: 256 },
+    ];
+    const registered = await suite.app.operator.post('/v1/hosts', { hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [{ rid: RIDS[0], kind: 'vf', pasidBits: 20 }], reservedPasids });
+    expectStatus(registered, 201);
+    const hw = await projectedAt(suite.app.operator, hostId, 1);
+    assert.deepEqual(hw.allocator.reserved, reservedPasids);
+    await b.open(`/ui/hosts/${hostId}`);
+    await at(1);
+    assert.equal(await b.page.locator('[data-allocator-reserved]').innerText(), '271');
+    const shaded = await b.page.locator('svg.space rect.reserved title').allTextContents();
+    assert.deepEqual(
+      shaded.map((t) => t.trim()),
+      ['reserved 1–15', 'reserved 4096–4351'],
+    );
+  });
+
   it('falls back to polling the log when the watch is refused, and follows the watch again once it serves', async () => {
     const hostId = await registerHost(suite.app.operator, { devices: [{ rid: RIDS[0], kind: 'vf' }] });
     await projectedAt(suite.app.operator, hostId, 1);
