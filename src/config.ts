@@ -46,9 +46,9 @@ export interface AppConfig {
    */
   migrationStaleMs?: number;
   /**
-   * HOST_CACHE_MB: what this process may keep of hosts in memory (decider states, projected
-   * hardware), by an estimate of each host's size; the least recently used host is evicted
-   * and reloaded from its snapshot when next needed. Optional (DEFAULT_HOST_CACHE_MB).
+   * HOST_CACHE_MB: what this process may keep of hosts in memory (decider states, fd locations,
+   * tenants' quotas, projected hardware), by an estimate of each entry's size; the least recently
+   * used is evicted and reloaded from the store when next needed. Optional (DEFAULT_HOST_CACHE_MB).
    */
   hostCacheMb?: number;
 }
@@ -103,8 +103,8 @@ export function hostCacheBytes(config: Partial<Pick<AppConfig, 'hostCacheMb' | '
 }
 
 /** The caches of HOST_CACHE_MB, and their share of their process side's half (API or projector). */
-export type HostCache = 'decider states' | 'fd locations' | 'projected hardware';
-const HOST_CACHE_SHARES: Record<HostCache, number> = { 'decider states': 15 / 16, 'fd locations': 1 / 16, 'projected hardware': 1 };
+export type HostCache = 'decider states' | 'fd locations' | 'tenant quotas' | 'projected hardware';
+const HOST_CACHE_SHARES: Record<HostCache, number> = { 'decider states': 15 / 16, 'fd locations': 3 / 64, 'tenant quotas': 1 / 64, 'projected hardware': 1 };
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v && v.trim() !== '' ? v.trim() : undefined;

@@ -6,7 +6,7 @@ import { FdsPage } from './pages/fds';
 import { HostPage } from './pages/host';
 import { HostsPage } from './pages/hosts';
 import { SignIn } from './pages/sign-in';
-import { Link, navigate, useRoute } from './route';
+import { Link, navigate, Redirect, useRoute } from './route';
 import type { WhoAmIView } from './types';
 import { currentToken, signIn, signOut, takeTokenFromFragment } from './session';
 
@@ -26,7 +26,6 @@ export function App() {
     try {
       const who = await api.whoami(token);
       signIn(token);
-      if (location.pathname === '/ui/' && startPath(who) !== '/') navigate(startPath(who), { replace: true });
       setSession({ state: 'signed-in', who });
     } catch (error) {
       signOut();
@@ -88,7 +87,8 @@ export function App() {
 function Pages({ who }: { who: WhoAmIView }) {
   const route = useRoute();
   const [, first, id, ...rest] = route.path.split('/').map(decodeURIComponent);
-  if (route.path === '/' || route.path === '') return <HostsPage />;
+  // However a tenant reaches / (the address bar, Back, a sign-in there), it goes on to its own start page.
+  if (route.path === '/' || route.path === '') return who.role === 'operator' ? <HostsPage /> : <Redirect to={startPath(who)} />;
   if (first === 'hosts' && id && rest.length === 0) {
     const version = route.query.get('version');
     return <HostPage hostId={id} version={version === null || !/^\d+$/.test(version) ? undefined : Number(version)} />;

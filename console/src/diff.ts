@@ -1,4 +1,4 @@
-import type { HardwareEntry, HardwareView } from './types';
+import type { EntryView, HardwareView } from './types';
 
 /** How an entry of the version shown compares with now. */
 export type EntryDiff = 'same' | 'changed' | 'removed';
@@ -7,18 +7,18 @@ export interface HardwareDiff {
   /** By `${rid}/${pasid}` of the version shown. */
   entries: Map<string, EntryDiff>;
   /** Entries that exist now and not at the version shown, by RID. */
-  added: Map<string, Array<[number, HardwareEntry]>>;
+  added: Map<string, Array<[number, EntryView]>>;
   /** VM translations by `${vmId}/${guestPasid}` of the version shown. */
   vms: Map<string, EntryDiff>;
   addedVms: Array<[string, number, number]>;
 }
 
-const sameEntry = (a: HardwareEntry, b: HardwareEntry) =>
+const sameEntry = (a: EntryView, b: EntryView) =>
   a.fdId === b.fdId && a.ioasid === b.ioasid && a.origin === b.origin && a.pgtt === b.pgtt && a.firstStageGpa === b.firstStageGpa && a.domainId === b.domainId;
 
 export function diffHardware(shown: HardwareView, now: HardwareView): HardwareDiff {
   const entries = new Map<string, EntryDiff>();
-  const added = new Map<string, Array<[number, HardwareEntry]>>();
+  const added = new Map<string, Array<[number, EntryView]>>();
   for (const [rid, view] of Object.entries(shown.rids)) {
     for (const [pasid, entry] of Object.entries(view.pasids)) {
       const later = now.rids[rid]?.pasids[pasid];

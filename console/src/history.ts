@@ -27,6 +27,11 @@ export interface FdFacts {
 }
 
 /** The event types that say who owns an fd and where its split lies. */
+/** The fd an event concerns, when it concerns one. */
+export function fdIdOf(e: EventEnvelope): string | undefined {
+  return 'fdId' in e.data ? e.data.fdId : undefined;
+}
+
 export const FD_FACT_TYPES = ['FdCreated', 'FdImported', 'GlobalMinSet'] as const;
 
 export async function loadFdFactEvents(hostId: string): Promise<EventEnvelope[]> {

@@ -32,6 +32,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const update = () => setRoute(current());
     listeners.add(update);
+    // A navigation between the render and this subscription (a child's Redirect, whose effect runs first) is not missed.
+    update();
     return () => void listeners.delete(update);
   }, []);
   return route;
@@ -53,4 +55,10 @@ export function Link(props: { to: string; children: ComponentChildren; 'aria-lab
       {children}
     </a>
   );
+}
+
+/** Replaces the current view with `to` (no history entry: Back does not return here). */
+export function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
 }

@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { HostCommand } from '../model/commands';
+import type { DecideContext } from '../domain';
+import { commandScope, type HostCommand } from '../model/commands';
 import { DomainError } from '../model/errors';
 import { FdLocations } from './fd-locations';
-import { TenantQuotas } from './tenant-quotas';
+import { NO_QUOTAS, TenantQuotas } from './tenant-quotas';
 
-/** Where a command runs, and the tenant whose fd it concerns (stamped into its events). */
+/** Where a command runs, the tenant whose fd it concerns (stamped into its events), and what it decides with. */
 export interface CommandTarget {
   hostId: string;
   tenantId?: string;
+  /** Holds the quotas of the command's tenant, loaded as the target was resolved. */
+  decideContext: DecideContext;
 }
 
 /**
@@ -23,27 +26,24 @@ export class CommandTargets {
   ) {}
 
   async resolve(command: HostCommand, hostId: string | undefined): Promise<CommandTarget> {
-    switch (command.type) {
-      case 'RegisterHost':
-      case 'AddDevice':
-      case 'RemoveDevice':
-      case 'CordonHost':
-      case 'UncordonHost':
-      case 'DecommissionHost':
-        return { hostId: command.hostId };
-      case 'CreateFd':
-      case 'ImportFd': {
+    const scope = commandScope(command);
+    switch (scope.kind) {
+      case 'host':
+        return { hostId: scope.hostId, decideContext: NO_QUOTAS };
+      case 'new fd': {
         const on = requireHostId(command, hostId);
-        await this.quotas.load(command.tenantId);
-        return { hostId: on, tenantId: command.tenantId };
+        return { hostId: on, tenantId: scope.tenantId, decideContext: await this.quotas.load(scope.tenantId) };
       }
       // The target of a migration, which decides on no quota.
-      case 'BarMigrationImport':
-        return { hostId: requireHostId(command, hostId), ...(command.tenantId === undefined ? {} : { tenantId: command.tenantId }) };
+      case 'import bar':
+        return { hostId: requireHostId(command, hostId), ...(scope.tenantId === undefined ? {} : { tenantId: scope.tenantId }), decideContext: NO_QUOTAS };
+      case 'fd': {
+        const location = await this.fds.locate(scope.fdId, scope.actorTenantId);
+        return { hostId: location.hostId, tenantId: location.tenantId, decideContext: await this.quotas.load(location.tenantId) };
+      }
       default: {
-        const location = await this.fds.locate(command.fdId, command.actorTenantId);
-        await this.quotas.load(location.tenantId);
-        return { hostId: location.hostId, tenantId: location.tenantId };
+        const _: never = scope;
+        return _;
       }
     }
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { HostCommand } from '../model/commands';
+import { commandScope, type HostCommand } from '../model/commands';
 import { DomainError } from '../model/errors';
 import { FdVersions } from '../store/fd-versions';
 
@@ -17,8 +17,10 @@ export class FdPreconditions {
 
   async check(hostId: string, command: HostCommand, expectedVersion: number | undefined, atVersion: number): Promise<void> {
     if (expectedVersion === undefined) return;
-    const fdId = conditionalFdOf(command);
-    if (fdId === undefined) return;
+    // Only a command on an existing fd has a version to guard; one that creates or names no fd has none.
+    const scope = commandScope(command);
+    if (scope.kind !== 'fd') return;
+    const { fdId } = scope;
     const version = await this.versions.lastChange(hostId, fdId, atVersion);
     if (version !== expectedVersion) {
       throw new DomainError('PRECONDITION_FAILED', `fd ${fdId} is at version ${version}, not ${expectedVersion}: it changed since it was read`, {
@@ -26,44 +28,6 @@ export class FdPreconditions {
         expectedVersion,
         version,
       });
-    }
-  }
-}
-
-/** The existing fd a command changes; undefined for commands that create or name no existing fd. */
-function conditionalFdOf(command: HostCommand): string | undefined {
-  switch (command.type) {
-    case 'RegisterHost':
-    case 'AddDevice':
-    case 'RemoveDevice':
-    case 'CordonHost':
-    case 'UncordonHost':
-    case 'DecommissionHost':
-    case 'CreateFd':
-    case 'ImportFd':
-    case 'BarMigrationImport':
-      return undefined;
-    case 'CloseFd':
-    case 'SetHwidMode':
-    case 'SetGlobalMin':
-    case 'AllocIoasid':
-    case 'FreeIoasid':
-    case 'AttachDevice':
-    case 'DetachDevice':
-    case 'SetPasidTable':
-    case 'SetHwid':
-    case 'GetHwid':
-    case 'BindPgtable':
-    case 'UnbindPgtable':
-    case 'SetKvmPasidMapping':
-    case 'UnsetKvmPasidMapping':
-    case 'StartMigration':
-    case 'CompleteMigration':
-    case 'AbortMigration':
-      return command.fdId;
-    default: {
-      const _: never = command;
-      return _;
     }
   }
 }

@@ -12,7 +12,6 @@ import { FdPreconditions } from './fd-precondition';
 import { HostStates } from './host-states';
 import { IdempotentAnswers, actorOf } from './idempotent-answers';
 import type { RequestMeta } from './request-meta';
-import { TenantQuotas } from './tenant-quotas';
 
 /** Re-decisions after a version conflict before the caller gets VERSION_CONFLICT. */
 export const MAX_CONFLICT_RETRIES = 5;
@@ -31,7 +30,6 @@ export class HostCommandRunner {
     private readonly targets: CommandTargets,
     private readonly states: HostStates,
     private readonly events: EventStore,
-    private readonly quotas: TenantQuotas,
     private readonly answers: IdempotentAnswers,
     private readonly preconditions: FdPreconditions,
   ) {}
@@ -64,7 +62,7 @@ export class HostCommandRunner {
     for (let attempt = 0; ; attempt++) {
       const { state, events } = await decideAtHead(this.states, target.hostId, async (at) => {
         await this.preconditions.check(target.hostId, command, meta.expectedFdVersion, at.version);
-        return decide(command, at, { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) });
+        return decide(command, at, target.decideContext);
       });
       const versionBefore = state.version;
       const hostBefore = state.host;

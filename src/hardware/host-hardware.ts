@@ -9,7 +9,8 @@ import type { PasidAllocator } from './allocator';
 import { emptyHwState, fromSnapshot, toSnapshot, type LoadableHardwareSnapshot, type HardwareSnapshot } from './snapshot';
 import { HardwareTransaction } from './transaction';
 import type { FdIoasids } from './fd-ioasids';
-import type { HardwareView, HwState } from './types';
+import type { HardwareView } from '../model/views';
+import type { HwState } from './types';
 
 /**
  * The emulated hardware of one host (DOMAIN.md "The emulated hardware layer"). It only

@@ -1,5 +1,6 @@
 import type { PasidEntry } from '../model/values';
-import type { EntryView, HardwareView, HwState } from './types';
+import type { EntryView, HardwareView } from '../model/views';
+import type { HwState } from './types';
 import { kvmTablesByViewKey } from './vm-key';
 
 function entryView(e: PasidEntry): EntryView {

@@ -1,7 +1,7 @@
 import { FdIoasids } from './fd-ioasids';
 import { IntMap } from './int-map';
 import type { PasidSpace } from './pasid-space';
-import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, PasidRange, Rid, RidContext } from '../model/values';
+import type { DeviceSpec, HostSpec, PasidEntry, PasidOrigin, Rid, RidContext } from '../model/values';
 import type { FdIdentity, FdMode } from '../model/views';
 
 
@@ -85,17 +85,3 @@ export interface HwState {
   kvmByHostPasid: Map<string, Map<number, number>>;
 }
 
-/** An entry as the hardware view shows it (translation type always nested). */
-export type EntryView = PasidEntry & { pgtt: 'nested' };
-
-/** API.md's hardware view. */
-export interface HardwareView {
-  hostId: string | null;
-  version: number;
-  hash: string;
-  rids: Record<Rid, { context: { table: 'host' } | { table: 'guest'; gpa: string }; pasids: Record<string, EntryView> }>;
-  /** Per VM, its CPU PASID table; keyed by vmId, or by `<tenantId>/<vmId>` for a vmId two tenants use here (vm-key.ts). */
-  vms: Record<string, Record<string, number>>;
-  /** `free` leaves the reserved PASIDs out; `reserved`: the host kernel's ranges, never handed out. */
-  allocator: { used: number; free: number; reserved: PasidRange[] };
-}

@@ -60,3 +60,57 @@ export type HostCommand =
 
 export type HostCommandType = HostCommand['type'];
 export type CommandOf<T extends HostCommandType> = Extract<HostCommand, { type: T }>;
+
+/**
+ * Where a command runs and whom it concerns: the one classification of commands by scope
+ * (the write path resolves their host from it, conditional writes find the fd they guard).
+ */
+export type CommandScope =
+  /** The host's own commands, which name it. */
+  | { kind: 'host'; hostId: string }
+  /** A new fd of `tenantId` on the host the caller names, decided on that tenant's quotas. */
+  | { kind: 'new fd'; tenantId: string }
+  /** A migration's import barred on the host the caller names; `tenantId` only stamps the event. */
+  | { kind: 'import bar'; tenantId: string | undefined }
+  /** An existing fd, whose host the fd directory knows; `actorTenantId` is the calling tenant. */
+  | { kind: 'fd'; fdId: string; actorTenantId: string | undefined };
+
+export function commandScope(command: HostCommand): CommandScope {
+  switch (command.type) {
+    case 'RegisterHost':
+    case 'AddDevice':
+    case 'RemoveDevice':
+    case 'CordonHost':
+    case 'UncordonHost':
+    case 'DecommissionHost':
+      return { kind: 'host', hostId: command.hostId };
+    case 'CreateFd':
+    case 'ImportFd':
+      return { kind: 'new fd', tenantId: command.tenantId };
+    case 'BarMigrationImport':
+      return { kind: 'import bar', tenantId: command.tenantId };
+    case 'CloseFd':
+    case 'SetHwidMode':
+    case 'SetGlobalMin':
+    case 'AllocIoasid':
+    case 'FreeIoasid':
+    case 'AttachDevice':
+    case 'DetachDevice':
+    case 'SetPasidTable':
+    case 'SetHwid':
+    case 'GetHwid':
+    case 'BindPgtable':
+    case 'UnbindPgtable':
+    case 'SetKvmPasidMapping':
+    case 'UnsetKvmPasidMapping':
+    case 'StartMigration':
+    case 'CompleteMigration':
+    case 'AbortMigration':
+      return { kind: 'fd', fdId: command.fdId, actorTenantId: command.actorTenantId };
+    default: {
+      // A command type added to HostCommand without a case here does not compile.
+      const _: never = command;
+      return _;
+    }
+  }
+}

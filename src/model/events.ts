@@ -107,3 +107,27 @@ export type HostEvent =
 export type HostEventType = HostEvent['type'];
 export type EventOf<T extends HostEventType> = Extract<HostEvent, { type: T }>;
 export type EventData<T extends HostEventType> = EventOf<T>['data'];
+
+/** Who caused an event: the operator or a tenant (by id, never by token). */
+export type Actor = 'operator' | `tenant:${string}`;
+
+/**
+ * An event as stored, audited and published (API.md "Events"): the same JSON in
+ * PostgreSQL, the audit API and Kafka. `hash` chains a host's events so that any
+ * edit, loss or reordering shows.
+ */
+export interface EventEnvelope<E extends HostEvent = HostEvent> {
+  eventId: string;
+  hostId: string;
+  version: number;
+  type: E['type'];
+  schemaVersion: number;
+  occurredAt: string;
+  tenantId?: string;
+  actor: Actor;
+  commandId: string;
+  correlationId: string;
+  data: E['data'];
+  prevHash: string;
+  hash: string;
+}

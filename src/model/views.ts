@@ -1,4 +1,4 @@
-import type { DeviceKind, HwidMode, PasidRange, Rid } from './values';
+import type { DeviceKind, HwidMode, PasidEntry, PasidRange, Rid } from './values';
 
 /**
  * The read shapes of docs/API.md (host, fd, ioasid, hwid) and the names every layer uses for
@@ -114,3 +114,18 @@ export type FdImage = Pick<FdView, 'vmId'> &
     /** Guest PASIDs with a KVM PASID mapping: re-pointed on the target at the new global PASID. */
     kvmGuestPasids: number[];
   };
+
+/** An entry as the hardware view shows it (translation type always nested). */
+export type EntryView = PasidEntry & { pgtt: 'nested' };
+
+/** API.md's hardware view (GET /v1/hosts/{hostId}/hardware): the hardware module's view of itself, which the console reads too. */
+export interface HardwareView {
+  hostId: string | null;
+  version: number;
+  hash: string;
+  rids: Record<Rid, { context: { table: 'host' } | { table: 'guest'; gpa: string }; pasids: Record<string, EntryView> }>;
+  /** Per VM, its CPU PASID table; keyed by vmId, or by `<tenantId>/<vmId>` for a vmId two tenants use here (vm-key.ts). */
+  vms: Record<string, Record<string, number>>;
+  /** `free` leaves the reserved PASIDs out; `reserved`: the host kernel's ranges, never handed out. */
+  allocator: { used: number; free: number; reserved: PasidRange[] };
+}

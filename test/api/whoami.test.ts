@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { expectError, expectStatus, TEST_OPERATOR_TOKEN, unique, useTestApp, type ApiClient } from '../support/app';
+import { DataSource } from 'typeorm';
+import { createTenant, expectError, expectStatus, TEST_OPERATOR_TOKEN, unique, useTestApp, type ApiClient } from '../support/app';
 import { callError, errorCodeOf, IoasidClient } from '../grpc/grpc-client';
 
 /** GET /v1/whoami and gRPC WhoAmI: whose token a call carries, on both transports of one started app. */
@@ -48,5 +49,17 @@ describe('whoami over REST and gRPC', () => {
       assert.equal(error.code, status.UNAUTHENTICATED);
       assert.equal(errorCodeOf(error).code, 'UNAUTHENTICATED');
     }
+  });
+
+  it('a token whose tenant is gone from the store (still remembered by the token cache): 401 UNAUTHENTICATED on both, not a 500', async () => {
+    const gone = await createTenant(op);
+    // A call remembers the token; then the row goes behind the service's back.
+    expectStatus(await gone.client.get('/v1/whoami'), 200);
+    await suite.app.started.app.get(DataSource).query('DELETE FROM tenants WHERE tenant_id = $1', [gone.tenantId]);
+
+    expectError(await gone.client.get('/v1/whoami'), 401, 'UNAUTHENTICATED');
+    const error = await callError(grpc.call('WhoAmI', {}, { token: gone.token }));
+    assert.equal(error.code, status.UNAUTHENTICATED);
+    assert.equal(errorCodeOf(error).code, 'UNAUTHENTICATED');
   });
 });

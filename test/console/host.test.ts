@@ -223,11 +223,33 @@ describe('console: a host', () => {
     await b.page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('falls back to polling the log when the watch is refused', async () => {
+  it("shades the host kernel's reserved PASIDs and counts them, as the API reports them", async () => {
+    const hostId = 'host-reserved';
+    const reservedPasids = [
+      { from: 1, count: 15 },
+      { from: 4096, count: 256 },
+    ];
+    const registered = await suite.app.operator.post('/v1/hosts', { hostId, pasidBits: 20, enqcmd: true, nestedPasidTable: true, devices: [{ rid: RIDS[0], kind: 'vf', pasidBits: 20 }], reservedPasids });
+    expectStatus(registered, 201);
+    const hw = await projectedAt(suite.app.operator, hostId, 1);
+    assert.deepEqual(hw.allocator.reserved, reservedPasids);
+    await b.open(`/ui/hosts/${hostId}`);
+    await at(1);
+    assert.equal(await b.page.locator('[data-allocator-reserved]').innerText(), '271');
+    const shaded = await b.page.locator('svg.space rect.reserved title').allTextContents();
+    assert.deepEqual(
+      shaded.map((t) => t.trim()),
+      ['reserved 1–15', 'reserved 4096–4351'],
+    );
+  });
+
+  it('falls back to polling the log when the watch is refused, and follows the watch again once it serves', async () => {
     const hostId = await registerHost(suite.app.operator, { devices: [{ rid: RIDS[0], kind: 'vf' }] });
     await projectedAt(suite.app.operator, hostId, 1);
-    const refused = JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'watch refused by the test', details: {} } });
-    await b.page.route('**/v1/events/watch?*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: refused }));
+    const refusal = (message: string) => JSON.stringify({ error: { code: 'UNAVAILABLE', message, details: {} } });
+    const watch = '**/v1/events/watch?*';
+    const log = (url: URL) => url.pathname === '/v1/events';
+    await b.page.route(watch, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: refusal('watch refused by the test') }));
     try {
       await b.open(`/ui/hosts/${hostId}`);
       await at(1);
@@ -235,8 +257,18 @@ describe('console: a host', () => {
       await at(2);
       assert.ok(b.requests.some((url) => url.startsWith(`${suite.app.url}/v1/events/watch?hostId=${hostId}&`)), 'the watch was tried first');
       assert.ok(b.requests.some((url) => isPoll(url) && url.includes(`hostId=${hostId}&`)), 'then the log was polled');
+
+      // From now on only the watch can bring an event: the log refuses, the watch serves again.
+      await b.page.route(log, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: refusal('log refused by the test') }));
+      await b.page.unroute(watch);
+      expectStatus(await suite.app.operator.post(`/v1/hosts/${hostId}/uncordon`, undefined), 200);
+      // The watch is tried again with backoff, at most WATCH_RETRY_MAX_MS (console/src/live.ts, 30 s) apart.
+      await b.page.locator('main[data-version="3"]').waitFor({ timeout: 40_000 });
+      expectStatus(await suite.app.operator.post(`/v1/hosts/${hostId}/cordon`, undefined), 200);
+      await at(4);
     } finally {
-      await b.page.unroute('**/v1/events/watch?*');
+      await b.page.unroute(watch);
+      await b.page.unroute(log);
     }
   });
 

@@ -85,6 +85,19 @@ describe('console: a tenant', () => {
     await b.screenshot('tenant-forbidden');
   });
 
+  it('sends a tenant asking for / (the operator\'s hosts) on to its own fds, from the address bar or by history', async () => {
+    const landsOnFds = async () => {
+      await b.page.waitForURL('**/ui/fds');
+      await b.page.locator('article[data-fd-id]').first().waitFor();
+      assert.equal(await b.page.getByRole('alert').count(), 0, 'no refusal shown');
+    };
+    await b.open('/ui/');
+    await landsOnFds();
+    // Inside the console, as Back to a / in the tab's history would.
+    await b.page.evaluate("history.pushState(null, '', '/ui/'); dispatchEvent(new PopStateEvent('popstate'))");
+    await landsOnFds();
+  });
+
   it('made no request to another origin and logged nothing but the refusals it provoked', () => {
     assertCleanSession(b, suite.app.url, [403, 404]);
   });

@@ -1,20 +1,7 @@
-/** API.md "Errors", restated from the contract (not from the code under test): HTTP status -> the codes it may carry. */
-export const DOCUMENTED_CODES: Record<number, readonly string[]> = {
-  400: ['VALIDATION_FAILED'],
-  401: ['UNAUTHENTICATED'],
-  403: ['FORBIDDEN'],
-  404: ['NOT_FOUND'],
-  409: [
-    'ALREADY_EXISTS', 'HWID_MODE_NOT_SET', 'HWID_MODE_ALREADY_SET', 'WRONG_HWID_MODE', 'GLOBAL_MIN_LOCKED', 'HWID_ALREADY_SET',
-    'HWID_NOT_SET', 'PASID_IN_USE', 'PASID_NOT_OWNED', 'DEVICE_BUSY', 'ALREADY_ATTACHED', 'NOT_ATTACHED', 'IOASID_BUSY',
-    'CAPABILITY_MISSING', 'NOT_MIGRATABLE', 'FD_MIGRATING', 'VERSION_CONFLICT', 'HOST_BUSY', 'HOST_CORDONED', 'HOST_DECOMMISSIONED',
-  ],
-  // The body limit: still the caller's bad input.
-  413: ['VALIDATION_FAILED'],
-  422: ['PASID_OUT_OF_RANGE', 'PASID_WIDTH_EXCEEDED', 'INVALID_RANGE', 'IDEMPOTENCY_KEY_REUSED'],
-  429: ['QUOTA_EXCEEDED', 'PASID_EXHAUSTED'],
-  503: ['UNAVAILABLE'],
-};
+import { documentedCodesByStatus } from './api-doc';
+
+/** API.md "Errors", read from the contract (not from the code under test): HTTP status -> the codes it may carry. */
+const DOCUMENTED_CODES = documentedCodesByStatus();
 
 /**
  * Why an answer breaks the contract (undefined: it keeps it): a 5xx other than 503, an error

@@ -1,21 +1,14 @@
 import type { EntryDiff, HardwareDiff } from '../diff';
 import type { FdFacts } from '../history';
 import { Link } from '../route';
-import type { HardwareEntry, ReservedRange, RidView } from '../types';
+import type { EntryView, HardwareView, PasidRange } from '../types';
 import { TableHead } from './table-head';
 
 const WIDTH = 1000;
 
-/** Reserved PASIDs as inclusive ranges (a bare count has no place in the picture). */
-export function reservedRanges(reserved: number | ReservedRange[] | undefined): Array<[number, number]> {
-  if (!Array.isArray(reserved)) return [];
-  return reserved.map((r) => (typeof r === 'number' ? [r, r] : Array.isArray(r) ? r : [r.start, r.end]));
-}
-
-export function reservedCount(reserved: number | ReservedRange[] | undefined): number | undefined {
-  if (reserved === undefined) return undefined;
-  if (typeof reserved === 'number') return reserved;
-  return reservedRanges(reserved).reduce((n, [a, b]) => n + (b - a + 1), 0);
+/** Reserved PASIDs as inclusive [first, last] ranges. */
+export function reservedRanges(reserved: PasidRange[]): Array<[number, number]> {
+  return reserved.map((r) => [r.from, r.from + r.count - 1]);
 }
 
 /**
@@ -23,7 +16,7 @@ export function reservedCount(reserved: number | ReservedRange[] | undefined): n
  * a mark per programmed entry coloured by origin, reserved ranges shaded, and a dashed line at
  * each fd's local/global split.
  */
-function SpacePicture(props: { rid: string; bits: number; entries: Array<[number, HardwareEntry]>; splits: FdFacts[]; reserved: Array<[number, number]> }) {
+function SpacePicture(props: { rid: string; bits: number; entries: Array<[number, EntryView]>; splits: FdFacts[]; reserved: Array<[number, number]> }) {
   const { rid, bits, entries, splits, reserved } = props;
   const x = (p: number) => (Math.log2(p + 1) / bits) * WIDTH;
   const ticks = [0, 4, 8, 12, 16, 20].filter((b) => b <= bits);
@@ -75,14 +68,14 @@ export function RidMap(props: {
   rid: string;
   kind: string;
   bits: number;
-  view: RidView;
+  view: HardwareView['rids'][string];
   fds: Map<string, FdFacts>;
   reserved: Array<[number, number]>;
   diff?: HardwareDiff;
 }) {
   const { rid, kind, bits, view, fds, reserved, diff } = props;
   const entries = Object.entries(view.pasids)
-    .map(([p, e]) => [Number(p), e] as [number, HardwareEntry])
+    .map(([p, e]) => [Number(p), e] as [number, EntryView])
     .sort((a, b) => a[0] - b[0]);
   const splits = [...new Set(entries.map(([, e]) => e.fdId))].map((id) => fds.get(id)).filter((f): f is FdFacts => f?.globalMin !== undefined);
   const added = diff?.added.get(rid) ?? [];
@@ -136,7 +129,7 @@ export function RidMap(props: {
   );
 }
 
-function EntryCells({ pasid, e, fds }: { pasid: number; e: HardwareEntry; fds: Map<string, FdFacts> }) {
+function EntryCells({ pasid, e, fds }: { pasid: number; e: EntryView; fds: Map<string, FdFacts> }) {
   const fd = fds.get(e.fdId);
   return (
     <>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
+import { fdIdOf } from '../history';
 import type { EventEnvelope } from '../types';
 import { short } from './pasid-map';
 import { Problem } from './problem';
@@ -46,7 +47,7 @@ export function Timeline(props: {
     if (next || arrived.length === 0) return;
     setEvents((old) => {
       const last = old[old.length - 1]?.version ?? 0;
-      const fresh = arrived.filter((e) => e.version > last && (!type || e.type === type) && (!fdId || e.data.fdId === fdId));
+      const fresh = arrived.filter((e) => e.version > last && (!type || e.type === type) && (!fdId || fdIdOf(e) === fdId));
       return fresh.length ? [...old, ...fresh] : old;
     });
   }, [arrived]);
@@ -101,7 +102,7 @@ export function Timeline(props: {
                 </td>
                 <td>{e.type}</td>
                 <td>
-                  <code>{e.data.fdId ? short(e.data.fdId) : '—'}</code>
+                  <code>{fdIdOf(e) ? short(fdIdOf(e)!) : '—'}</code>
                 </td>
                 <td>{e.actor}</td>
                 <td>

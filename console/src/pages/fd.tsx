@@ -10,7 +10,7 @@ import { TableHead } from '../components/table-head';
 /** The migrations an fd took part in: started from it, or that imported it. */
 async function migrationsOf(fdId: string): Promise<MigrationRecord[]> {
   const lists = await Promise.all(['FdImported', 'MigrationStarted'].map((type) => api.allEvents({ fdId, type })));
-  const ids = [...new Set(lists.flat().map((e) => e.data.migrationId as string))];
+  const ids = [...new Set(lists.flat().flatMap((e) => ('migrationId' in e.data ? [e.data.migrationId] : [])))];
   return Promise.all(ids.map((id) => api.migration(id)));
 }
 

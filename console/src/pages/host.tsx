@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api';
-import { RidMap, reservedCount, reservedRanges } from '../components/pasid-map';
+import { RidMap, reservedRanges } from '../components/pasid-map';
 import { Loading, Problem } from '../components/problem';
 import { TimeTravel } from '../components/time-travel';
 import { Timeline } from '../components/timeline';
 import { Verify } from '../components/verify';
 import { VmTables } from '../components/vm-tables';
 import { diffHardware } from '../diff';
-import { FD_FACT_TYPES, fdFactsAt, loadFdFactEvents } from '../history';
+import { FD_FACT_TYPES, fdFactsAt, fdIdOf, loadFdFactEvents } from '../history';
 import { hostState } from '../host-state';
 import { followHost } from '../live';
 import { useLoad } from '../load';
@@ -79,7 +79,7 @@ export function HostPage({ hostId, version }: { hostId: string; version?: number
   const shown = version === undefined ? now : past.data;
   const diff = useMemo(() => (version !== undefined && shown && now ? diffHardware(shown, now) : undefined), [version, shown, now]);
   const fds = useMemo(() => fdFactsAt(facts, shown?.version ?? 0), [facts, shown?.version]);
-  const fdIds = useMemo(() => [...new Set(facts.map((e) => e.data.fdId as string))], [facts]);
+  const fdIds = useMemo(() => [...new Set(facts.map((e) => fdIdOf(e)!))], [facts]);
 
   const error = base.error ?? problem ?? past.error;
   const setVersion = (v: number | undefined) => navigate(`/hosts/${encodeURIComponent(hostId)}${v === undefined ? '' : `?version=${v}`}`);
@@ -128,12 +128,8 @@ export function HostPage({ hostId, version }: { hostId: string; version?: number
               <dd>{shown.allocator.used}</dd>
               <dt>Free</dt>
               <dd>{shown.allocator.free}</dd>
-              {shown.allocator.reserved !== undefined && (
-                <>
-                  <dt>Reserved</dt>
-                  <dd data-allocator-reserved>{reservedCount(shown.allocator.reserved)}</dd>
-                </>
-              )}
+              <dt>Reserved</dt>
+              <dd data-allocator-reserved>{shown.allocator.reserved.reduce((n, r) => n + r.count, 0)}</dd>
               <dt>Hash</dt>
               <dd>
                 <code class="hash" data-hash={shown.hash}>

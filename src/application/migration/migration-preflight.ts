@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { decide, exportFd, refuseDeviceMap, type DecideContext } from '../../domain';
+import { decide, exportFd, refuseDeviceMap } from '../../domain';
 import { DomainError } from '../../model/errors';
 import type { Rid } from '../../model/values';
 import { FdLocations } from '../fd-locations';
@@ -30,7 +30,7 @@ export class MigrationPreflight {
   async check(request: MigrationRequest, meta: RequestMeta): Promise<MigrationPlan> {
     const actorTenantId = tenantScopeOf(meta.principal);
     const source = await this.locations.locate(request.fdId, actorTenantId);
-    await this.quotas.load(source.tenantId);
+    const ctx = await this.quotas.load(source.tenantId);
     const plan: MigrationPlan = {
       migrationId: randomUUID(),
       fdId: request.fdId,
@@ -41,7 +41,6 @@ export class MigrationPreflight {
       targetFdId: randomUUID(),
       deviceMap: request.deviceMap,
     };
-    const ctx: DecideContext = { quotasFor: (tenantId) => this.quotas.quotasFor(tenantId) };
 
     const image = await this.onState(plan.sourceHostId, (state) => {
       decide(startCommand(plan), state, ctx);

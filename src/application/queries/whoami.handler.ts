@@ -1,5 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { WhoAmIView } from '../../model';
+import { DomainError } from '../../model/errors';
 import { TenantRepository } from '../../store/tenant-repository';
 import { WhoAmIQuery } from '../messages';
 
@@ -14,8 +15,9 @@ export class WhoAmIHandler implements IQueryHandler<WhoAmIQuery, WhoAmIView> {
   async execute({ principal }: WhoAmIQuery): Promise<WhoAmIView> {
     if (principal.kind === 'operator') return { role: 'operator' };
     const tenant = await this.tenants.findById(principal.tenantId);
-    // The guard found this tenant by its token a moment ago, and tenants are never deleted.
-    if (!tenant) throw new Error(`tenant ${principal.tenantId} authenticated but not found`);
+    // The guard may have found the token in its cache (TenantRepository) after the row was removed from the store:
+    // the token then belongs to nobody, as the guard will say too once its cache forgets it.
+    if (!tenant) throw new DomainError('UNAUTHENTICATED', 'the tenant of this token no longer exists');
     return { role: 'tenant', tenantId: tenant.tenantId, name: tenant.name };
   }
 }
