@@ -5,13 +5,15 @@
  * measures, per command, the time from its acknowledgment to its event stored in the
  * hardware projection: commit, outbox, relay, Kafka, consumer group, projector. Beside it,
  * in the same run and on the same cluster, a raw kafkajs produce -> consume of the same
- * number of messages: what the cluster carries without our path around it. A watch of every
- * event (the operator's, GET /v1/events/watch's subscription, read in process) is open during
- * the load: its lag from each event's commit to its delivery is reported too (p50/p99).
- * Prints figures, then one JSON line last.
+ * number of messages: what the cluster carries without our path around it. KAFKA_BENCH_WATCHERS
+ * watches (the operator's, GET /v1/events/watch's subscription, read in process; watch i on host
+ * i mod KAFKA_BENCH_HOSTS, an orchestrator per host) are open during the load: the lag of each
+ * event from its commit to its delivery is reported too (p50/p99). Set it to 0 for the same run
+ * without watches. Prints figures, then one JSON line last.
  *
  * Environment: KAFKA_BENCH_RATE (commands/s, default 1000), KAFKA_BENCH_SECONDS (default 30),
- * KAFKA_BENCH_HOSTS (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
+ * KAFKA_BENCH_HOSTS (default 100), KAFKA_BENCH_WATCHERS (default 100), TEST_PG_URL (admin URL
+ * of the PostgreSQL used).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -36,6 +38,7 @@ import { watchLagMs } from './support/watch-lag';
 const RATE = Number(process.env.KAFKA_BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.KAFKA_BENCH_SECONDS ?? 30);
 const HOSTS = Number(process.env.KAFKA_BENCH_HOSTS ?? 100);
+const WATCHERS = Number(process.env.KAFKA_BENCH_WATCHERS ?? 100);
 const TOTAL = RATE * SECONDS;
 /** Commands are started in slices of this many milliseconds (timers are not precise below that). */
 const TICK_MS = 10;
@@ -103,6 +106,39 @@ class HostLoad {
   }
 }
 
+/** A watch of one host's events, recording each one's lag, until it has seen the host's version `until` names. */
+class HostWatch {
+  private seen = 0;
+  private reached?: { version: number; resolve: () => void };
+  private readonly reading: Promise<void>;
+
+  private constructor(
+    readonly host: HostLoad,
+    private readonly watch: WatchSubscription,
+    lags: number[],
+  ) {
+    this.reading = (async () => {
+      for await (const item of watch) {
+        if (item.kind === 'end') throw new Error(`the watch ended: ${item.message}`);
+        lags.push(watchLagMs(item.envelope));
+        this.seen = item.envelope.version;
+        if (this.reached && this.seen >= this.reached.version) this.reached.resolve();
+      }
+    })();
+  }
+
+  static async open(queries: QueryBus, host: HostLoad, lags: number[]): Promise<HostWatch> {
+    return new HostWatch(host, await queries.execute<WatchEventsQuery, WatchSubscription>(new WatchEventsQuery(OPERATOR, { hostId: host.hostId })), lags);
+  }
+
+  /** Resolves once the watch delivered `version` of its host, then closes it. */
+  async until(version: number): Promise<void> {
+    if (this.seen < version) await new Promise<void>((resolve) => (this.reached = { version, resolve }));
+    this.watch.close();
+    await this.reading;
+  }
+}
+
 async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ lags: number[]; watchLags: number[]; outboxMsgsPerSec: number; offeredPerSec: number }> {
   const config = loadConfig({
     PORT: '0',
@@ -126,15 +162,8 @@ async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ l
     // Warm-up: the consumer has joined its group and projected the set-up before timing starts.
     await Promise.all(hosts.map((h) => projector.waitFor(h.hostId, h.head, 120_000)));
     console.log(`set up ${HOSTS} hosts; offering ${RATE} commands/s for ${SECONDS} s`);
-    const watch = await queries.execute<WatchEventsQuery, WatchSubscription>(new WatchEventsQuery(OPERATOR, {}));
     const watchLags: number[] = [];
-    const watching = (async () => {
-      for await (const item of watch) {
-        if (item.kind === 'end') throw new Error(`the watch ended: ${item.message}`);
-        watchLags.push(watchLagMs(item.envelope));
-        if (watchLags.length === TOTAL) return;
-      }
-    })();
+    const watches = await Promise.all(Array.from({ length: WATCHERS }, (_, i) => HostWatch.open(queries, hosts[i % HOSTS], watchLags)));
 
     const lags: number[] = [];
     const applied: Array<Promise<void>> = [];
@@ -165,7 +194,7 @@ async function throughTheService(mock: KafkaMock, db: TestDatabase): Promise<{ l
     const offeredPerSec = TOTAL / ((performance.now() - startedAt) / 1000);
     await Promise.all(applied);
     const outboxMsgsPerSec = TOTAL / ((lastAppliedAt - startedAt) / 1000);
-    await watching;
+    await Promise.all(watches.map((w) => w.until(w.host.head)));
 
     // Every host's projection is the replay of its stored stream, at the version the load counted.
     for (const host of hosts) {
@@ -230,10 +259,11 @@ async function main(): Promise<void> {
     console.log(`commands acknowledged: ${lags.length} at ${round(offeredPerSec)}/s offered`);
     console.log(`ack -> projected lag: p50 ${lagP50Ms} ms, p90 ${round(percentile(sorted, 90))} ms, p99 ${lagP99Ms} ms, max ${round(sorted[sorted.length - 1])} ms`);
     console.log(`events through outbox, Kafka and projector: ${round(outboxMsgsPerSec)}/s`);
-    console.log(`commit -> watch delivery lag: p50 ${watchLagP50Ms} ms, p99 ${watchLagP99Ms} ms (${watchLags.length} events)`);
+    if (watchLags.length) console.log(`commit -> watch delivery lag, ${WATCHERS} watches: p50 ${watchLagP50Ms} ms, p99 ${watchLagP99Ms} ms (${watchLags.length} events)`);
     const rawKafkaMsgsPerSec = round(await rawKafka(mock, TOTAL));
     console.log(`raw kafkajs produce -> consume of ${TOTAL} messages: ${rawKafkaMsgsPerSec}/s`);
-    console.log(JSON.stringify({ lagP50Ms, lagP99Ms, rawKafkaMsgsPerSec, outboxMsgsPerSec: round(outboxMsgsPerSec), watchLagP50Ms, watchLagP99Ms }));
+    const watch = watchLags.length ? { watchers: WATCHERS, watchLagP50Ms, watchLagP99Ms } : {};
+    console.log(JSON.stringify({ lagP50Ms, lagP99Ms, rawKafkaMsgsPerSec, outboxMsgsPerSec: round(outboxMsgsPerSec), ...watch }));
   } finally {
     await db.drop();
     await mock.stop();

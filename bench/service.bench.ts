@@ -11,9 +11,12 @@
  * Emmett) runs in one load-generator child process (support/service-load-process.ts), so the
  * service's event loop serves requests only. Prints a table (with the service process's own
  * CPU time per command, which the machine's other work inflates far less than latency), then
- * one JSON line last (at 64 clients). While the service is measured, SERVICE_BENCH_WATCHERS
- * watches (SSE, one per host) are open in the load generator; each event's lag from its commit
- * to its delivery is reported (p50/p99). Set it to 0 for the same run without watches.
+ * one JSON line last (at 64 clients). Then, at 64 clients, the service alone is measured four
+ * more times, alternately without and with SERVICE_BENCH_WATCHERS watches open (SSE, watch i on
+ * host i mod hosts, read by the load generator): none, watches, watches, none, so that the
+ * machine's drift falls on both alike. Each event's lag from its commit to its delivery is
+ * reported (p50/p99), and `watchCostRatio`: commands/s with the watches over commands/s
+ * without (1 = the watches cost the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
  * (default 100), SERVICE_BENCH_WATCHERS (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
@@ -28,6 +31,7 @@ const SECONDS = Number(process.env.SERVICE_BENCH_SECONDS ?? 8);
 const HOSTS = Number(process.env.SERVICE_BENCH_HOSTS ?? 100);
 const WATCHERS = Number(process.env.SERVICE_BENCH_WATCHERS ?? 100);
 const LEVELS = [1, 16, 64];
+const WATCH_CLIENTS = 64;
 const OPERATOR_TOKEN = 'bench-operator-token';
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
@@ -35,25 +39,29 @@ const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 async function main(): Promise<void> {
   const db = await createTestDatabase('ioasid_bench');
   const rows: Array<{ clients: number; service: Measurement; serverCpuUs: number; rawPg: Measurement; emmett: Measurement }> = [];
+  const watchRows: Array<{ watchers: number; service: Measurement; serverCpuUs: number }> = [];
   const load = new LoadGenerator();
   try {
     const started = await startApp(loadConfig({ PORT: '0', GRPC_PORT: '0', OPERATOR_TOKEN, LOG_LEVEL: 'warn', DATABASE_URL: db.url }));
     try {
       await load.request({ kind: 'setup', httpUrl: started.httpUrl, operatorToken: OPERATOR_TOKEN, hosts: HOSTS, maxClients: Math.max(...LEVELS) });
       // The three measurements of a level run back to back, so that they see the same machine.
-      for (const clients of LEVELS) {
-        // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
+      // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
+      const measureService = async (clients: number, watchers: number) => {
         const cpuBefore = process.cpuUsage();
-        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS, watchers: WATCHERS });
+        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS, watchers });
         const cpu = process.cpuUsage(cpuBefore);
+        return { service, serverCpuUs: (cpu.user + cpu.system) / service.ops };
+      };
+      for (const clients of LEVELS) {
         rows.push({
           clients,
-          service,
-          serverCpuUs: (cpu.user + cpu.system) / service.ops,
+          ...(await measureService(clients, 0)),
           rawPg: await load.measure({ kind: 'rawPg', databaseUrl: db.url, clients, seconds: SECONDS }),
           emmett: await load.measure({ kind: 'emmett', databaseUrl: db.url, clients, seconds: SECONDS }),
         });
       }
+      if (WATCHERS > 0) for (const watchers of [0, WATCHERS, WATCHERS, 0]) watchRows.push({ watchers, ...(await measureService(WATCH_CLIENTS, watchers)) });
     } finally {
       load.close();
       await started.close();
@@ -63,9 +71,8 @@ async function main(): Promise<void> {
     await db.drop();
   }
   console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, ${WATCHERS} open watches, PostgreSQL`);
-  console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s  watch lag p50 ms  p99 ms');
+  console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s');
   for (const { clients, service, serverCpuUs, rawPg, emmett } of rows) {
-    const lags = service.watchLags ?? [];
     const cells = [
       clients,
       round(perSec(service)),
@@ -74,10 +81,29 @@ async function main(): Promise<void> {
       Math.round(serverCpuUs),
       round(perSec(rawPg)),
       round(perSec(emmett)),
-      lags.length ? round(percentile(lags, 50), 1) : '-',
-      lags.length ? round(percentile(lags, 99), 1) : '-',
     ];
-    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17, 17, 7][i])).join(' '));
+    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17][i])).join(' '));
+  }
+  const withWatches = watchRows.filter((r) => r.watchers > 0);
+  const without = watchRows.filter((r) => r.watchers === 0);
+  const meanPerSec = (rs: typeof watchRows) => rs.reduce((sum, r) => sum + perSec(r.service), 0) / rs.length;
+  const watchLags = withWatches.flatMap((r) => r.service.watchLags ?? []);
+  if (watchRows.length) {
+    console.log(`\nat ${WATCH_CLIENTS} clients, without and with ${WATCHERS} open watches, alternately:`);
+    console.log('watches  commands/s  p50 ms  p99 ms  server CPU us/cmd  watch lag p50 ms  p99 ms');
+    for (const { watchers, service, serverCpuUs } of watchRows) {
+      const lags = service.watchLags ?? [];
+      const cells = [
+        watchers,
+        round(perSec(service)),
+        round(percentile(service.latencies, 50), 2),
+        round(percentile(service.latencies, 99), 2),
+        Math.round(serverCpuUs),
+        lags.length ? round(percentile(lags, 50), 1) : '-',
+        lags.length ? round(percentile(lags, 99), 1) : '-',
+      ];
+      console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 7][i])).join(' '));
+    }
   }
   const at64 = rows.find((r) => r.clients === 64)!;
   console.log(
@@ -88,8 +114,15 @@ async function main(): Promise<void> {
       rawPgAppendsPerSec: round(perSec(at64.rawPg)),
       emmettAppendsPerSec: round(perSec(at64.emmett)),
       ratioVsEmmett: round(perSec(at64.service) / perSec(at64.emmett), 2),
-      ...(at64.service.watchLags?.length
-        ? { watchers: WATCHERS, watchLagP50Ms: round(percentile(at64.service.watchLags, 50), 1), watchLagP99Ms: round(percentile(at64.service.watchLags, 99), 1) }
+      ...(watchRows.length
+        ? {
+            watchers: WATCHERS,
+            commandsPerSecWithoutWatches: round(meanPerSec(without)),
+            commandsPerSecWithWatches: round(meanPerSec(withWatches)),
+            watchCostRatio: round(meanPerSec(withWatches) / meanPerSec(without), 3),
+            watchLagP50Ms: round(percentile(watchLags, 50), 1),
+            watchLagP99Ms: round(percentile(watchLags, 99), 1),
+          }
         : {}),
     }),
   );
