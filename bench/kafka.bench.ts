@@ -120,8 +120,8 @@ class HostWatch {
     this.reading = (async () => {
       for await (const item of watch) {
         if (item.kind === 'end') throw new Error(`the watch ended: ${item.message}`);
-        lags.push(watchLagMs(item.envelope));
-        this.seen = item.envelope.version;
+        lags.push(watchLagMs(item.event.envelope));
+        this.seen = item.event.version;
         if (this.reached && this.seen >= this.reached.version) this.reached.resolve();
       }
     })();

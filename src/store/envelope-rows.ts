@@ -63,11 +63,32 @@ export function envelopeFromRow(row: EventRow): EventEnvelope {
  * envelope, whose hash is then recomputed.
  */
 export const ENVELOPE_LINE = `concat('{"actor":', to_json(actor), ',"commandId":', to_json(command_id), ',"correlationId":', to_json(correlation_id),
-  ',"data":', data, ',"eventId":"', event_id, '","hostId":', to_json(host_id), ',"occurredAt":"',
-  CASE WHEN occurred_at = date_trunc('milliseconds', occurred_at) AND occurred_at >= '0001-01-01T00:00:00Z' AND occurred_at < '10000-01-01T00:00:00Z'
-       THEN to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ELSE occurred_at::text END,
+  ',"data":', data, ',"eventId":"', event_id, '","hostId":', to_json(host_id), ',"occurredAt":"', ${occurredAtText()},
   '","prevHash":', to_json(prev_hash), ',"schemaVersion":', schema_version, ',', CASE WHEN tenant_id IS NOT NULL THEN '"tenantId":' || to_json(tenant_id) || ',' END,
   '"type":', to_json(type), ',"version":', version, '}') AS line, hash`;
+
+/** `occurredAt` as toISOString writes it, for every instant a writer stores (whole milliseconds, years 1 to 9999). */
+function occurredAtText(alias = ''): string {
+  const at = `${alias}occurred_at`;
+  return `CASE WHEN ${at} = date_trunc('milliseconds', ${at}) AND ${at} >= '0001-01-01T00:00:00Z' AND ${at} < '10000-01-01T00:00:00Z'
+       THEN to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ELSE ${at}::text END`;
+}
+
+/**
+ * The envelope's JSON text exactly as JSON.stringify writes `envelopeFromRow` of the row (the
+ * audit log's and the watch's `data:`), composed by PostgreSQL, so that the watch hands it on
+ * without decoding fourteen columns and encoding them again. Stored `data` is JSON.stringify's
+ * text of its object (canonical JSON, whose members are never array-index-like keys, which
+ * JSON.parse would reorder). Equal for every row a writer stores (test/store/envelope-json.test.ts).
+ */
+export function envelopeJson(alias?: string): string {
+  const c = (column: string) => (alias ? `${alias}.${column}` : column);
+  return `concat('{"eventId":"', ${c('event_id')}, '","hostId":', to_json(${c('host_id')}), ',"version":', ${c('version')}, ',"type":', to_json(${c('type')}),
+  ',"schemaVersion":', ${c('schema_version')}, ',"occurredAt":"', ${occurredAtText(alias ? `${alias}.` : '')}, '","actor":', to_json(${c('actor')}),
+  ',"commandId":', to_json(${c('command_id')}), ',"correlationId":', to_json(${c('correlation_id')}), ',"data":', ${c('data')},
+  ',"prevHash":', to_json(${c('prev_hash')}), ',"hash":', to_json(${c('hash')}),
+  CASE WHEN ${c('tenant_id')} IS NOT NULL THEN ',"tenantId":' || to_json(${c('tenant_id')}) END, '}')`;
+}
 
 /** A row of `ENVELOPE_LINE`. */
 export interface EnvelopeLine {

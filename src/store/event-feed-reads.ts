@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../model/envelope';
-import { envelopeColumns, envelopeFromRow, fdIdOf, type EventRow } from './envelope-rows';
+import { envelopeJson, fdIdOf } from './envelope-rows';
 import { storeCall } from './store-errors';
 import { LOG_START, type FeedCursor } from './watch-cursor';
 
@@ -17,19 +17,44 @@ export interface FeedFilter {
 }
 
 /** `filter` applied to an event in memory: exactly the conditions of the SQL in `page`. */
-export function passesFilter(filter: FeedFilter, envelope: EventEnvelope): boolean {
+export function passesFilter(filter: FeedFilter, event: FeedEvent): boolean {
   return (
-    (filter.hostId === undefined || envelope.hostId === filter.hostId) &&
-    (filter.fdId === undefined || fdIdOf(envelope) === filter.fdId) &&
-    (filter.type === undefined || envelope.type === filter.type) &&
-    (filter.afterVersion === undefined || envelope.version > filter.afterVersion) &&
-    (filter.tenantId === undefined || envelope.tenantId === filter.tenantId)
+    (filter.hostId === undefined || event.hostId === filter.hostId) &&
+    (filter.fdId === undefined || event.fdId === filter.fdId) &&
+    (filter.type === undefined || event.type === filter.type) &&
+    (filter.afterVersion === undefined || event.version > filter.afterVersion) &&
+    (filter.tenantId === undefined || event.tenantId === filter.tenantId)
   );
 }
 
-export interface FeedEvent {
-  envelope: EventEnvelope;
-  cursor: FeedCursor;
+/**
+ * An event as the watch reads it: its place in the log, the columns a watch filters on, and its
+ * envelope's JSON as the audit log writes it (composed by PostgreSQL, `envelopeJson`), which an
+ * SSE watch sends as it is; the envelope object is decoded only for a transport that needs it.
+ */
+export class FeedEvent {
+  private decoded?: EventEnvelope;
+
+  constructor(
+    readonly cursor: FeedCursor,
+    readonly hostId: string,
+    readonly version: number,
+    readonly type: string,
+    readonly fdId: string | null,
+    readonly tenantId: string | null,
+    readonly json: string,
+  ) {}
+
+  /** The event of an envelope already in hand (a tenant's copy, tests). */
+  static of(envelope: EventEnvelope, cursor: FeedCursor): FeedEvent {
+    const event = new FeedEvent(cursor, envelope.hostId, envelope.version, envelope.type, fdIdOf(envelope), envelope.tenantId ?? null, JSON.stringify(envelope));
+    event.decoded = envelope;
+    return event;
+  }
+
+  get envelope(): EventEnvelope {
+    return (this.decoded ??= JSON.parse(this.json) as EventEnvelope);
+  }
 }
 
 export interface FeedPage {
@@ -40,7 +65,18 @@ export interface FeedPage {
   held: boolean;
 }
 
-type FeedPageRow = EventRow & { xmin: string; held: boolean; tx_id: string | null };
+interface FeedPageRow {
+  xmin: string;
+  held: boolean;
+  tx_id: string | null;
+  position: string;
+  host_id: string;
+  version: number;
+  type: string;
+  fd_id: string | null;
+  tenant_id: string | null;
+  json: string;
+}
 
 /**
  * One page of the watch: the high-water mark, whether events are held above it, and the page
@@ -53,7 +89,7 @@ export const FEED_PAGE_SQL = `WITH hw AS MATERIALIZED (
        FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s)
    SELECT hw.xmin::text AS xmin, hw.held, p.*
      FROM hw LEFT JOIN LATERAL (
-       SELECT e.tx AS tx_id, ${envelopeColumns('e')} FROM events e
+       SELECT e.tx AS tx_id, e.position, e.host_id, e.version, e.type, e.fd_id, e.tenant_id, ${envelopeJson('e')} AS json FROM events e
         WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < hw.xmin
           AND ($3::xid8 IS NULL OR (e.tx, e.position) <= ($3::xid8, $4::bigint))
           AND ($5::text IS NULL OR e.host_id = $5) AND ($6::text IS NULL OR e.fd_id = $6)
@@ -89,7 +125,9 @@ export class EventFeedReads {
   /** Up to `limit` events after `after` (and at or below `upTo`, when given) that pass the filter. */
   async page(after: FeedCursor, filter: FeedFilter, limit: number, upTo?: FeedCursor): Promise<FeedPage> {
     const rows: FeedPageRow[] = await storeCall(() => this.dataSource.query(FEED_PAGE_SQL, feedPageParams(after, filter, limit, upTo)));
-    const events = rows.filter((r) => r.tx_id !== null).map((r) => ({ envelope: envelopeFromRow(r), cursor: { tx: BigInt(r.tx_id!), position: BigInt(r.position) } }));
+    const events = rows
+      .filter((r) => r.tx_id !== null)
+      .map((r) => new FeedEvent({ tx: BigInt(r.tx_id!), position: BigInt(r.position) }, r.host_id, r.version, r.type, r.fd_id, r.tenant_id, r.json));
     return { events, highWater: { tx: BigInt(rows[0].xmin), position: 0n }, held: rows[0].held };
   }
 

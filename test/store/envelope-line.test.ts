@@ -9,7 +9,7 @@ import type { SourcedEvent } from '../../src/replay/event-source';
 import { PostgresReplay } from '../../src/replay/postgres-replay';
 import { replayHost } from '../../src/replay/replay';
 import { openDatabase, type Database } from '../../src/store/database';
-import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type EnvelopeLine, type EventRow } from '../../src/store/envelope-rows';
+import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, envelopeJson, type EnvelopeLine, type EventRow } from '../../src/store/envelope-rows';
 import { EventReads } from '../../src/store/event-reads';
 import { EventStore } from '../../src/store/event-store';
 import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
@@ -39,6 +39,15 @@ async function selectBoth(client: Pick<Client, 'query'>, hostId: string): Promis
   assert.equal(lines.rows.length, columns.rows.length);
   return lines.rows.map((line, i) => ({ line, row: columns.rows[i]! }));
 }
+
+/** The envelope JSON PostgreSQL composes (the watch's `data:`) of each event of a host, in version order. */
+async function selectJson(client: Pick<Client, 'query'>, hostId: string): Promise<string[]> {
+  const { rows } = await client.query<{ json: string }>(`SELECT ${envelopeJson('e')} AS json FROM events e WHERE host_id = $1 ORDER BY version`, [hostId]);
+  return rows.map((r) => r.json);
+}
+
+/** A member name JSON.parse moves ahead of the others (an array index), so that no text can keep its place. */
+const indexLike = (data: object): boolean => /"(0|[1-9]\d*)":/.test(JSON.stringify(data));
 
 /** Every event of a host as the PostgreSQL replay source yields it. */
 async function sourced(replay: PostgresReplay, hostId: string): Promise<SourcedEvent[]> {
@@ -97,6 +106,8 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
           assert.deepEqual(envelopeFromLine(line), written);
           assert.deepEqual(envelopeFromRow(row), written);
         }
+        const json = await selectJson(client, scenario.hostId);
+        assert.deepEqual(json, rows.map(({ row }) => JSON.stringify(envelopeFromRow(row))), 'the envelope JSON composed by PostgreSQL is JSON.stringify of the decoded row');
       } finally {
         await client.end();
       }
@@ -110,6 +121,7 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
       try {
         await client.query(`SET TIME ZONE '${zone}'`);
         const rows = await selectBoth(client, 'host-odd');
+        const json = await selectJson(client, 'host-odd');
         assert.equal(rows.length, TIMES.length);
         for (const [i, { line, row }] of rows.entries()) {
           const fromLine = envelopeFromLine(line);
@@ -117,6 +129,7 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
           const why = `${zone}, ${TIMES[i]!.at}`;
           if (TIMES[i]!.usual) {
             assert.deepEqual(fromLine, fromColumns, why);
+            assert.equal(json[i], JSON.stringify(fromColumns), why);
           } else {
             assert.deepEqual({ ...fromLine, occurredAt: '' }, { ...fromColumns, occurredAt: '' }, why);
             assert.notEqual(fromLine.occurredAt, fromColumns.occurredAt, `${why}: not the truncated instant`);
@@ -150,8 +163,13 @@ describe('bulk envelope reads: each row as the text its hash covers', () => {
           correlationId,
         });
         const rows = await selectBoth(client, hostId);
+        const json = await selectJson(client, hostId);
         assert.equal(rows.length, written.length);
         for (const [i, { line, row }] of rows.entries()) {
+          const decoded = envelopeFromRow(row);
+          // The same text as JSON.stringify writes, unless JSON.parse moved an array-index member ahead (no event's data has one).
+          if (indexLike(decoded.data)) assert.deepEqual(JSON.parse(json[i]!), decoded, json[i]);
+          else assert.equal(json[i], JSON.stringify(decoded));
           assert.equal(textProvesHash(written[i]!.prevHash, line.line, line.hash), true, line.line);
           // As JSON carries it: a -0 in the data is written, hashed and read back as 0.
           const asJson = JSON.parse(JSON.stringify(written[i])) as EventEnvelope;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { LiveWatches } from '../../src/application/watch/live-watches';
 import { WatchSubscription, type FeedHub } from '../../src/application/watch/watch-subscription';
 import type { EventEnvelope } from '../../src/model/envelope';
-import type { FeedEvent, FeedFilter } from '../../src/store/event-feed-reads';
+import { FeedEvent, type FeedFilter } from '../../src/store/event-feed-reads';
 import { LOG_START } from '../../src/store/watch-cursor';
 
 const hub: FeedHub = { head: LOG_START, started: async () => undefined, join: () => undefined, leave: () => undefined, page: async () => ({ events: [], highWater: LOG_START, held: false }) };
@@ -16,7 +16,7 @@ async function queued(subscription: WatchSubscription): Promise<string[]> {
   for (;;) {
     const next = await Promise.race([items.next(), new Promise<'waiting'>((resolve) => setImmediate(() => resolve('waiting')))]);
     if (next === 'waiting' || next.done) break;
-    if (next.value.kind === 'event') got.push(`${next.value.envelope.hostId}/${next.value.envelope.version}`);
+    if (next.value.kind === 'event') got.push(`${next.value.event.hostId}/${next.value.event.version}`);
   }
   subscription.close();
   return got;
@@ -39,7 +39,7 @@ describe('the live watches of a feed', () => {
         for (const s of indexed) live.add(s);
         for (const i of leaving) if (i < indexed.length) live.delete(indexed[i]);
         events.forEach((e, i) => {
-          const event: FeedEvent = { envelope: { ...e, version: i + 1, data: { fdId: e.fdId } } as unknown as EventEnvelope, cursor: { tx: 1n, position: BigInt(i + 1) } };
+          const event = FeedEvent.of({ ...e, version: i + 1, data: { fdId: e.fdId } } as unknown as EventEnvelope, { tx: 1n, position: BigInt(i + 1) });
           live.offer(event);
           everyEvent.forEach((s, j) => {
             if (!leaving.includes(j)) s.offer(event);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_QUEUED_EVENTS, WatchSubscription, type FeedHub, type WatchItem } from '../../src/application/watch/watch-subscription';
 import type { EventEnvelope } from '../../src/model/envelope';
-import type { FeedPage } from '../../src/store/event-feed-reads';
+import { FeedEvent, type FeedPage } from '../../src/store/event-feed-reads';
 import { decodeCursor, encodeCursor, type FeedCursor } from '../../src/store/watch-cursor';
 
 /** A feed already at `head` with nothing to catch up: the subscription joins it at once. */
@@ -30,9 +30,9 @@ describe('a watch subscription', () => {
     const first = items.next();
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(hub.members.size, 1, 'joined the feed');
-    hub.members.values().next().value!.offer({ envelope: envelope('h', 1), cursor: { tx: 10n, position: 1n } });
-    assert.equal(((await first).value as WatchItem & { kind: 'event' }).envelope.version, 1);
-    for (let i = 2; i <= MAX_QUEUED_EVENTS + 5; i++) subscription.offer({ envelope: envelope('h', i), cursor: { tx: 10n, position: BigInt(i) } });
+    hub.members.values().next().value!.offer(FeedEvent.of(envelope('h', 1), { tx: 10n, position: 1n }));
+    assert.equal(((await first).value as WatchItem & { kind: 'event' }).event.version, 1);
+    for (let i = 2; i <= MAX_QUEUED_EVENTS + 5; i++) subscription.offer(FeedEvent.of(envelope('h', i), { tx: 10n, position: BigInt(i) }));
     const next = await items.next();
     assert.equal(next.value.kind, 'end');
     assert.equal(next.value.reason, 'SLOW_READER');
@@ -47,15 +47,15 @@ describe('a watch subscription', () => {
     const pending = items.next();
     await new Promise((resolve) => setImmediate(resolve));
     const offered = [
-      { envelope: envelope('a', 2), cursor: { tx: 5n, position: 3n } },
-      { envelope: envelope('b', 2), cursor: { tx: 5n, position: 4n } },
-      { envelope: envelope('a', 1), cursor: { tx: 5n, position: 5n } },
-      { envelope: envelope('a', 3), cursor: { tx: 6n, position: 1n } },
-      { envelope: envelope('a', 3), cursor: { tx: 6n, position: 1n } },
+      FeedEvent.of(envelope('a', 2), { tx: 5n, position: 3n }),
+      FeedEvent.of(envelope('b', 2), { tx: 5n, position: 4n }),
+      FeedEvent.of(envelope('a', 1), { tx: 5n, position: 5n }),
+      FeedEvent.of(envelope('a', 3), { tx: 6n, position: 1n }),
+      FeedEvent.of(envelope('a', 3), { tx: 6n, position: 1n }),
     ];
     for (const event of offered) subscription.offer(event);
     const got = await pending;
-    assert.equal((got.value as WatchItem & { kind: 'event' }).envelope.version, 3);
+    assert.equal((got.value as WatchItem & { kind: 'event' }).event.version, 3);
     assert.deepEqual(decodeCursor((got.value as WatchItem & { kind: 'event' }).cursor, 'after'), { tx: 6n, position: 1n });
     subscription.close();
     assert.equal((await items.next()).done, true);

@@ -558,7 +558,7 @@ export const OPERATIONS: readonly Operation[] = [
     errors: ['NOT_FOUND'],
     headers: { reads: [HEADERS.lastEventId] },
     rest: { method: 'GET', path: 'v1/events/watch', status: 200 },
-    grpc: { method: 'WatchEvents', message: (item: { envelope: EventEnvelope; cursor: string }) => ({ event: eventMessage(item.envelope), cursor: item.cursor }) },
+    grpc: { method: 'WatchEvents', message: (item: { event: { envelope: EventEnvelope }; cursor: string }) => ({ event: eventMessage(item.event.envelope), cursor: item.cursor }) },
     query: ({ after, ...filter }, principal, lastEventId) => {
       const cursor = after !== undefined ? { cursor: after, field: 'after' } : lastEventId !== undefined ? { cursor: lastEventId, field: HEADERS.lastEventId.name } : undefined;
       return new WatchEventsQuery(principal, { ...filter, ...(cursor ? { after: cursor } : {}) });

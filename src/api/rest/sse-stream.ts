@@ -10,7 +10,7 @@ const END_GRACE_MS = 5_000;
 function sseFrame(item: WatchItem): string {
   switch (item.kind) {
     case 'event':
-      return `id: ${item.cursor}\nevent: ${item.envelope.type}\ndata: ${JSON.stringify(item.envelope)}\n\n`;
+      return `id: ${item.cursor}\nevent: ${item.event.type}\ndata: ${item.event.json}\n\n`;
     case 'end':
       return `event: end\ndata: ${JSON.stringify({ reason: item.reason, message: item.message })}\n\n`;
     default: {

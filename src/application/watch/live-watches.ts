@@ -33,7 +33,7 @@ export class LiveWatches {
   }
 
   offer(event: FeedEvent): void {
-    const watches = this.byHost.get(event.envelope.hostId);
+    const watches = this.byHost.get(event.hostId);
     if (watches) for (const subscription of watches) subscription.offer(event);
     for (const subscription of this.anyHost) subscription.offer(event);
   }

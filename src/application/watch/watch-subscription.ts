@@ -1,12 +1,12 @@
 import type { EventEnvelope } from '../../model/envelope';
-import { passesFilter, type FeedEvent, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
+import { FeedEvent, passesFilter, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
 import { compareCursors, encodeCursor, type FeedCursor } from '../../store/watch-cursor';
 
 /** Why a watch ended before its client left: the client resumes from its last cursor (on another replica, for a shutdown). */
 export type WatchEndReason = 'SLOW_READER' | 'SHUTTING_DOWN';
 
 export type WatchItem =
-  | { kind: 'event'; envelope: EventEnvelope; cursor: string }
+  | { kind: 'event'; event: FeedEvent; cursor: string }
   | { kind: 'end'; reason: WatchEndReason; message: string };
 
 /**
@@ -54,12 +54,12 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   offer(event: FeedEvent): void {
     if (this.ended || this.closed || compareCursors(event.cursor, this.cursor) <= 0) return;
     this.cursor = event.cursor;
-    if (!passesFilter(this.filter, event.envelope)) return;
+    if (!passesFilter(this.filter, event)) return;
     if (this.queue.length >= MAX_QUEUED_EVENTS) {
       this.end('SLOW_READER', `the client read slower than events commit (${MAX_QUEUED_EVENTS} events waiting): resume from the last cursor received`);
       return;
     }
-    this.push({ kind: 'event', envelope: event.envelope, cursor: encodeCursor(event.cursor) });
+    this.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
   }
 
   /** Ends the watch: what is queued is dropped (the client resumes from its last cursor), the end is the last item. */
@@ -85,7 +85,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
       for (;;) {
         const item = this.queue.shift();
         if (item) {
-          yield item.kind === 'event' && this.copy ? { ...item, envelope: await this.copy(item.envelope) } : item;
+          yield item.kind === 'event' && this.copy ? { ...item, event: FeedEvent.of(await this.copy(item.event.envelope), item.event.cursor) } : item;
           if (item.kind === 'end') return;
         } else if (this.closed) {
           return;
@@ -112,7 +112,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     }
     const page = await this.hub.page(this.cursor, this.filter, CATCH_UP_PAGE, head);
     if (this.closed || this.ended) return;
-    for (const event of page.events) this.queue.push({ kind: 'event', envelope: event.envelope, cursor: encodeCursor(event.cursor) });
+    for (const event of page.events) this.queue.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
     this.cursor = page.events.length === CATCH_UP_PAGE ? page.events[page.events.length - 1].cursor : head;
   }
 
