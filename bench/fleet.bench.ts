@@ -4,7 +4,9 @@
  *  1. populates each fleet once, through the store, into a database kept as a template: every
  *     host registered with one VM fd holding 10 global PASIDs (1,000,000 at 100,000 hosts; 34
  *     events), plus 100 hosts of exactly 1,000 events without a snapshot (the large fleet
- *     only); all marked projected;
+ *     only); each host's projected hardware stored with its checkpoint, as a projector that
+ *     has run leaves it (a snapshot of the hardware only: the 1,000-event hosts have no
+ *     decider snapshot);
  *  2. for each build of FLEET_SERVER_DIRS in turn (default: this checkout; a comma-separated
  *     list of checkouts, such as `/work/base,.,.,/work/base`, runs A B B A against another
  *     release), on a fresh copy of each fleet's template: starts an API process (ROLE=api) and a

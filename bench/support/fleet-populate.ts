@@ -2,7 +2,8 @@ import { tokenHash } from '../../src/application/tenant-creator';
 import type { HostCommand, HostEvent } from '../../src/model';
 import type { Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
-import { HardwareProjectionStore } from '../../src/store/hardware-projection-store';
+import { HostHardware } from '../../src/hardware';
+import { HardwareProjectionStore, type HardwareProjectionRow } from '../../src/store/hardware-projection-store';
 import { TenantRepository } from '../../src/store/tenant-repository';
 import { HostDriver } from './host-driver';
 
@@ -11,7 +12,7 @@ export const SIOV_RID = '0000:5e:00.0';
 export const PASIDS_PER_HOST = 10;
 /** Appends in flight while populating: concurrent appends of different hosts share a transaction (group commit). */
 const APPENDS_IN_FLIGHT = 64;
-const CHECKPOINTS_PER_WRITE = 5_000;
+const PROJECTIONS_PER_WRITE = 200;
 /** Events per append at most: a 1,000-event host in one request, 64 of them in one group commit, outlasts the query timeout. */
 const EVENTS_PER_APPEND = 100;
 
@@ -73,14 +74,22 @@ export function longHost(hostId: string, fdId: string, tenantId: string, count: 
 }
 
 /**
- * Appends each host's events through the store (as decided by the real decider), then marks
- * them projected and clears the outbox: the fleet exists before the services start, and
+ * Appends each host's events through the store (as decided by the real decider), then stores
+ * each host's projected hardware with its checkpoint (as a projector that has run stores it at
+ * a host's first save) and clears the outbox: the fleet exists before the services start, and
  * nothing is left for them to relay or project.
  */
 export async function populateFleet(db: Database, hosts: ReadonlyArray<{ hostId: string; events: () => HostEvent[] }>, progress: (done: number) => void): Promise<void> {
   const store = new EventStore(db.dataSource);
-  const checkpoints: Array<{ hostId: string; version: number }> = [];
+  const projection = new HardwareProjectionStore(db.dataSource);
+  let projected: HardwareProjectionRow[] = [];
+  const saveProjected = async () => {
+    const rows = projected;
+    projected = [];
+    await projection.save(rows.map(({ hostId, version, hash }) => ({ hostId, version, hash })), rows);
+  };
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < hosts.length) {
       const host = hosts[next++]!;
@@ -89,13 +98,16 @@ export async function populateFleet(db: Database, hosts: ReadonlyArray<{ hostId:
         const chunk = events.slice(at, at + EVENTS_PER_APPEND);
         await store.append({ hostId: host.hostId, expectedVersion: at, events: chunk, actor: 'operator', commandId: `populate-${host.hostId}-${at}`, correlationId: 'populate' });
       }
-      checkpoints.push({ hostId: host.hostId, version: events.length });
-      if (checkpoints.length % 1000 === 0) progress(checkpoints.length);
+      const hw = HostHardware.empty();
+      for (const event of events) hw.apply(event);
+      const view = hw.view();
+      projected.push({ hostId: host.hostId, version: hw.version, hash: view.hash, pasidsInUse: hw.pasidsInUse(), view, snapshot: hw.toSnapshot() });
+      if (projected.length >= PROJECTIONS_PER_WRITE) await saveProjected();
+      if (++done % 1000 === 0) progress(done);
     }
   };
   await Promise.all(Array.from({ length: APPENDS_IN_FLIGHT }, worker));
-  const projection = new HardwareProjectionStore(db.dataSource);
-  for (let i = 0; i < checkpoints.length; i += CHECKPOINTS_PER_WRITE) await projection.save(checkpoints.slice(i, i + CHECKPOINTS_PER_WRITE));
+  await saveProjected();
   // Emptied, not deleted from: the 3.4 M dead rows of a DELETE stayed in every copy (a copy's
   // autovacuum counts start at zero), and each relay pass walked their index.
   await db.dataSource.query('TRUNCATE outbox');
