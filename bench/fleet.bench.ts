@@ -4,7 +4,9 @@
  *  1. populates each fleet once, through the store, into a database kept as a template: every
  *     host registered with one VM fd holding 10 global PASIDs (1,000,000 at 100,000 hosts; 34
  *     events), plus 100 hosts of exactly 1,000 events without a snapshot (the large fleet
- *     only); all marked projected;
+ *     only); each host's projected hardware stored with its checkpoint, as a projector that
+ *     has run leaves it (a snapshot of the hardware only: the 1,000-event hosts have no
+ *     decider snapshot);
  *  2. for each build of FLEET_SERVER_DIRS in turn (default: this checkout; a comma-separated
  *     list of checkouts, such as `/work/base,.,.,/work/base`, runs A B B A against another
  *     release), on a fresh copy of each fleet's template: starts an API process (ROLE=api) and a
@@ -19,25 +21,29 @@
  *     start on a host the API does not hold;
  *  5. (large fleet) reads an fd of each 1,000-event host once, one at a time: a cold load of
  *     the host (its 1,000 events from PostgreSQL), timed from the client;
- *  6. samples both processes' RSS throughout (the highest is reported).
+ *  6. samples both processes' RSS throughout (the highest is reported);
+ *  7. with FLEET_PG_STATEMENTS=N, prints the N statements that took PostgreSQL longest during
+ *     the load (step 4) and every index's block reads, per command (PostgreSQL must preload
+ *     pg_stat_statements).
  * Prints a table (a row per build and fleet), then one JSON line last: the last run of this
  * checkout's build (of the last build listed when this checkout is not among them).
  *
  * Environment: FLEET_HOSTS (default 100000), FLEET_SECONDS (default 20), FLEET_SWEEP (default
  * 20000), FLEET_NODE_OPTIONS (NODE_OPTIONS of both services, default
- * --max-old-space-size=384), FLEET_SERVER_DIRS, TEST_PG_URL.
+ * --max-old-space-size=384), FLEET_SERVER_DIRS, FLEET_PG_STATEMENTS, FLEET_KEEP_TEMPLATES (any value), TEST_PG_URL.
  */
 import { basename, resolve } from 'node:path';
 import { Agent } from 'node:http';
 import { openDatabase } from '../src/store/database';
 import { REPO_ROOT } from '../test/support/deploy-files';
-import { createTestDatabase, type TestDatabase } from '../test/support/postgres';
+import { createTestDatabase, databaseExists, databaseUrl, renameDatabase, type TestDatabase } from '../test/support/postgres';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
 import { startServer, waitFor200, type ServerProcess } from '../test/support/server-process';
-import { busyFdId, createFleetTenant, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
+import { busyFdId, createFleetTenant, FLEET_TENANT, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
 import { measure, percentile, perSec, type Measurement } from './support/service-measure';
 import { heapUsedMB, rssMB } from './support/process-memory';
 import { Rest } from './support/service-rest';
+import { PgStatements } from './support/pg-statements';
 
 const HOSTS = Number(process.env.FLEET_HOSTS ?? 100_000);
 const SECONDS = Number(process.env.FLEET_SECONDS ?? 20);
@@ -53,6 +59,8 @@ const STRIDE = 7919;
 const OPERATOR_TOKEN = 'fleet-operator-token';
 const RSS_SAMPLE_MS = 250;
 const SERVICE_NODE_OPTIONS = '--max-old-space-size=384';
+const KEEP_TEMPLATES = Boolean(process.env.FLEET_KEEP_TEMPLATES);
+const PG_STATEMENTS = Number(process.env.FLEET_PG_STATEMENTS ?? 0);
 const SERVER_DIRS = (process.env.FLEET_SERVER_DIRS ?? REPO_ROOT).split(',').map((dir) => resolve(dir.trim()));
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
@@ -108,9 +116,29 @@ async function sweep(count: number, concurrency: number, request: (i: number) =>
   }));
 }
 
-/** Populates a fleet through the store into a database of its own, kept as the runs' template. */
+/**
+ * Populates a fleet through the store into a database of its own, kept as the runs' template.
+ * With FLEET_KEEP_TEMPLATES the template is named by its size and kept after the run, and a
+ * kept one is used again as it is (populated by the build that first made it, its schema
+ * migrated by each build that runs on a copy).
+ */
 async function populated(hosts: number, longHosts: number): Promise<Fleet> {
-  const template = await createTestDatabase('ioasid_fleet_template');
+  if (KEEP_TEMPLATES) {
+    const name = `ioasid_fleet_kept_${hosts}_${longHosts}`;
+    const kept = { name, url: databaseUrl(name), drop: async () => undefined };
+    if (await databaseExists(name)) {
+      console.log(`  using the kept template ${name}`);
+      return { hosts, longHosts, pasids: hosts * PASIDS_PER_HOST, populateSeconds: 0, template: kept, tenant: FLEET_TENANT };
+    }
+    const fresh = await createTestDatabase('ioasid_fleet_template');
+    const fleet = await populate(hosts, longHosts, fresh);
+    await renameDatabase(fresh.name, name);
+    return { ...fleet, template: kept };
+  }
+  return populate(hosts, longHosts, await createTestDatabase('ioasid_fleet_template'));
+}
+
+async function populate(hosts: number, longHosts: number, template: TestDatabase): Promise<Fleet> {
   try {
     const db = await openDatabase({ databaseUrl: template.url, dataDir: '.', poolSize: 8 });
     const started = Date.now();
@@ -178,7 +206,11 @@ async function runFleet(serverDir: string, fleet: Fleet, kafka: KafkaMock): Prom
           await client.call('DELETE', path, undefined, latencies);
           return 4 + 3 * IOASIDS_PER_FD;
         };
+        const statements = PG_STATEMENTS > 0 ? await PgStatements.open(scratch.url) : undefined;
+        await statements?.reset();
         const load = await measure(CLIENTS, SECONDS, fdLife);
+        await statements?.print(`${buildName(serverDir)}, ${hosts} hosts`, load.ops, PG_STATEMENTS);
+        await statements?.close();
         const coldLoads: number[] = [];
         for (let i = 0; i < longHosts; i++) await client.call('GET', `/v1/fds/${busyFdId(i)}`, undefined, coldLoads);
         return { sweepSeconds, apiHeapMB, load, coldLoads };

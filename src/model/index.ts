@@ -6,3 +6,4 @@ export * from './envelope';
 export * from './views';
 export { canonicalJson } from './canonical-json';
 export { redactForTenant } from './tenant-redaction';
+export { timeOrderedUuid } from './time-ordered-uuid';

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { envelopeHash, type Actor, type EventEnvelope } from '../model/envelope';
 import { EVENT_SCHEMA_VERSION, type HostEvent } from '../model/events';
 import { canonicalJson } from '../model/canonical-json';
+import { timeOrderedUuid } from '../model/time-ordered-uuid';
 import type { HostSpec } from '../model/values';
 
 /** The stored answer of a write, replayed for a repeat of the same Idempotency-Key. */
@@ -51,7 +51,7 @@ export function buildEnvelopes(request: AppendRequest, headHash: string, occurre
   let prevHash = headHash;
   return request.events.map((event, i) => {
     const unhashed: Omit<EventEnvelope, 'hash'> = {
-      eventId: randomUUID(),
+      eventId: timeOrderedUuid(),
       hostId: request.hostId,
       version: request.expectedVersion + i + 1,
       type: event.type,

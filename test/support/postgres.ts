@@ -18,13 +18,28 @@ export interface TestDatabase {
 export async function createTestDatabase(prefix = 'ioasid_test', template?: string): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(name),
     name,
     drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** The URL of database `name` on the test server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function databaseExists(name: string): Promise<boolean> {
+  const { rows } = await withAdmin((c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+  return rows.length > 0;
+}
+
+/** Nothing may be connected to it. */
+export async function renameDatabase(from: string, to: string): Promise<void> {
+  await withAdmin((c) => c.query(`ALTER DATABASE ${from} RENAME TO ${to}`));
 }
 
 /** A suite's own database with the product's schema, opened through the store; `close` also drops it. */

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { GetFdQuery, GetHardwareQuery, GetHostQuery, ListEventsQuery, ListFdsQuery, ListHostsQuery, VerifyHostQuery, WhoAmIQuery } from '../../application/messages';
 import { GetMigrationQuery } from '../../application/migration/messages';
 import { GetFdVersionQuery } from '../../application/queries/fd-version.handler';
 import { WatchEventsQuery } from '../../application/watch/watch-events.handler';
 import type { EventEnvelope } from '../../model/envelope';
+import { timeOrderedUuid } from '../../model/time-ordered-uuid';
 import type { FdView } from '../../model/views';
 import { etagOf } from '../conditional';
 import { ListEventsQueryDto, WatchEventsQueryDto } from '../dto/events.dto';
@@ -248,7 +248,7 @@ export const OPERATIONS: readonly Operation[] = [
     command: (input, principal) => {
       const tenantId = owningTenant(principal, input.tenantId);
       const actor = principal.kind === 'tenant' ? { actorTenantId: tenantId } : {};
-      return { type: 'CreateFd', fdId: randomUUID(), tenantId, vmId: input.vmId, ...actor };
+      return { type: 'CreateFd', fdId: timeOrderedUuid(), tenantId, vmId: input.vmId, ...actor };
     },
     hostId: (input) => input.hostId,
   }),

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decide, exportFd, refuseDeviceMap } from '../../domain';
 import { DomainError } from '../../model/errors';
+import { timeOrderedUuid } from '../../model/time-ordered-uuid';
 import type { Rid } from '../../model/values';
 import { FdLocations } from '../fd-locations';
 import { HostStates } from '../host-states';
@@ -38,7 +39,7 @@ export class MigrationPreflight {
       ...(actorTenantId === undefined ? {} : { actorTenantId }),
       sourceHostId: source.hostId,
       targetHostId: request.targetHostId,
-      targetFdId: randomUUID(),
+      targetFdId: timeOrderedUuid(),
       deviceMap: request.deviceMap,
     };
 
