@@ -72,18 +72,15 @@ async function main(): Promise<void> {
   }
   console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, ${WATCHERS} open watches, PostgreSQL`);
   console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s');
-  for (const { clients, service, serverCpuUs, rawPg, emmett } of rows) {
-    const cells = [
-      clients,
-      round(perSec(service)),
-      round(percentile(service.latencies, 50), 2),
-      round(percentile(service.latencies, 99), 2),
-      Math.round(serverCpuUs),
-      round(perSec(rawPg)),
-      round(perSec(emmett)),
-    ];
-    console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 17][i])).join(' '));
-  }
+  // A row's cells, right-aligned under headings of these widths: the first column, then the service's four.
+  const line = (cells: Array<number | string>, widths: number[]) => console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, ...widths][i]!)).join(' '));
+  const serviceCells = (service: Measurement, serverCpuUs: number) => [
+    round(perSec(service)),
+    round(percentile(service.latencies, 50), 2),
+    round(percentile(service.latencies, 99), 2),
+    Math.round(serverCpuUs),
+  ];
+  for (const { clients, service, serverCpuUs, rawPg, emmett } of rows) line([clients, ...serviceCells(service, serverCpuUs), round(perSec(rawPg)), round(perSec(emmett))], [17, 17]);
   const withWatches = watchRows.filter((r) => r.watchers > 0);
   const without = watchRows.filter((r) => r.watchers === 0);
   const meanPerSec = (rs: typeof watchRows) => rs.reduce((sum, r) => sum + perSec(r.service), 0) / rs.length;
@@ -93,16 +90,8 @@ async function main(): Promise<void> {
     console.log('watches  commands/s  p50 ms  p99 ms  server CPU us/cmd  watch lag p50 ms  p99 ms');
     for (const { watchers, service, serverCpuUs } of watchRows) {
       const lags = service.watchLags ?? [];
-      const cells = [
-        watchers,
-        round(perSec(service)),
-        round(percentile(service.latencies, 50), 2),
-        round(percentile(service.latencies, 99), 2),
-        Math.round(serverCpuUs),
-        lags.length ? round(percentile(lags, 50), 1) : '-',
-        lags.length ? round(percentile(lags, 99), 1) : '-',
-      ];
-      console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, 17, 7][i])).join(' '));
+      const lag = (p: number) => (lags.length ? round(percentile(lags, p), 1) : '-');
+      line([watchers, ...serviceCells(service, serverCpuUs), lag(50), lag(99)], [17, 7]);
     }
   }
   const at64 = rows.find((r) => r.clients === 64)!;

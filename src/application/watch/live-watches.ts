@@ -8,15 +8,11 @@ import type { WatchSubscription } from './watch-subscription';
  * not every watch open on the replica.
  */
 export class LiveWatches {
-  private readonly byHost = new Map<string, Set<WatchSubscription>>();
-  private readonly anyHost = new Set<WatchSubscription>();
+  /** By the host a watch names; under `undefined`, the watches naming none. */
+  private readonly byHost = new Map<string | undefined, Set<WatchSubscription>>();
 
   add(subscription: WatchSubscription): void {
     const hostId = subscription.filter.hostId;
-    if (hostId === undefined) {
-      this.anyHost.add(subscription);
-      return;
-    }
     let watches = this.byHost.get(hostId);
     if (!watches) this.byHost.set(hostId, (watches = new Set()));
     watches.add(subscription);
@@ -24,17 +20,17 @@ export class LiveWatches {
 
   delete(subscription: WatchSubscription): void {
     const hostId = subscription.filter.hostId;
-    if (hostId === undefined) {
-      this.anyHost.delete(subscription);
-      return;
-    }
     const watches = this.byHost.get(hostId);
     if (watches?.delete(subscription) && watches.size === 0) this.byHost.delete(hostId);
   }
 
   offer(event: FeedEvent): void {
-    const watches = this.byHost.get(event.hostId);
+    this.offerTo(event.hostId, event);
+    this.offerTo(undefined, event);
+  }
+
+  private offerTo(hostId: string | undefined, event: FeedEvent): void {
+    const watches = this.byHost.get(hostId);
     if (watches) for (const subscription of watches) subscription.offer(event);
-    for (const subscription of this.anyHost) subscription.offer(event);
   }
 }
