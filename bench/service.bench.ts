@@ -109,8 +109,7 @@ async function main(): Promise<void> {
             commandsPerSecWithoutWatches: round(meanPerSec(without)),
             commandsPerSecWithWatches: round(meanPerSec(withWatches)),
             watchCostRatio: round(meanPerSec(withWatches) / meanPerSec(without), 3),
-            watchLagP50Ms: round(percentile(watchLags, 50), 1),
-            watchLagP99Ms: round(percentile(watchLags, 99), 1),
+            ...(watchLags.length ? { watchLagP50Ms: round(percentile(watchLags, 50), 1), watchLagP99Ms: round(percentile(watchLags, 99), 1) } : {}),
           }
         : {}),
     }),
