@@ -3,6 +3,7 @@ import type { HostCommand, HostEvent } from '../../src/model';
 import type { Database } from '../../src/store/database';
 import { EventStore } from '../../src/store/event-store';
 import { HostHardware } from '../../src/hardware';
+import { projectionRow } from '../../src/projections/projected-hardware';
 import { HardwareProjectionStore, type HardwareProjectionRow } from '../../src/store/hardware-projection-store';
 import { TenantRepository } from '../../src/store/tenant-repository';
 import { HostDriver } from './host-driver';
@@ -100,8 +101,7 @@ export async function populateFleet(db: Database, hosts: ReadonlyArray<{ hostId:
       }
       const hw = HostHardware.empty();
       for (const event of events) hw.apply(event);
-      const view = hw.view();
-      projected.push({ hostId: host.hostId, version: hw.version, hash: view.hash, pasidsInUse: hw.pasidsInUse(), view, snapshot: hw.toSnapshot() });
+      projected.push(projectionRow(host.hostId, hw));
       if (projected.length >= PROJECTIONS_PER_WRITE) await saveProjected();
       if (++done % 1000 === 0) progress(done);
     }

@@ -9,6 +9,7 @@ import { pasidsInUse } from '../observability/metrics';
 import { EventStore } from '../store/event-store';
 import { HardwareProjectionStore, type HardwareCheckpoint, type HardwareProjectionRow } from '../store/hardware-projection-store';
 import { ProjectionWaiters } from './projection-waiters';
+import { projectionRow } from './projected-hardware';
 
 /**
  * A host's whole hardware (view with its canonical hash, and snapshot) is stored at most every
@@ -251,9 +252,9 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
         checkpoints.push({ hostId, version: hw.version });
         continue;
       }
-      const view = hw.view();
-      checkpoints.push({ hostId, version: hw.version, hash: view.hash });
-      snapshots.push({ hostId, version: hw.version, hash: view.hash, pasidsInUse: hw.pasidsInUse(), view, snapshot: hw.toSnapshot() });
+      const row = projectionRow(hostId, hw);
+      checkpoints.push({ hostId, version: row.version, hash: row.hash });
+      snapshots.push(row);
       // Requests get the event loop between snapshots: many at once must not stall them all.
       // (Nothing else touches the hardware meanwhile: every projector task runs serially.)
       if (snapshots.length % YIELD_EVERY_HOSTS === 0) await setImmediate();

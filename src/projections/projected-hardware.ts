@@ -3,7 +3,7 @@ import type { PostgresReplay } from '../replay/postgres-replay';
 import { replayHost, type ReplayOutcome } from '../replay/replay';
 import { hardwareAt } from '../replay/state-at';
 import type { EventStore } from '../store/event-store';
-import type { HardwareProjectionStore } from '../store/hardware-projection-store';
+import type { HardwareProjectionRow, HardwareProjectionStore } from '../store/hardware-projection-store';
 
 /**
  * The hardware projection of a host now, as stored by whichever process projects: the stored
@@ -36,4 +36,10 @@ export async function projectedHardware(
   }
   if (outcome.problem) throw new Error(`the event log of host ${hostId} is broken at version ${outcome.problem.version}: ${outcome.problem.reason}`);
   return outcome.hardware.view();
+}
+
+/** What is stored of `hw` as the projection of `hostId` at its version: its view, snapshot and PASIDs in use. */
+export function projectionRow(hostId: string, hw: HostHardware): HardwareProjectionRow {
+  const view = hw.view();
+  return { hostId, version: hw.version, hash: view.hash, pasidsInUse: hw.pasidsInUse(), view, snapshot: hw.toSnapshot() };
 }
