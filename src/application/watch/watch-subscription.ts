@@ -85,7 +85,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
       for (;;) {
         const item = this.queue.shift();
         if (item) {
-          yield item.kind === 'event' && this.copy ? { ...item, event: FeedEvent.of(await this.copy(item.event.envelope), item.event.cursor) } : item;
+          yield item.kind === 'event' && this.copy ? { ...item, event: await this.copied(item.event) } : item;
           if (item.kind === 'end') return;
         } else if (this.closed) {
           return;
@@ -98,6 +98,12 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     } finally {
       this.close();
     }
+  }
+
+  /** The tenant's copy of `event`: the feed's own (its JSON text as read) when redaction changes nothing. */
+  private async copied(event: FeedEvent): Promise<FeedEvent> {
+    const copy = await this.copy!(event.envelope);
+    return copy === event.envelope ? event : FeedEvent.of(copy, event.cursor);
   }
 
   /** One page from the store up to the feed's head, or, at the head, joining the feed. */
