@@ -6,11 +6,12 @@ let pooled = POOL.length;
 
 /**
  * A UUID version 7 (RFC 9562): the Unix time in milliseconds in its first 48 bits, then 74
- * random bits. An id made in a later millisecond sorts after every earlier one, so a B-tree index of them takes each new
- * one on its right-most page, the page already in memory, where random (version 4) ids land on
- * any page of the index: a read and, after each checkpoint, a full-page image in the WAL per
- * insert once the index outgrows the database's buffers. For ids that are index keys: events',
- * fds'. As unguessable as the ids they replace need to be (they name, they do not authorize).
+ * random bits. An id made in a later millisecond sorts after every earlier one, so a B-tree
+ * index of them takes each new one on its right-most page, the page already in memory, where
+ * random (version 4) ids land on any page of the index: a read and, after each checkpoint, a
+ * full-page image in the WAL per insert once the index outgrows the database's buffers. For
+ * ids that are index keys: events', fds'. As unguessable as the ids they replace need to be
+ * (they name, they do not authorize).
  */
 export function timeOrderedUuid(now = Date.now()): string {
   if (pooled + 10 > POOL.length) {

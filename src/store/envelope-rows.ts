@@ -68,8 +68,7 @@ export const ENVELOPE_LINE = `concat('{"actor":', to_json(actor), ',"commandId":
   '"type":', to_json(type), ',"version":', version, '}') AS line, hash`;
 
 /** `occurredAt` as toISOString writes it, for every instant a writer stores (whole milliseconds, years 1 to 9999). */
-function occurredAtText(alias = ''): string {
-  const at = `${alias}occurred_at`;
+function occurredAtText(at = 'occurred_at'): string {
   return `CASE WHEN ${at} = date_trunc('milliseconds', ${at}) AND ${at} >= '0001-01-01T00:00:00Z' AND ${at} < '10000-01-01T00:00:00Z'
        THEN to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ELSE ${at}::text END`;
 }
@@ -79,12 +78,12 @@ function occurredAtText(alias = ''): string {
  * audit log's and the watch's `data:`), composed by PostgreSQL, so that the watch hands it on
  * without decoding fourteen columns and encoding them again. Stored `data` is JSON.stringify's
  * text of its object (canonical JSON, whose members are never array-index-like keys, which
- * JSON.parse would reorder). Equal for every row a writer stores (test/store/envelope-json.test.ts).
+ * JSON.parse would reorder). Equal for every row a writer stores (test/store/envelope-line.test.ts).
  */
 export function envelopeJson(alias?: string): string {
   const c = (column: string) => (alias ? `${alias}.${column}` : column);
   return `concat('{"eventId":"', ${c('event_id')}, '","hostId":', to_json(${c('host_id')}), ',"version":', ${c('version')}, ',"type":', to_json(${c('type')}),
-  ',"schemaVersion":', ${c('schema_version')}, ',"occurredAt":"', ${occurredAtText(alias ? `${alias}.` : '')}, '","actor":', to_json(${c('actor')}),
+  ',"schemaVersion":', ${c('schema_version')}, ',"occurredAt":"', ${occurredAtText(c('occurred_at'))}, '","actor":', to_json(${c('actor')}),
   ',"commandId":', to_json(${c('command_id')}), ',"correlationId":', to_json(${c('correlation_id')}), ',"data":', ${c('data')},
   ',"prevHash":', to_json(${c('prev_hash')}), ',"hash":', to_json(${c('hash')}),
   CASE WHEN ${c('tenant_id')} IS NOT NULL THEN ',"tenantId":' || to_json(${c('tenant_id')}) END, '}')`;

@@ -23,9 +23,9 @@ const RETRY_AFTER_FAILURE_MS = 1000;
  * positions known to be committed (EventFeedReads), every event after its head, and offers each
  * to the live subscriptions that can want it (LiveWatches), which filter and queue it. One
  * query per poll whatever the number of watches; a watch behind the head catches up from the
- * store on its own first. Polls every
- * WATCH_POLL_MS, and at once when this process commits; no LISTEN/NOTIFY, so it works on any
- * connection pooler and on the embedded database's single connection.
+ * store on its own first. Polls every WATCH_POLL_MS, and at once when this process commits; no
+ * LISTEN/NOTIFY, so it works on any connection pooler and on the embedded database's single
+ * connection.
  */
 @Injectable()
 export class EventFeed implements FeedHub, OnModuleDestroy {
