@@ -60,6 +60,7 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve(!signal.aborted);
     };
     const timer = setTimeout(done, ms);
