@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../model/envelope';
 import { envelopeJson, fdIdOf } from './envelope-rows';
 import { storeCall } from './store-errors';
-import { LOG_START, type FeedCursor } from './watch-cursor';
+import { LOG_START, presentOf, type FeedCursor, type Present } from './watch-cursor';
 
 /** What a watcher asks for; absent fields do not filter. The same rules as the audit log's filter. */
 export interface FeedFilter {
@@ -131,10 +131,10 @@ export class EventFeedReads {
     return { events, highWater: { tx: BigInt(rows[0].xmin), position: 0n }, held: rows[0].held };
   }
 
-  /** The present: after everything committed that can be read now. */
-  async present(): Promise<FeedCursor> {
-    const rows: Array<{ xmin: string }> = await storeCall(() => this.dataSource.query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin'));
-    return { tx: BigInt(rows[0].xmin), position: 0n };
+  /** The present: after everything committed now. */
+  async present(): Promise<Present> {
+    const rows: Array<{ snapshot: string }> = await storeCall(() => this.dataSource.query('SELECT pg_current_snapshot()::text AS snapshot'));
+    return presentOf(rows[0].snapshot);
   }
 
   /** Right after a host's event `version` (the log's start for version 0); undefined when the host has no such event yet. */

@@ -13,6 +13,35 @@ export interface FeedCursor {
 
 export const LOG_START: FeedCursor = { tx: 0n, position: 0n };
 
+/**
+ * The present, where a watch without a cursor starts: the cursor at the snapshot's xmin puts
+ * after it every event of a transaction still running; the transactions from xmin up to xmax
+ * that had already committed are before the present all the same, and a watch from it skips
+ * their events (`committedBefore`).
+ */
+export interface Present {
+  cursor: FeedCursor;
+  /** The snapshot's xmax: a transaction at or above it had not started. */
+  xmax: bigint;
+  /** The transactions below xmax still running at the present. */
+  running: ReadonlySet<bigint>;
+}
+
+/** Whether the event at `cursor` had committed at `present` (a transaction is never running and committed at once). */
+export function committedBefore(present: Present, cursor: FeedCursor): boolean {
+  return cursor.tx < present.xmax && !present.running.has(cursor.tx);
+}
+
+/** The present of a snapshot as PostgreSQL writes it (`pg_current_snapshot()::text`: xmin:xmax:running,...). */
+export function presentOf(snapshot: string): Present {
+  const [xmin, xmax, running] = snapshot.split(':');
+  return {
+    cursor: { tx: BigInt(xmin), position: 0n },
+    xmax: BigInt(xmax),
+    running: new Set(running ? running.split(',').map(BigInt) : []),
+  };
+}
+
 export function compareCursors(a: FeedCursor, b: FeedCursor): number {
   if (a.tx !== b.tx) return a.tx < b.tx ? -1 : 1;
   if (a.position !== b.position) return a.position < b.position ? -1 : 1;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
+import { EventFeed } from '../../src/application/watch/event-feed';
+import type { EventStore } from '../../src/store/event-store';
 import { EventFeedReads, FEED_PAGE_SQL, feedPageParams } from '../../src/store/event-feed-reads';
 import { LOG_START } from '../../src/store/watch-cursor';
 import { openScratchDatabase, type ScratchDatabase } from '../support/postgres';
@@ -39,7 +41,7 @@ describe('the watch\'s high-water mark', () => {
 
   it('holds back an event committed above a transaction still running, and delivers both in order once it ends', async () => {
     const reads = new EventFeedReads(db.dataSource);
-    const start = await reads.present();
+    const start = (await reads.present()).cursor;
     await early.query('BEGIN');
     await insertEvent(early, 'host-early');
     // Committed, with a higher position than the open transaction's event.
@@ -62,6 +64,30 @@ describe('the watch\'s high-water mark', () => {
     const [, lastCursor] = delivered.events.map((e) => e.cursor);
     assert.deepEqual((await reads.page(lastCursor, {}, 100)).events, [], 'nothing after the last cursor');
     assert.deepEqual((await reads.page(LOG_START, { hostId: 'host-late' }, 100)).events.map((e) => e.envelope.hostId), ['host-late']);
+  });
+
+  it('starts a watch without a cursor after every event committed before it, though an older transaction still runs', async () => {
+    const reads = new EventFeedReads(db.dataSource);
+    // The commit signal is this process's own appends, and there are none here: the feed polls.
+    const feed = new EventFeed(reads, { onCommit: () => () => undefined } as unknown as EventStore);
+    await early.query('BEGIN');
+    await insertEvent(early, 'host-running');
+    await insertEvent(late, 'host-before');
+    const watch = feed.subscribe({}, await reads.present());
+    try {
+      await insertEvent(late, 'host-after');
+      await early.query('COMMIT');
+      const items = watch[Symbol.asyncIterator]();
+      const hosts = [];
+      for (let i = 0; i < 2; i++) {
+        const { value } = await items.next();
+        hosts.push(value.kind === 'event' ? value.event.hostId : value.kind);
+      }
+      assert.deepEqual(hosts, ['host-running', 'host-after'], 'the event committed before the watch opened is not in it; the one still running then is');
+    } finally {
+      watch.close();
+      feed.onModuleDestroy();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventFeedReads, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
 import { EventStore } from '../../store/event-store';
-import { compareCursors, LOG_START, type FeedCursor } from '../../store/watch-cursor';
+import { compareCursors, LOG_START, type FeedCursor, type Present } from '../../store/watch-cursor';
 import { LiveWatches } from './live-watches';
 import { WatchSubscription, type FeedHub } from './watch-subscription';
 
@@ -46,8 +46,8 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
     this.unsubscribe = events.onCommit(() => this.wake());
   }
 
-  /** A watch from `start` (exclusive) of the events passing `filter`. */
-  subscribe(filter: FeedFilter, start: FeedCursor): WatchSubscription {
+  /** A watch from `start` (a cursor, exclusive, or the present) of the events passing `filter`. */
+  subscribe(filter: FeedFilter, start: FeedCursor | Present): WatchSubscription {
     const subscription = new WatchSubscription(this, filter, start);
     if (this.stopped) subscription.end('SHUTTING_DOWN', 'the server is shutting down: resume on another replica');
     else this.open.add(subscription);
@@ -96,7 +96,7 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
 
   private async start(): Promise<void> {
     try {
-      this.current = await this.reads.present();
+      this.current = (await this.reads.present()).cursor;
     } catch (e) {
       this.starting = undefined;
       throw e;

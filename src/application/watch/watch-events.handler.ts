@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../../model/errors';
 import { EventFeedReads, type FeedFilter } from '../../store/event-feed-reads';
-import { decodeCursor, type FeedCursor } from '../../store/watch-cursor';
+import { decodeCursor, type FeedCursor, type Present } from '../../store/watch-cursor';
 import { FdLocations } from '../fd-locations';
 import { TenantEventCopies } from '../tenant-event-copies';
 import { tenantScopeOf, type Principal } from '../principal';
@@ -55,7 +55,7 @@ export class WatchEventsHandler implements IQueryHandler<WatchEventsQuery, Watch
   }
 
   /** After `afterVersion` of the host; from the present when there is none (or that version is not committed yet). */
-  private async start(hostId: string | undefined, afterVersion: number | undefined): Promise<FeedCursor> {
+  private async start(hostId: string | undefined, afterVersion: number | undefined): Promise<FeedCursor | Present> {
     const afterIt = hostId === undefined || afterVersion === undefined ? undefined : await this.reads.afterVersion(hostId, afterVersion);
     return afterIt ?? this.reads.present();
   }

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../model/envelope';
 import { FeedEvent, passesFilter, type FeedFilter, type FeedPage } from '../../store/event-feed-reads';
-import { compareCursors, encodeCursor, type FeedCursor } from '../../store/watch-cursor';
+import { committedBefore, compareCursors, encodeCursor, type FeedCursor, type Present } from '../../store/watch-cursor';
 
 /** Why a watch ended before its client left: the client resumes from its last cursor (on another replica, for a shutdown). */
 export type WatchEndReason = 'SLOW_READER' | 'SHUTTING_DOWN';
@@ -44,17 +44,28 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   /** A tenant's watch hands out tenant copies (tenant-event-copies.ts); the operator's the events as stored. */
   copy?: (envelope: EventEnvelope) => Promise<EventEnvelope>;
 
+  private cursor: FeedCursor;
+  /** Started from the present: events of transactions it saw committed are skipped (until the cursor passes its xmax). */
+  private present?: Present;
+
   constructor(
     private readonly hub: FeedHub,
     readonly filter: FeedFilter,
-    private cursor: FeedCursor,
-  ) {}
+    start: FeedCursor | Present,
+  ) {
+    if ('xmax' in start) {
+      this.cursor = start.cursor;
+      this.present = start;
+    } else {
+      this.cursor = start;
+    }
+  }
 
   /** The feed read `event` (after its head, in order): queued if it is new to this watch and passes the filter. */
   offer(event: FeedEvent): void {
     if (this.ended || this.closed || compareCursors(event.cursor, this.cursor) <= 0) return;
     this.cursor = event.cursor;
-    if (!passesFilter(this.filter, event)) return;
+    if (!this.wants(event)) return;
     if (this.queue.length >= MAX_QUEUED_EVENTS) {
       this.end('SLOW_READER', `the client read slower than events commit (${MAX_QUEUED_EVENTS} events waiting): resume from the last cursor received`);
       return;
@@ -118,8 +129,14 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     }
     const page = await this.hub.page(this.cursor, this.filter, CATCH_UP_PAGE, head);
     if (this.closed || this.ended) return;
-    for (const event of page.events) this.queue.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
+    for (const event of page.events) if (this.wants(event)) this.queue.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
     this.cursor = page.events.length === CATCH_UP_PAGE ? page.events[page.events.length - 1].cursor : head;
+  }
+
+  /** The event passes the filter and is not one the present it started from had seen committed. */
+  private wants(event: FeedEvent): boolean {
+    if (this.present && event.cursor.tx >= this.present.xmax) this.present = undefined;
+    return passesFilter(this.filter, event) && !(this.present && committedBefore(this.present, event.cursor));
   }
 
   private push(item: WatchItem): void {
