@@ -11,36 +11,54 @@
  * Emmett) runs in one load-generator child process (support/service-load-process.ts), so the
  * service's event loop serves requests only. Prints a table (with the service process's own
  * CPU time per command, which the machine's other work inflates far less than latency), then
- * one JSON line last (at 64 clients). Then, at 64 clients, the service alone is measured four
- * more times, alternately without and with SERVICE_BENCH_WATCHERS watches open (SSE, watch i on
- * host i mod hosts, read by the load generator): none, watches, watches, none, so that the
- * machine's drift falls on both alike. Each event's lag from its commit to its delivery is
- * reported (p50/p99), and `watchCostRatio`: commands/s with the watches over commands/s
- * without (1 = the watches cost the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
+ * one JSON line last (at 64 clients). Then, at 64 clients, the service alone is measured
+ * SERVICE_BENCH_WATCH_ROUNDS times four more times, alternately without and with
+ * SERVICE_BENCH_WATCHERS watches open (SSE, watch i on host i mod hosts): none, watches,
+ * watches, none, so that the machine's drift falls on both alike. The watches are read by a
+ * second load-generator process at the lowest CPU priority (nice 19), as if on other machines:
+ * on these two cores it takes only what the service and PostgreSQL leave idle. Beside each
+ * measurement, the CPU per command of the service, the command clients, the watch readers and
+ * PostgreSQL (its processes on this machine), so that what the watches cost shows wherever it
+ * falls. Each event's lag from its commit to its delivery is reported (p50/p99), and
+ * `watchCostRatio`: commands/s with the watches over commands/s without (1 = the watches cost
+ * the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
- * (default 100), SERVICE_BENCH_WATCHERS (default 100), TEST_PG_URL (admin URL of the PostgreSQL used).
+ * (default 100), SERVICE_BENCH_WATCHERS (default 100), SERVICE_BENCH_WATCH_ROUNDS (default 2),
+ * TEST_PG_URL (admin URL of the PostgreSQL used).
  */
 import { startApp } from '../src/app.factory';
 import { loadConfig } from '../src/config';
 import { createTestDatabase } from '../test/support/postgres';
-import { LoadGenerator } from './support/service-load';
+import { benchHostId, LoadGenerator } from './support/service-load';
+import { cpuBetween, postgresPids, sampleCpu } from './support/process-cpu';
 import { percentile, perSec, type Measurement } from './support/service-measure';
 
 const SECONDS = Number(process.env.SERVICE_BENCH_SECONDS ?? 8);
 const HOSTS = Number(process.env.SERVICE_BENCH_HOSTS ?? 100);
 const WATCHERS = Number(process.env.SERVICE_BENCH_WATCHERS ?? 100);
+const WATCH_ROUNDS = Number(process.env.SERVICE_BENCH_WATCH_ROUNDS ?? 2);
+/** The watch readers' CPU priority (nice): the lowest, as for clients on other machines. */
+const WATCH_READERS_NICENESS = 19;
 const LEVELS = [1, 16, 64];
 const WATCH_CLIENTS = 64;
 const OPERATOR_TOKEN = 'bench-operator-token';
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 
+/** CPU per command (µs) of the processes beside the service: the command clients, the watch readers, PostgreSQL (when on this machine). */
+interface OtherCpu {
+  load: number;
+  watchReaders: number;
+  postgres: number;
+}
+
 async function main(): Promise<void> {
   const db = await createTestDatabase('ioasid_bench');
   const rows: Array<{ clients: number; service: Measurement; serverCpuUs: number; rawPg: Measurement; emmett: Measurement }> = [];
-  const watchRows: Array<{ watchers: number; service: Measurement; serverCpuUs: number }> = [];
+  const watchRows: Array<{ watchers: number; service: Measurement; serverCpuUs: number; cpuUs: OtherCpu }> = [];
   const load = new LoadGenerator();
+  const watchReaders = new LoadGenerator(WATCH_READERS_NICENESS);
   try {
     const started = await startApp(loadConfig({ PORT: '0', GRPC_PORT: '0', OPERATOR_TOKEN, LOG_LEVEL: 'warn', DATABASE_URL: db.url }));
     try {
@@ -48,26 +66,45 @@ async function main(): Promise<void> {
       // The three measurements of a level run back to back, so that they see the same machine.
       // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
       const measureService = async (clients: number, watchers: number) => {
+        if (watchers) {
+          const hostIds = Array.from({ length: HOSTS }, (_, i) => benchHostId(i));
+          await watchReaders.request({ kind: 'openWatches', httpUrl: started.httpUrl, token: OPERATOR_TOKEN, hostIds, count: watchers });
+        }
         const cpuBefore = process.cpuUsage();
-        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS, watchers });
+        const othersBefore = [sampleCpu([load.pid]), sampleCpu([watchReaders.pid]), sampleCpu(postgresPids())] as const;
+        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS });
         const cpu = process.cpuUsage(cpuBefore);
-        return { service, serverCpuUs: (cpu.user + cpu.system) / service.ops };
+        const [loadCpu, watchCpu, postgresCpu] = [cpuBetween(othersBefore[0], sampleCpu([load.pid])), cpuBetween(othersBefore[1], sampleCpu([watchReaders.pid])), cpuBetween(othersBefore[2], sampleCpu(postgresPids()))];
+        const watchLags = watchers ? (await watchReaders.measure({ kind: 'closeWatches' })).watchLags : undefined;
+        return {
+          service: { ...service, watchLags },
+          serverCpuUs: (cpu.user + cpu.system) / service.ops,
+          cpuUs: { load: loadCpu / service.ops, watchReaders: watchCpu / service.ops, postgres: postgresCpu / service.ops },
+        };
       };
       for (const clients of LEVELS) {
+        const { service, serverCpuUs } = await measureService(clients, 0);
         rows.push({
           clients,
-          ...(await measureService(clients, 0)),
+          service,
+          serverCpuUs,
           rawPg: await load.measure({ kind: 'rawPg', databaseUrl: db.url, clients, seconds: SECONDS }),
           emmett: await load.measure({ kind: 'emmett', databaseUrl: db.url, clients, seconds: SECONDS }),
         });
       }
-      if (WATCHERS > 0) for (const watchers of [0, WATCHERS, WATCHERS, 0]) watchRows.push({ watchers, ...(await measureService(WATCH_CLIENTS, watchers)) });
+      if (WATCHERS > 0) {
+        for (let round = 0; round < WATCH_ROUNDS; round++) {
+          for (const watchers of [0, WATCHERS, WATCHERS, 0]) watchRows.push({ watchers, ...(await measureService(WATCH_CLIENTS, watchers)) });
+        }
+      }
     } finally {
       load.close();
+      watchReaders.close();
       await started.close();
     }
   } finally {
     load.close();
+    watchReaders.close();
     await db.drop();
   }
   console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, ${WATCHERS} open watches, PostgreSQL`);
@@ -87,11 +124,11 @@ async function main(): Promise<void> {
   const watchLags = withWatches.flatMap((r) => r.service.watchLags ?? []);
   if (watchRows.length) {
     console.log(`\nat ${WATCH_CLIENTS} clients, without and with ${WATCHERS} open watches, alternately:`);
-    console.log('watches  commands/s  p50 ms  p99 ms  server CPU us/cmd  watch lag p50 ms  p99 ms');
-    for (const { watchers, service, serverCpuUs } of watchRows) {
+    console.log('watches  commands/s  p50 ms  p99 ms  server CPU us/cmd  clients us/cmd  watch readers us/cmd  PostgreSQL us/cmd  watch lag p50 ms  p99 ms');
+    for (const { watchers, service, serverCpuUs, cpuUs } of watchRows) {
       const lags = service.watchLags ?? [];
       const lag = (p: number) => (lags.length ? round(percentile(lags, p), 1) : '-');
-      line([watchers, ...serviceCells(service, serverCpuUs), lag(50), lag(99)], [17, 7]);
+      line([watchers, ...serviceCells(service, serverCpuUs), Math.round(cpuUs.load), Math.round(cpuUs.watchReaders), Math.round(cpuUs.postgres), lag(50), lag(99)], [14, 20, 17, 16, 7]);
     }
   }
   const at64 = rows.find((r) => r.clients === 64)!;

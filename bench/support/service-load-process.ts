@@ -8,7 +8,7 @@ import { emmettAppends, rawPgAppends } from './service-appends';
 import { measure, type Measurement } from './service-measure';
 import { Rest } from './service-rest';
 import { WatchStreams } from './watch-lag';
-import type { LoadRequest, LoadReply } from './service-load';
+import { benchHostId, type LoadRequest, type LoadReply } from './service-load';
 
 const SIOV_RID = '0000:5e:00.0';
 const IOASIDS_PER_FD = 4;
@@ -16,8 +16,8 @@ const IOASIDS_PER_FD = 4;
 /** The tenant's clients over the registered hosts; set by the 'setup' request. */
 let fdLives: ((clients: number, seconds: number) => Promise<Measurement>) | undefined;
 let agent: Agent | undefined;
-/** Where the watches connect: the service, its operator token and its hosts (set by 'setup'). */
-let watchTarget: { httpUrl: string; token: string; hostIds: string[] } | undefined;
+/** The watches open in this process (between 'openWatches' and 'closeWatches'). */
+let watches: WatchStreams | undefined;
 
 /** Creates a tenant and registers `hosts` hosts through the operator API; returns the workload driver. */
 async function setup(httpUrl: string, operatorToken: string, hosts: number, maxClients: number): Promise<(clients: number, seconds: number) => Promise<Measurement>> {
@@ -25,7 +25,7 @@ async function setup(httpUrl: string, operatorToken: string, hosts: number, maxC
   const operator = new Rest(httpUrl, operatorToken, agent);
   const { token } = await operator.call('POST', '/v1/tenants', { name: 'bench', quotas: { maxFds: 1_000_000, maxHostPasids: 1_000_000 } });
   const tenant = new Rest(httpUrl, token, agent);
-  const hostIds = Array.from({ length: hosts }, (_, i) => `bench-host-${i}`);
+  const hostIds = Array.from({ length: hosts }, (_, i) => benchHostId(i));
   for (const hostId of hostIds) {
     await operator.call('POST', '/v1/hosts', {
       hostId,
@@ -35,7 +35,6 @@ async function setup(httpUrl: string, operatorToken: string, hosts: number, maxC
       devices: [{ rid: SIOV_RID, kind: 'siov', pasidBits: 20 }],
     });
   }
-  watchTarget = { httpUrl, token: operatorToken, hostIds };
   let vms = 0;
   /** One fd's life on a host: 4 + 3 * IOASIDS_PER_FD commands. */
   const fdLife = async (hostId: string, latencies: number[]): Promise<number> => {
@@ -63,12 +62,16 @@ async function serve(request: LoadRequest): Promise<Measurement | undefined> {
     case 'setup':
       fdLives = await setup(request.httpUrl, request.operatorToken, request.hosts, request.maxClients);
       return undefined;
-    case 'service': {
-      if (!fdLives || !watchTarget) throw new Error('setup first');
-      // Watches (one per host, as orchestrators would hold them) stay open while the commands run.
-      const watches = request.watchers > 0 ? await WatchStreams.open(watchTarget.httpUrl, watchTarget.token, watchTarget.hostIds, request.watchers) : undefined;
-      const measurement = await fdLives(request.clients, request.seconds);
-      return watches ? { ...measurement, watchLags: await watches.close() } : measurement;
+    case 'service':
+      if (!fdLives) throw new Error('setup first');
+      return fdLives(request.clients, request.seconds);
+    case 'openWatches':
+      watches = await WatchStreams.open(request.httpUrl, request.token, request.hostIds, request.count);
+      return undefined;
+    case 'closeWatches': {
+      const lags = (await watches?.close()) ?? [];
+      watches = undefined;
+      return { clients: 0, ops: lags.length, seconds: 0, latencies: [], watchLags: lags };
     }
     case 'rawPg':
       return rawPgAppends(request.databaseUrl, request.clients, request.seconds);

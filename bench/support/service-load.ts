@@ -1,20 +1,36 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Measurement } from './service-measure';
 
 export type LoadRequest =
   | { kind: 'setup'; httpUrl: string; operatorToken: string; hosts: number; maxClients: number }
-  | { kind: 'service'; clients: number; seconds: number; watchers: number }
-  | { kind: 'rawPg' | 'emmett'; databaseUrl: string; clients: number; seconds: number };
+  | { kind: 'service'; clients: number; seconds: number }
+  | { kind: 'rawPg' | 'emmett'; databaseUrl: string; clients: number; seconds: number }
+  /** Opens `count` SSE watches, watch i on `hostIds[i % hostIds.length]` (an orchestrator per host); `closeWatches` answers their lags. */
+  | { kind: 'openWatches'; httpUrl: string; token: string; hostIds: string[]; count: number }
+  | { kind: 'closeWatches' };
 
 export type LoadReply = { measurement?: Measurement; error?: string };
 
-/** The load generator process (service-load-process.ts): one request at a time, answered with its measurement. */
+/** The name of the benchmark's i-th host. */
+export const benchHostId = (i: number): string => `bench-host-${i}`;
+
+/**
+ * A load generator process (service-load-process.ts): one request at a time, answered with its
+ * measurement. `niceness` lowers its CPU priority: clients that stand for programs on other
+ * machines then take only the CPU the service and PostgreSQL leave idle.
+ */
 export class LoadGenerator {
   private readonly child: ChildProcess;
 
-  constructor() {
+  constructor(niceness = 0) {
     this.child = fork(join(__dirname, 'service-load-process.js'), [], { stdio: 'inherit', execArgv: [] });
+    if (niceness) setPriority(this.child.pid!, niceness);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   request(request: LoadRequest): Promise<Measurement | undefined> {
