@@ -14,6 +14,12 @@ const LIVE_PAGE = 500;
 export const WATCH_POLL_MS = 100;
 /** Events are committed but held below an older transaction still running: look again soon. */
 const HELD_RETRY_MS = 5;
+/**
+ * The least time from the start of one poll to the next. An idle feed polls as soon as this
+ * process commits; a busy one polls at this pace, so that each poll reads a batch of events and
+ * each watch writes what it gained in one go: the feed's cost follows time, not commits.
+ */
+const MIN_POLL_GAP_MS = 50;
 /** After a failed poll (the store is away), before the next. */
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -23,9 +29,9 @@ const RETRY_AFTER_FAILURE_MS = 1000;
  * positions known to be committed (EventFeedReads), every event after its head, and offers each
  * to the live subscriptions that can want it (LiveWatches), which filter and queue it. One
  * query per poll whatever the number of watches; a watch behind the head catches up from the
- * store on its own first. Polls every WATCH_POLL_MS, and at once when this process commits; no
- * LISTEN/NOTIFY, so it works on any connection pooler and on the embedded database's single
- * connection.
+ * store on its own first. Polls every WATCH_POLL_MS, and when this process commits, but never
+ * sooner than MIN_POLL_GAP_MS after the previous poll; no LISTEN/NOTIFY, so it works on any
+ * connection pooler and on the embedded database's single connection.
  */
 @Injectable()
 export class EventFeed implements FeedHub, OnModuleDestroy {
@@ -35,7 +41,9 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
   private current: FeedCursor = LOG_START;
   private starting?: Promise<void>;
   private stopped = false;
-  private napTimer?: NodeJS.Timeout;
+  private lastPoll = 0;
+  /** A commit since the last poll began: what it wrote may be after that poll's snapshot. */
+  private committedSincePoll = false;
   private endNap?: () => void;
   private readonly unsubscribe: () => void;
 
@@ -107,6 +115,8 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
   private async run(): Promise<void> {
     while (this.open.size > 0 && !this.stopped) {
       let page: FeedPage;
+      this.lastPoll = Date.now();
+      this.committedSincePoll = false;
       try {
         page = await this.reads.page(this.current, {}, LIVE_PAGE);
       } catch (e) {
@@ -121,22 +131,34 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
       if (page.events.length === LIVE_PAGE) continue;
       if (compareCursors(page.highWater, this.current) > 0) this.current = page.highWater;
       await this.nap(page.held ? HELD_RETRY_MS : WATCH_POLL_MS);
+      await this.pace();
     }
     // The next watch starts the feed again, from the present.
     this.starting = undefined;
   }
 
+  /** Sleeps `ms`, or less: until this process commits, at once if it committed since the poll began. */
   private nap(ms: number): Promise<void> {
+    if (this.committedSincePoll) return Promise.resolve();
     return new Promise((resolve) => {
-      this.endNap = resolve;
-      this.napTimer = setTimeout(resolve, ms);
+      const end = () => {
+        clearTimeout(timer);
+        this.endNap = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.endNap = end;
     });
   }
 
+  /** Waits out the rest of MIN_POLL_GAP_MS since the last poll began; a commit does not cut it short. */
+  private pace(): Promise<void> {
+    const rest = this.lastPoll + MIN_POLL_GAP_MS - Date.now();
+    return rest > 0 && !this.stopped ? new Promise((resolve) => setTimeout(resolve, rest)) : Promise.resolve();
+  }
+
   private wake(): void {
-    clearTimeout(this.napTimer);
-    const end = this.endNap;
-    this.endNap = undefined;
-    end?.();
+    this.committedSincePoll = true;
+    this.endNap?.();
   }
 }
