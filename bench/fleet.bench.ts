@@ -16,7 +16,8 @@
  *  3. (large fleet) reads the standing fd of FLEET_SWEEP hosts (default 20,000) once through
  *     REST (GET /v1/fds/{id}, answered from the host's decider state), 64 at a time, so that
  *     the API's cache reaches its bound and evicts from then on;
- *  4. drives 64 clients in FLEET_ROUNDS rounds of four windows, on the large fleet, the small,
+ *  4. after a window of each fleet not measured (warming the processes' code), drives 64
+ *     clients in FLEET_ROUNDS rounds of four windows, on the large fleet, the small,
  *     the small, the large, each window FLEET_SECONDS / (2 x FLEET_ROUNDS) long (5 s by
  *     default): the machine's speed drifts by a quarter within tens of seconds, and short
  *     windows side by side in this order put the drift on both fleets alike, so the ratio
@@ -287,6 +288,11 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       await sweep(SWEEP, CLIENTS, (i) => large.client.call('GET', `/v1/fds/${standingFdId(i)}`, undefined));
       const sweepSeconds = (Date.now() - sweepStart) / 1000;
       const apiHeapMB = await Promise.all(deployments.map((d) => heapUsedMB(d.api.url)));
+      // Unmeasured: a fresh process's first commands run before V8 has compiled their path (the first window ran at 2/3 of the next).
+      for (const d of deployments) {
+        await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => fdLife(d, latencies));
+        await settled(d);
+      }
       for (const d of deployments) await d.statements?.reset();
       const windows = new Map<Deployment, Measurement[]>(deployments.map((d) => [d, []]));
       for (const d of Array.from({ length: ROUNDS }, () => [large, small, small, large]).flat()) {
