@@ -203,6 +203,8 @@ async function deploy(serverDir: string, fleet: Fleet, kafka: KafkaMock): Promis
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_TOPIC: `fleet-${fleet.hosts}-${Date.now()}`,
+    // Both fleets' projectors run at once: in one consumer group, one would be assigned the other's topic.
+    KAFKA_GROUP_ID: `fleet-${fleet.hosts}-${Date.now()}`,
     // As deployed beside the default HOST_CACHE_MB (docs/API.md): without a heap limit V8 grows far past the live hosts.
     NODE_OPTIONS: process.env.FLEET_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
   };
