@@ -290,7 +290,7 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       await sweep(SWEEP, CLIENTS, (i) => large.client.call('GET', `/v1/fds/${standingFdId(i)}`, undefined));
       const sweepSeconds = (Date.now() - sweepStart) / 1000;
       const apiHeapMB = await Promise.all(deployments.map((d) => heapUsedMB(d.api.url)));
-      // Unmeasured: a fresh process's first commands run before V8 has compiled their path (the first window ran at 2/3 of the next).
+      // Unmeasured: a fresh process's first commands run before V8 has compiled their path.
       for (const d of deployments) {
         await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => fdLife(d, latencies));
         await settled(d);
