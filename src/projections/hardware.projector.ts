@@ -204,8 +204,8 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       this.hosts.set(hostId, known);
       return known;
     }
-    const [row, checkpoint] = await Promise.all([this.projection.get(hostId), this.projection.checkpoint(hostId)]);
-    const hw = row ? HostHardware.fromSnapshot(row.snapshot) : HostHardware.empty();
+    const { snapshot, checkpoint } = await this.projection.restartPoint(hostId);
+    const hw = snapshot ? HostHardware.fromSnapshot(snapshot) : HostHardware.empty();
     const host: ProjectedHost = { hw, stored: checkpoint, snapshotted: hw.version, faulted: false };
     this.hosts.set(hostId, host);
     this.waiters.reached(hostId, checkpoint);

@@ -58,6 +58,23 @@ export class HardwareProjectionStore {
   }
 
   /**
+   * Where the projector takes a host up again: its stored hardware snapshot (without the view,
+   * which it does not read) and its checkpoint (as `checkpoint`), in one statement: the
+   * projector does this for every host it does not hold, once per host visit across a fleet.
+   */
+  async restartPoint(hostId: string): Promise<{ snapshot?: LoadableHardwareSnapshot; checkpoint: number }> {
+    const rows: Array<{ snapshot: LoadableHardwareSnapshot | null; checkpoint: number }> = await storeCall(() =>
+      this.dataSource.query(
+        `SELECT p.snapshot, greatest((SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2), p.version, 0) AS checkpoint
+           FROM (SELECT 1) AS one LEFT JOIN hardware_projection p ON p.host_id = $2`,
+        [HARDWARE_PROJECTOR, hostId],
+      ),
+    );
+    const { snapshot, checkpoint } = rows[0]!;
+    return { ...(snapshot === null ? {} : { snapshot }), checkpoint };
+  }
+
+  /**
    * Stores the checkpoints and the snapshots in one statement (one transaction, one round
    * trip). Neither goes back: a projector that lost a host to another (a consumer group
    * rebalance) may still store its older state.
