@@ -15,14 +15,14 @@
  * SERVICE_BENCH_WATCH_ROUNDS times four more times, alternately without and with
  * SERVICE_BENCH_WATCHERS watches open (SSE, watch i on host i mod hosts): none, watches,
  * watches, none, so that the machine's drift falls on both alike, after one measurement with
- * the watches that is not counted (a warm-up of the watch's code paths). The watches are read by a
- * second load-generator process at the lowest CPU priority (nice 19), as if on other machines:
- * on these two cores it takes only what the service and PostgreSQL leave idle. Beside each
- * measurement, the CPU per command of the service, the command clients, the watch readers and
- * PostgreSQL (its processes on this machine), so that what the watches cost shows wherever it
- * falls. Each event's lag from its commit to its delivery is reported (p50/p99), and
- * `watchCostRatio`: commands/s with the watches over commands/s without (1 = the watches cost
- * the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
+ * the watches that is not counted (a warm-up of the watch's code paths). The watches are read
+ * by a second load-generator process at the lowest CPU priority (nice 19), as if on other
+ * machines: on these two cores it takes only what the service and PostgreSQL leave idle.
+ * Beside each measurement, the CPU per command of the service, the command clients, the watch
+ * readers and PostgreSQL (its processes on this machine), so that what the watches cost shows
+ * wherever it falls. Each event's lag from its commit to its delivery is reported (p50/p99),
+ * and `watchCostRatio`: commands/s with the watches over commands/s without (1 = the watches
+ * cost the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
  * (default 100), SERVICE_BENCH_WATCHERS (default 100), SERVICE_BENCH_WATCH_ROUNDS (default 2),
@@ -32,7 +32,7 @@ import { startApp } from '../src/app.factory';
 import { loadConfig } from '../src/config';
 import { createTestDatabase } from '../test/support/postgres';
 import { benchHostId, LoadGenerator } from './support/service-load';
-import { cpuBetween, postgresPids, sampleCpu } from './support/process-cpu';
+import { cpuMeter, postgresPids } from './support/process-cpu';
 import { percentile, perSec, type Measurement } from './support/service-measure';
 
 const SECONDS = Number(process.env.SERVICE_BENCH_SECONDS ?? 8);
@@ -72,16 +72,12 @@ async function main(): Promise<void> {
           await watchReaders.request({ kind: 'openWatches', httpUrl: started.httpUrl, token: OPERATOR_TOKEN, hostIds, count: watchers });
         }
         const cpuBefore = process.cpuUsage();
-        const othersBefore = [sampleCpu([load.pid]), sampleCpu([watchReaders.pid]), sampleCpu(postgresPids())] as const;
+        const meters = { load: cpuMeter(() => [load.pid]), watchReaders: cpuMeter(() => [watchReaders.pid]), postgres: cpuMeter(postgresPids) };
         const service = await load.measure({ kind: 'service', clients, seconds: SECONDS });
         const cpu = process.cpuUsage(cpuBefore);
-        const [loadCpu, watchCpu, postgresCpu] = [cpuBetween(othersBefore[0], sampleCpu([load.pid])), cpuBetween(othersBefore[1], sampleCpu([watchReaders.pid])), cpuBetween(othersBefore[2], sampleCpu(postgresPids()))];
+        const cpuUs: OtherCpu = { load: meters.load() / service.ops, watchReaders: meters.watchReaders() / service.ops, postgres: meters.postgres() / service.ops };
         const watchLags = watchers ? (await watchReaders.measure({ kind: 'closeWatches' })).watchLags : undefined;
-        return {
-          service: { ...service, watchLags },
-          serverCpuUs: (cpu.user + cpu.system) / service.ops,
-          cpuUs: { load: loadCpu / service.ops, watchReaders: watchCpu / service.ops, postgres: postgresCpu / service.ops },
-        };
+        return { service: { ...service, watchLags }, serverCpuUs: (cpu.user + cpu.system) / service.ops, cpuUs };
       };
       for (const clients of LEVELS) {
         const { service, serverCpuUs } = await measureService(clients, 0);

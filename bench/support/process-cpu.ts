@@ -4,9 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 const MICROS_PER_TICK = 10_000;
 
 /** CPU time (user + system) used so far, in µs, per process id; processes gone meanwhile are left out. */
-export type CpuSample = Map<number, number>;
+type CpuSample = Map<number, number>;
 
-export function sampleCpu(pids: number[]): CpuSample {
+function sampleCpu(pids: number[]): CpuSample {
   const sample: CpuSample = new Map();
   for (const pid of pids) {
     try {
@@ -22,10 +22,16 @@ export function sampleCpu(pids: number[]): CpuSample {
 }
 
 /** CPU used between two samples: a process that started meanwhile counts from 0; one that ended meanwhile is lost. */
-export function cpuBetween(before: CpuSample, after: CpuSample): number {
+function cpuBetween(before: CpuSample, after: CpuSample): number {
   let micros = 0;
   for (const [pid, used] of after) micros += used - (before.get(pid) ?? 0);
   return micros;
+}
+
+/** A meter of the CPU (µs) the processes `pids()` lists use from now on: each reading is the total since the meter began. */
+export function cpuMeter(pids: () => number[]): () => number {
+  const start = sampleCpu(pids());
+  return () => cpuBetween(start, sampleCpu(pids()));
 }
 
 /** This machine's PostgreSQL server processes (backends and workers); none when the database is elsewhere. */
