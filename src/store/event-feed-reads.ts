@@ -29,31 +29,38 @@ export function passesFilter(filter: FeedFilter, event: FeedEvent): boolean {
 
 /**
  * An event as the watch reads it: its place in the log, the columns a watch filters on, and its
- * envelope's JSON as the audit log writes it (composed by PostgreSQL, `envelopeJson`), which an
- * SSE watch sends as it is; the envelope object is decoded only for a transport that needs it.
+ * envelope as JSON text or as an object, whichever it came as: the JSON as the audit log writes
+ * it (composed by PostgreSQL, `envelopeJson`), which an SSE watch sends as it is, or an envelope
+ * in hand (a tenant's copy); each form is made from the other only for a transport that needs it.
  */
 export class FeedEvent {
-  private decoded?: EventEnvelope;
-
-  constructor(
+  private constructor(
     readonly cursor: FeedCursor,
     readonly hostId: string,
     readonly version: number,
     readonly type: string,
     readonly fdId: string | null,
     readonly tenantId: string | null,
-    readonly json: string,
+    private text?: string,
+    private decoded?: EventEnvelope,
   ) {}
+
+  /** The event of a row of the log, with its envelope's JSON text. */
+  static read(cursor: FeedCursor, hostId: string, version: number, type: string, fdId: string | null, tenantId: string | null, json: string): FeedEvent {
+    return new FeedEvent(cursor, hostId, version, type, fdId, tenantId, json);
+  }
 
   /** The event of an envelope already in hand (a tenant's copy, tests). */
   static of(envelope: EventEnvelope, cursor: FeedCursor): FeedEvent {
-    const event = new FeedEvent(cursor, envelope.hostId, envelope.version, envelope.type, fdIdOf(envelope), envelope.tenantId ?? null, JSON.stringify(envelope));
-    event.decoded = envelope;
-    return event;
+    return new FeedEvent(cursor, envelope.hostId, envelope.version, envelope.type, fdIdOf(envelope), envelope.tenantId ?? null, undefined, envelope);
+  }
+
+  get json(): string {
+    return (this.text ??= JSON.stringify(this.decoded));
   }
 
   get envelope(): EventEnvelope {
-    return (this.decoded ??= JSON.parse(this.json) as EventEnvelope);
+    return (this.decoded ??= JSON.parse(this.text!) as EventEnvelope);
   }
 }
 
@@ -127,7 +134,7 @@ export class EventFeedReads {
     const rows: FeedPageRow[] = await storeCall(() => this.dataSource.query(FEED_PAGE_SQL, feedPageParams(after, filter, limit, upTo)));
     const events = rows
       .filter((r) => r.tx_id !== null)
-      .map((r) => new FeedEvent({ tx: BigInt(r.tx_id!), position: BigInt(r.position) }, r.host_id, r.version, r.type, r.fd_id, r.tenant_id, r.json));
+      .map((r) => FeedEvent.read({ tx: BigInt(r.tx_id!), position: BigInt(r.position) }, r.host_id, r.version, r.type, r.fd_id, r.tenant_id, r.json));
     return { events, highWater: { tx: BigInt(rows[0].xmin), position: 0n }, held: rows[0].held };
   }
 
