@@ -65,7 +65,7 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
   offer(event: FeedEvent): void {
     if (this.ended || this.closed || compareCursors(event.cursor, this.cursor) <= 0) return;
     this.cursor = event.cursor;
-    if (!this.wants(event)) return;
+    if (!passesFilter(this.filter, event) || this.beforePresent(event)) return;
     if (this.queue.length >= MAX_QUEUED_EVENTS) {
       this.end('SLOW_READER', `the client read slower than events commit (${MAX_QUEUED_EVENTS} events waiting): resume from the last cursor received`);
       return;
@@ -129,14 +129,15 @@ export class WatchSubscription implements AsyncIterable<WatchItem> {
     }
     const page = await this.hub.page(this.cursor, this.filter, CATCH_UP_PAGE, head);
     if (this.closed || this.ended) return;
-    for (const event of page.events) if (this.wants(event)) this.queue.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
+    // The page passed the filter in SQL already.
+    for (const event of page.events) if (!this.beforePresent(event)) this.queue.push({ kind: 'event', event, cursor: encodeCursor(event.cursor) });
     this.cursor = page.events.length === CATCH_UP_PAGE ? page.events[page.events.length - 1].cursor : head;
   }
 
-  /** The event passes the filter and is not one the present it started from had seen committed. */
-  private wants(event: FeedEvent): boolean {
+  /** The event had committed at the present this watch started from (none once the cursor passes its xmax). */
+  private beforePresent(event: FeedEvent): boolean {
     if (this.present && event.cursor.tx >= this.present.xmax) this.present = undefined;
-    return passesFilter(this.filter, event) && !(this.present && committedBefore(this.present, event.cursor));
+    return this.present !== undefined && committedBefore(this.present, event.cursor);
   }
 
   private push(item: WatchItem): void {
