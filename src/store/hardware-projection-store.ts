@@ -23,6 +23,11 @@ export interface HardwareCheckpoint {
   hash?: string;
 }
 
+/** The checkpoint of host $2 for projector $1, never below the version of its stored snapshot (`snapshotVersion`, SQL). */
+function checkpointOf(snapshotVersion: string): string {
+  return `greatest((SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2), ${snapshotVersion}, 0)`;
+}
+
 /**
  * The projector's checkpoints (after every batch: small) and its hardware snapshots in
  * hardware_projection (every so many events: the whole image), written in one statement. A
@@ -48,9 +53,7 @@ export class HardwareProjectionStore {
   async checkpoint(hostId: string): Promise<number> {
     const rows: Array<{ version: number }> = await storeCall(() =>
       this.dataSource.query(
-        `SELECT greatest(
-           (SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2),
-           (SELECT version FROM hardware_projection WHERE host_id = $2), 0) AS version`,
+        `SELECT ${checkpointOf('(SELECT version FROM hardware_projection WHERE host_id = $2)')} AS version`,
         [HARDWARE_PROJECTOR, hostId],
       ),
     );
@@ -65,7 +68,7 @@ export class HardwareProjectionStore {
   async restartPoint(hostId: string): Promise<{ snapshot?: LoadableHardwareSnapshot; checkpoint: number }> {
     const rows: Array<{ snapshot: LoadableHardwareSnapshot | null; checkpoint: number }> = await storeCall(() =>
       this.dataSource.query(
-        `SELECT p.snapshot, greatest((SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2), p.version, 0) AS checkpoint
+        `SELECT p.snapshot, ${checkpointOf('p.version')} AS checkpoint
            FROM (SELECT 1) AS one LEFT JOIN hardware_projection p ON p.host_id = $2`,
         [HARDWARE_PROJECTOR, hostId],
       ),
