@@ -50,7 +50,8 @@ import { createTestDatabase, databaseExists, databaseUrl, renameDatabase, type T
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock';
 import { startServer, waitFor200, type ServerProcess } from '../test/support/server-process';
 import { httpRequest } from '../test/support/http-request';
-import { busyFdId, createFleetTenant, FLEET_TENANT, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, SIOV_RID, type FleetTenant } from './support/fleet-populate';
+import { busyFdId, createFleetTenant, FLEET_TENANT, fleetHost, standingFdId, longHost, PASIDS_PER_HOST, populateFleet, type FleetTenant } from './support/fleet-populate';
+import { fdLife } from './support/fd-life';
 import { measure, percentile, perSec, type Measurement } from './support/service-measure';
 import { heapUsedMB, rssMB } from './support/process-memory';
 import { Rest } from './support/service-rest';
@@ -70,7 +71,6 @@ const SMALL_FLEET = 100;
 const LONG_HOSTS = 100;
 const LONG_HOST_EVENTS = 1_000;
 const CLIENTS = 64;
-const IOASIDS_PER_FD = 4;
 /** Prime, so that the k-th fd life's host (k * STRIDE mod hosts) walks through every host before repeating. */
 const STRIDE = 7919;
 const OPERATOR_TOKEN = 'fleet-operator-token';
@@ -233,21 +233,10 @@ async function undeploy({ api, projector, agent, statements, scratch }: Deployme
 }
 
 /** One fd life on the next host of the stride: 16 commands. */
-async function fdLife(d: Deployment, latencies: number[]): Promise<number> {
+function nextFdLife(d: Deployment, latencies: number[]): Promise<number> {
   const hosts = d.fleet.hosts;
   const life = d.lives++;
-  const hostId = hostName(((life % hosts) * STRIDE) % hosts);
-  const fd = await d.client.call('POST', '/v1/fds', { hostId, vmId: `load-vm-${life}` }, latencies);
-  const path = `/v1/fds/${fd.fdId}`;
-  await d.client.call('PUT', `${path}/hwid-mode`, { mode: 'global' }, latencies);
-  await d.client.call('PUT', `${path}/global-min`, { globalMin: 1024 }, latencies);
-  for (let pasid = 1; pasid <= IOASIDS_PER_FD; pasid++) {
-    const { ioasid } = await d.client.call('POST', `${path}/ioasids`, undefined, latencies);
-    await d.client.call('POST', `${path}/ioasids/${ioasid}/attachments`, { rid: SIOV_RID, enqcmd: false }, latencies);
-    await d.client.call('PUT', `${path}/ioasids/${ioasid}/hwid`, { pasid }, latencies);
-  }
-  await d.client.call('DELETE', path, undefined, latencies);
-  return 4 + 3 * IOASIDS_PER_FD;
+  return fdLife(d.client, hostName(((life % hosts) * STRIDE) % hosts), `load-vm-${life}`, latencies);
 }
 
 /**
@@ -292,13 +281,13 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       const apiHeapMB = await Promise.all(deployments.map((d) => heapUsedMB(d.api.url)));
       // Unmeasured: a fresh process's first commands run before V8 has compiled their path.
       for (const d of deployments) {
-        await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => fdLife(d, latencies));
+        await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => nextFdLife(d, latencies));
         await settled(d);
       }
       for (const d of deployments) await d.statements?.reset();
       const windows = new Map<Deployment, Measurement[]>(deployments.map((d) => [d, []]));
       for (const d of Array.from({ length: ROUNDS }, () => [large, small, small, large]).flat()) {
-        const window = await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => fdLife(d, latencies));
+        const window = await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => nextFdLife(d, latencies));
         console.log(`  ${buildName(serverDir)}, ${d.fleet.hosts} hosts: ${round(perSec(window))} commands/s`);
         windows.get(d)!.push(window);
         await settled(d);

@@ -6,9 +6,9 @@ import { HostHardware } from '../../src/hardware';
 import { projectionRow } from '../../src/projections/projected-hardware';
 import { HardwareProjectionStore, type HardwareProjectionRow } from '../../src/store/hardware-projection-store';
 import { TenantRepository } from '../../src/store/tenant-repository';
+import { SIOV_RID } from './fd-life';
 import { HostDriver } from './host-driver';
 
-export const SIOV_RID = '0000:5e:00.0';
 /** Global PASIDs each host of the fleet holds: 100,000 hosts hold 1,000,000. */
 export const PASIDS_PER_HOST = 10;
 /** Appends in flight while populating: concurrent appends of different hosts share a transaction (group commit). */

@@ -7,11 +7,9 @@ import { Agent } from 'node:http';
 import { emmettAppends, rawPgAppends } from './service-appends';
 import { measure, type Measurement } from './service-measure';
 import { Rest } from './service-rest';
+import { fdLife, SIOV_RID } from './fd-life';
 import { WatchStreams } from './watch-lag';
 import { benchHostId, type LoadRequest, type LoadReply } from './service-load';
-
-const SIOV_RID = '0000:5e:00.0';
-const IOASIDS_PER_FD = 4;
 
 /** The tenant's clients over the registered hosts; set by the 'setup' request. */
 let fdLives: ((clients: number, seconds: number) => Promise<Measurement>) | undefined;
@@ -36,24 +34,10 @@ async function setup(httpUrl: string, operatorToken: string, hosts: number, maxC
     });
   }
   let vms = 0;
-  /** One fd's life on a host: 4 + 3 * IOASIDS_PER_FD commands. */
-  const fdLife = async (hostId: string, latencies: number[]): Promise<number> => {
-    const fd = await tenant.call('POST', '/v1/fds', { hostId, vmId: `vm-${++vms}` }, latencies);
-    const path = `/v1/fds/${fd.fdId}`;
-    await tenant.call('PUT', `${path}/hwid-mode`, { mode: 'global' }, latencies);
-    await tenant.call('PUT', `${path}/global-min`, { globalMin: 1024 }, latencies);
-    for (let pasid = 1; pasid <= IOASIDS_PER_FD; pasid++) {
-      const { ioasid } = await tenant.call('POST', `${path}/ioasids`, undefined, latencies);
-      await tenant.call('POST', `${path}/ioasids/${ioasid}/attachments`, { rid: SIOV_RID, enqcmd: false }, latencies);
-      await tenant.call('PUT', `${path}/ioasids/${ioasid}/hwid`, { pasid }, latencies);
-    }
-    await tenant.call('DELETE', path, undefined, latencies);
-    return 4 + 3 * IOASIDS_PER_FD;
-  };
   return (clients, seconds) => {
     // Client c drives hosts c, c + clients, c + 2 * clients, ... (mod hosts): the clients spread over every host.
     const turns = new Array<number>(clients).fill(0);
-    return measure(clients, seconds, (c, latencies) => fdLife(hostIds[(c + turns[c]++ * clients) % hosts], latencies));
+    return measure(clients, seconds, (c, latencies) => fdLife(tenant, hostIds[(c + turns[c]++ * clients) % hosts], `vm-${++vms}`, latencies));
   };
 }
 
