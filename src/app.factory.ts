@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { connectGrpc } from './api/grpc/connect-grpc';
+import { clientErrors } from './api/rest/client-errors';
 import { frameworkErrors } from './api/rest/framework-errors';
 import { BODY_LIMIT_BYTES, acceptJsonBodiesOnly } from './api/rest/json-body';
 import { setupOpenApi } from './api/rest/openapi';
@@ -35,6 +36,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     // reaches validation (a 400 naming the field) instead of being an unknown route.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     frameworkErrors,
+    clientErrorHandler: clientErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger, bodyParser: false });
   const fastify = app.getHttpAdapter().getInstance();

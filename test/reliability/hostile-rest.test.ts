@@ -98,6 +98,15 @@ describe('hostile input at every REST route', () => {
     assert.deepEqual(await writtenRows(db), before);
   });
 
+  it('refuses headers over 16 KiB with 431 and the error body, before any route or write', async () => {
+    const before = await writtenRows(db);
+    const answer = await rawHttp(port, { method: 'POST', target: '/v1/tenants', headers: [['Authorization', `Bearer ${'t'.repeat(20_000)}`], ['Content-Type', 'application/json']], body: Buffer.from('{"name":"big"}') });
+    assert.equal(answer.status, 431);
+    assert.equal(contractBreach(answer.status, answer.headers['content-type'], answer.body), undefined);
+    assert.deepEqual(JSON.parse(answer.body).error, { code: 'VALIDATION_FAILED', message: 'request headers too large', details: {} });
+    assert.deepEqual(await writtenRows(db), before);
+  });
+
   it('refuses names with control characters (NUL cannot be stored in PostgreSQL text) as 400', async () => {
     for (const name of ['a\u0000b', 'tab\there', 'line\nbreak', '\u0085next']) {
       const before = await writtenRows(db);
@@ -113,7 +122,7 @@ describe('hostile input at every REST route', () => {
     }
   });
 
-  it('answers bytes that are not HTTP at all with a 4xx or a closed connection, and keeps serving', async () => {
+  it('answers bytes that are not HTTP at all with a 4xx and the error body, or a closed connection, and keeps serving', async () => {
     const garbage: RawRequest[] = [
       { method: 'GET', target: Buffer.from([0x2f, 0x76, 0x31, 0xff, 0x00]), headers: [] },
       { method: 'GET', target: '/v1/hosts', headers: [['Authorization', 'Bearer \u0001\u0002']] },
@@ -125,6 +134,7 @@ describe('hostile input at every REST route', () => {
     for (const req of garbage) {
       const answer = await rawHttp(port, req);
       assert.ok(answer.status === 0 || (answer.status >= 400 && answer.status < 500), `${req.method} ${String(req.target).slice(0, 80)}: ${answer.status}`);
+      if (answer.status) assert.equal(contractBreach(answer.status, answer.headers['content-type'], answer.body), undefined, `${req.method} ${String(req.target).slice(0, 80)}`);
       tally.requests++;
     }
     expectStatus(await app.operator.get('/v1/hosts'), 200);

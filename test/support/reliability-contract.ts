@@ -5,15 +5,14 @@ const DOCUMENTED_CODES = documentedCodesByStatus();
 
 /**
  * Why an answer breaks the contract (undefined: it keeps it): a 5xx other than 503, an error
- * without the `{"error": {code, message, details}}` body, or a code its status may not carry.
- * `framework` allows the bare 4xx that Node's HTTP parser sends before the app sees a request
- * it cannot even parse (400, 431: no route, no body).
+ * without the `{"error": {code, message, details}}` body (requests Node cannot even parse
+ * included), or a code its status may not carry.
  */
 export function contractBreach(status: number, contentType: string | undefined, body: string, options: { allow503?: boolean } = {}): string | undefined {
   if (status === 0) return 'no answer (connection closed)';
   if (status >= 500 && !(options.allow503 && status === 503)) return `server error ${status}: ${body.slice(0, 300)}`;
   if (status < 400) return undefined;
-  if (!(contentType ?? '').includes('json')) return status === 400 || status === 431 ? undefined : `error ${status} without a JSON body`;
+  if (!(contentType ?? '').includes('json')) return `error ${status} without a JSON body`;
   let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
   try {
     error = (JSON.parse(body) as { error?: typeof error }).error;

@@ -37,11 +37,30 @@ export function toApiError(exception: unknown): ApiError {
   return { ...make('INTERNAL', 'internal error'), expected: false };
 }
 
+/**
+ * The refusals of a request's size or pace, before any route sees it: VALIDATION_FAILED under
+ * an HTTP status of their own (API.md "Errors"), declared on every operation.
+ */
+export const OWN_STATUS_REFUSALS = {
+  408: 'request not received in time',
+  413: 'request body too large',
+  431: 'request headers too large',
+} as const;
+
+function isOwnStatusRefusal(status: number): status is keyof typeof OWN_STATUS_REFUSALS {
+  return Object.hasOwn(OWN_STATUS_REFUSALS, status);
+}
+
 function make(code: ApiErrorCode, message: string, details: Record<string, unknown> = {}): ApiError {
   return { code, message, details, status: ERROR_STATUS[code], expected: true };
 }
 
 function fromClientStatus(httpStatus: number, message: string): ApiError {
+  if (isOwnStatusRefusal(httpStatus)) {
+    // Still the caller's bad input, but keeps its own HTTP status so clients can tell.
+    const error = make('VALIDATION_FAILED', OWN_STATUS_REFUSALS[httpStatus]);
+    return { ...error, status: { ...error.status, http: httpStatus } };
+  }
   switch (httpStatus) {
     case 401:
       return make('UNAUTHENTICATED', message);
@@ -49,11 +68,6 @@ function fromClientStatus(httpStatus: number, message: string): ApiError {
       return make('FORBIDDEN', message);
     case 404:
       return make('NOT_FOUND', message);
-    case 413: {
-      // Too large is still the caller's bad input, but keeps its own HTTP status so clients can tell.
-      const error = make('VALIDATION_FAILED', 'request body too large');
-      return { ...error, status: { ...error.status, http: 413 } };
-    }
     case 415:
       return toApiError(bodyNotJson());
     default:

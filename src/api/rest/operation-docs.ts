@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtension, ApiExtraModels, ApiHeader, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../dto/responses/error.responses';
+import { OWN_STATUS_REFUSALS } from '../errors/api-error';
 import { ERROR_STATUS, type ApiErrorCode } from '../errors/error-table';
 import { HEADERS, type ApiHeader as Header } from '../operations/headers';
 import { errorCodesOf, headersOf, type Operation } from '../operations/operation';
@@ -59,8 +60,8 @@ function describe(op: Operation, codes: ApiErrorCode[]): string {
 function errorResponses(codes: ApiErrorCode[], headers: ResponseHeaders): MethodDecorator[] {
   const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_STATUS[code].http, [...(byStatus.get(ERROR_STATUS[code].http) ?? []), code]);
-  // Any request may be refused as too large (VALIDATION_FAILED with 413).
-  byStatus.set(413, ['VALIDATION_FAILED']);
+  // Any request may be refused for its size or pace, before routing.
+  for (const status of Object.keys(OWN_STATUS_REFUSALS)) byStatus.set(Number(status), ['VALIDATION_FAILED']);
   return [
     ApiExtraModels(ErrorBodyDto),
     ...[...byStatus].map(([status, statusCodes]) =>
