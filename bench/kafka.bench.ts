@@ -131,9 +131,15 @@ class HostWatch {
     return new HostWatch(host, await queries.execute<WatchEventsQuery, WatchSubscription>(new WatchEventsQuery(OPERATOR, { hostId: host.hostId })), lags);
   }
 
-  /** Resolves once the watch delivered `version` of its host, then closes it. */
+  /** Resolves once the watch delivered `version` of its host, then closes it; rejects if the watch stops short of it. */
   async until(version: number): Promise<void> {
-    if (this.seen < version) await new Promise<void>((resolve) => (this.reached = { version, resolve }));
+    if (this.seen < version) {
+      const stopped = this.reading.then(() => false, () => false);
+      if (!(await Promise.race([new Promise<boolean>((resolve) => (this.reached = { version, resolve: () => resolve(true) })), stopped]))) {
+        await this.reading; // its own error (the watch ended), if it has one
+        throw new Error(`the watch of ${this.host.hostId} stopped at version ${this.seen}, before ${version}`);
+      }
+    }
     this.watch.close();
     await this.reading;
   }
