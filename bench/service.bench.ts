@@ -15,7 +15,9 @@
  * SERVICE_BENCH_WATCH_ROUNDS times four more times, alternately without and with
  * SERVICE_BENCH_WATCHERS watches open (SSE, watch i on host i mod hosts): none, watches,
  * watches, none, so that the machine's drift falls on both alike, after one measurement with
- * the watches that is not counted (a warm-up of the watch's code paths). The watches are read
+ * the watches that is not counted (a warm-up of the watch's code paths). These windows are
+ * short and many: what runs beside them now and then (autovacuum, a checkpoint) lasts
+ * seconds and falls on either kind, so each round's ratio is printed too. The watches are read
  * by a second load-generator process at the lowest CPU priority (nice 19), as if on other
  * machines: on these two cores it takes only what the service and PostgreSQL leave idle.
  * Beside each measurement, the CPU per command of the service, the command clients, the watch
@@ -25,7 +27,8 @@
  * cost the writers nothing). SERVICE_BENCH_WATCHERS=0 skips it.
  *
  * Environment: SERVICE_BENCH_SECONDS (per measurement, default 8), SERVICE_BENCH_HOSTS
- * (default 100), SERVICE_BENCH_WATCHERS (default 100), SERVICE_BENCH_WATCH_ROUNDS (default 2),
+ * (default 100), SERVICE_BENCH_WATCHERS (default 100), SERVICE_BENCH_WATCH_ROUNDS (default 5),
+ * SERVICE_BENCH_WATCH_SECONDS (per measurement with or without the watches, default 4),
  * TEST_PG_URL (admin URL of the PostgreSQL used).
  */
 import { startApp } from '../src/app.factory';
@@ -38,7 +41,8 @@ import { percentile, perSec, type Measurement } from './support/service-measure'
 const SECONDS = Number(process.env.SERVICE_BENCH_SECONDS ?? 8);
 const HOSTS = Number(process.env.SERVICE_BENCH_HOSTS ?? 100);
 const WATCHERS = Number(process.env.SERVICE_BENCH_WATCHERS ?? 100);
-const WATCH_ROUNDS = Number(process.env.SERVICE_BENCH_WATCH_ROUNDS ?? 2);
+const WATCH_ROUNDS = Number(process.env.SERVICE_BENCH_WATCH_ROUNDS ?? 5);
+const WATCH_SECONDS = Number(process.env.SERVICE_BENCH_WATCH_SECONDS ?? 4);
 /** The watch readers' CPU priority (nice): the lowest, as for clients on other machines. */
 const WATCH_READERS_NICENESS = 19;
 const LEVELS = [1, 16, 64];
@@ -66,14 +70,14 @@ async function main(): Promise<void> {
       await load.request({ kind: 'setup', httpUrl: started.httpUrl, operatorToken: OPERATOR_TOKEN, hosts: HOSTS, maxClients: Math.max(...LEVELS) });
       // The three measurements of a level run back to back, so that they see the same machine.
       // The service's own CPU (this process) per command: what the machine's other work cannot inflate much.
-      const measureService = async (clients: number, watchers: number) => {
+      const measureService = async (clients: number, watchers: number, seconds = SECONDS) => {
         if (watchers) {
           const hostIds = Array.from({ length: HOSTS }, (_, i) => benchHostId(i));
           await watchReaders.request({ kind: 'openWatches', httpUrl: started.httpUrl, token: OPERATOR_TOKEN, hostIds, count: watchers });
         }
         const cpuBefore = process.cpuUsage();
         const meters = { load: cpuMeter(() => [load.pid]), watchReaders: cpuMeter(() => [watchReaders.pid]), postgres: cpuMeter(postgresPids) };
-        const service = await load.measure({ kind: 'service', clients, seconds: SECONDS });
+        const service = await load.measure({ kind: 'service', clients, seconds });
         const cpu = process.cpuUsage(cpuBefore);
         const cpuUs: OtherCpu = { load: meters.load() / service.ops, watchReaders: meters.watchReaders() / service.ops, postgres: meters.postgres() / service.ops };
         const watchLags = watchers ? (await watchReaders.measure({ kind: 'closeWatches' })).watchLags : undefined;
@@ -91,9 +95,9 @@ async function main(): Promise<void> {
       }
       if (WATCHERS > 0) {
         // Not measured: the first watches a process serves pay for compiling their code paths.
-        await measureService(WATCH_CLIENTS, WATCHERS);
+        await measureService(WATCH_CLIENTS, WATCHERS, WATCH_SECONDS);
         for (let round = 0; round < WATCH_ROUNDS; round++) {
-          for (const watchers of [0, WATCHERS, WATCHERS, 0]) watchRows.push({ watchers, ...(await measureService(WATCH_CLIENTS, watchers)) });
+          for (const watchers of [0, WATCHERS, WATCHERS, 0]) watchRows.push({ watchers, ...(await measureService(WATCH_CLIENTS, watchers, WATCH_SECONDS)) });
         }
       }
     } finally {
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     watchReaders.close();
     await db.drop();
   }
-  console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement, ${WATCHERS} open watches, PostgreSQL`);
+  console.log(`service benchmark: ${HOSTS} hosts, ${SECONDS} s per measurement (${WATCH_SECONDS} s with and without the watches), ${WATCHERS} open watches, PostgreSQL`);
   console.log('clients  commands/s  p50 ms  p99 ms  server CPU us/cmd  raw pg appends/s  emmett appends/s');
   // A row's cells, right-aligned under headings of these widths: the first column, then the service's four.
   const line = (cells: Array<number | string>, widths: number[]) => console.log(cells.map((v, i) => String(v).padStart([7, 11, 7, 7, 18, ...widths][i]!)).join(' '));
@@ -121,6 +125,11 @@ async function main(): Promise<void> {
   const without = watchRows.filter((r) => r.watchers === 0);
   const meanPerSec = (rs: typeof watchRows) => rs.reduce((sum, r) => sum + perSec(r.service), 0) / rs.length;
   const watchLags = withWatches.flatMap((r) => r.service.watchLags ?? []);
+  // Rows come in rounds of four (none, watches, watches, none).
+  const roundRatios = Array.from({ length: watchRows.length / 4 }, (_, i) => {
+    const rs = watchRows.slice(4 * i, 4 * i + 4);
+    return round(meanPerSec(rs.filter((r) => r.watchers > 0)) / meanPerSec(rs.filter((r) => r.watchers === 0)), 3);
+  });
   if (watchRows.length) {
     console.log(`\nat ${WATCH_CLIENTS} clients, without and with ${WATCHERS} open watches, alternately:`);
     console.log('watches  commands/s  p50 ms  p99 ms  server CPU us/cmd  clients us/cmd  watch readers us/cmd  PostgreSQL us/cmd  watch lag p50 ms  p99 ms');
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
       const lag = (p: number) => (lags.length ? round(percentile(lags, p), 1) : '-');
       line([watchers, ...serviceCells(service, serverCpuUs), Math.round(cpuUs.load), Math.round(cpuUs.watchReaders), Math.round(cpuUs.postgres), lag(50), lag(99)], [14, 20, 17, 16, 7]);
     }
+    console.log(`each round's commands/s with the watches over without: ${roundRatios.join(', ')}`);
   }
   const at64 = rows.find((r) => r.clients === 64)!;
   console.log(
@@ -145,6 +155,7 @@ async function main(): Promise<void> {
             commandsPerSecWithoutWatches: round(meanPerSec(without)),
             commandsPerSecWithWatches: round(meanPerSec(withWatches)),
             watchCostRatio: round(meanPerSec(withWatches) / meanPerSec(without), 3),
+            watchCostRatioByRound: roundRatios,
             ...(watchLags.length ? { watchLagP50Ms: round(percentile(watchLags, 50), 1), watchLagP99Ms: round(percentile(watchLags, 99), 1) } : {}),
           }
         : {}),
