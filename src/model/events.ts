@@ -131,3 +131,9 @@ export interface EventEnvelope<E extends HostEvent = HostEvent> {
   prevHash: string;
   hash: string;
 }
+
+/** GET /v1/events: a page of the log, and where the next one begins (absent on the last). */
+export interface EventPage {
+  events: EventEnvelope[];
+  nextPageToken?: string;
+}

@@ -129,3 +129,20 @@ export interface HardwareView {
   /** `free` leaves the reserved PASIDs out; `reserved`: the host kernel's ranges, never handed out. */
   allocator: { used: number; free: number; reserved: PasidRange[] };
 }
+
+export type MigrationState = 'running' | 'completed' | 'aborted';
+
+/** GET /v1/migrations/{id}: one migration as the API shows it. */
+export interface MigrationRecord {
+  migrationId: string;
+  fdId: string;
+  sourceHostId: string;
+  targetHostId: string;
+  state: MigrationState;
+  /** Set once the target has imported the fd. */
+  targetFdId?: string;
+  /** Why it was aborted. */
+  reason?: string;
+  startedAt: string;
+  endedAt?: string;
+}

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../model/envelope';
-import type { HostEvent } from '../model/events';
+import type { EventPage, HostEvent } from '../model/events';
 import { decodePageToken, encodePageToken } from './audit-page-token';
 import { ENVELOPE_LINE, envelopeColumns, envelopeFromLine, envelopeFromRow, type EnvelopeLine, type EventRow } from './envelope-rows';
 import { storeCall } from './store-errors';
@@ -16,11 +16,6 @@ export interface AuditFilter {
   pageToken?: string;
   /** Set for a tenant principal: only that tenant's events. */
   tenantId?: string;
-}
-
-export interface AuditPage {
-  events: EventEnvelope[];
-  nextPageToken?: string;
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -93,7 +88,7 @@ export class EventReads {
   }
 
   /** The audit log: filtered, in global commit order, paged by opaque tokens. */
-  async list(filter: AuditFilter): Promise<AuditPage> {
+  async list(filter: AuditFilter): Promise<EventPage> {
     const pageSize = Math.min(Math.max(filter.pageSize ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
     const after = filter.pageToken ? decodePageToken(filter.pageToken) : '0';
     return storeCall(async () => {

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../model/envelope';
-import type { HostEvent } from '../model/events';
+import type { EventPage, HostEvent } from '../model/events';
 import type { AppendRequest } from './append-request';
 import type { EnvelopeLine } from './envelope-rows';
-import { EventReads, type AuditFilter, type AuditPage, type StreamRange } from './event-reads';
+import { EventReads, type AuditFilter, type StreamRange } from './event-reads';
 import { GroupCommitter } from './group-commit';
 
 export type CommitListener = (envelopes: EventEnvelope[]) => void;
@@ -71,7 +71,7 @@ export class EventStore {
   }
 
   /** The audit log page; `tenantId` restricts it to one tenant's events. */
-  list(filter: AuditFilter): Promise<AuditPage> {
+  list(filter: AuditFilter): Promise<EventPage> {
     return this.reads.list(filter);
   }
 

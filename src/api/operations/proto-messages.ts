@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../../model/envelope';
+import type { EventPage } from '../../model/events';
 
 /**
  * The few answers whose REST JSON has no fixed protobuf shape: the proto carries those
@@ -20,6 +21,6 @@ export function eventMessage({ data, ...rest }: EventEnvelope): Record<string, u
   return { ...rest, dataJson: JSON.stringify(data) };
 }
 
-export function eventPageMessage(page: { events: EventEnvelope[]; nextPageToken?: string }): Record<string, unknown> {
+export function eventPageMessage(page: EventPage): Record<string, unknown> {
   return { events: page.events.map(eventMessage), nextPageToken: page.nextPageToken };
 }

@@ -2,7 +2,8 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DomainError } from '../../model/errors';
 import { tenantScopeOf } from '../principal';
 import { GetMigrationQuery } from './messages';
-import { MigrationRecords, type MigrationRecord } from './migration-records';
+import type { MigrationRecord } from '../../model/views';
+import { MigrationRecords } from './migration-records';
 
 @QueryHandler(GetMigrationQuery)
 export class GetMigrationHandler implements IQueryHandler<GetMigrationQuery, MigrationRecord> {

@@ -8,7 +8,8 @@ import { IdempotentAnswers } from '../idempotent-answers';
 import { HostCommandRunner } from '../host-command-runner';
 import type { RequestMeta } from '../request-meta';
 import { CrashSwitch } from './crash-switch';
-import { MigrationRecords, type MigrationState, type OwnedMigration } from './migration-records';
+import type { MigrationState } from '../../model/views';
+import { MigrationRecords, type OwnedMigration } from './migration-records';
 import {
   abortCommand,
   barCommand,

@@ -1,23 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { MigrationRecord, MigrationState } from '../../model/views';
 import { storeCall } from '../../store/store-errors';
-
-export type MigrationState = 'running' | 'completed' | 'aborted';
-
-/** GET /v1/migrations/{id}: one migration as the API shows it. */
-export interface MigrationRecord {
-  migrationId: string;
-  fdId: string;
-  sourceHostId: string;
-  targetHostId: string;
-  state: MigrationState;
-  /** Set once the target has imported the fd. */
-  targetFdId?: string;
-  /** Why it was aborted. */
-  reason?: string;
-  startedAt: string;
-  endedAt?: string;
-}
 
 /** A record with the tenant that owns the migrated fd, for scoping. */
 export interface OwnedMigration extends MigrationRecord {
