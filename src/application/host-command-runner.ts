@@ -17,6 +17,15 @@ import type { RequestMeta } from './request-meta';
 export const MAX_CONFLICT_RETRIES = 5;
 
 /**
+ * The pause before re-decision `attempt` (1-based): none for the first, which only catches up
+ * with another replica's commit; then random, up to 2, 4, 8, 16 ms, so that writers racing
+ * for one host's versions on several replicas stop colliding in step.
+ */
+function conflictBackoffMs(attempt: number): number {
+  return attempt <= 1 ? 0 : Math.random() * 2 ** (attempt - 1);
+}
+
+/**
  * The write path of every host command, whoever sends it (the REST and gRPC operations, the
  * migration process and its recovery): resolve the host, take its lock, answer a repeated
  * idempotent request from its record, else decide on the cached state, compute the answer
@@ -95,6 +104,8 @@ export class HostCommandRunner {
         versionConflicts.inc();
         if (attempt >= MAX_CONFLICT_RETRIES) throw e;
         commandRetries.inc();
+        const pause = conflictBackoffMs(attempt + 1);
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
   }
