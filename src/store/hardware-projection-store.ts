@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { HardwareView, LoadableHardwareSnapshot } from '../hardware';
+import { preparedQuery } from './prepared-query';
 import { storeCall } from './store-errors';
 
 /** The projector's name in projection_checkpoints. */
@@ -63,11 +64,14 @@ export class HardwareProjectionStore {
   /**
    * Where the projector takes a host up again: its stored hardware snapshot (without the view,
    * which it does not read) and its checkpoint (as `checkpoint`), in one statement: the
-   * projector does this for every host it does not hold, once per host visit across a fleet.
+   * projector does this for every host it does not hold, once per host visit across a fleet
+   * (hence prepared once per connection).
    */
   async restartPoint(hostId: string): Promise<{ snapshot?: LoadableHardwareSnapshot; checkpoint: number }> {
-    const rows: Array<{ snapshot: LoadableHardwareSnapshot | null; checkpoint: number }> = await storeCall(() =>
-      this.dataSource.query(
+    const rows = await storeCall(() =>
+      preparedQuery<{ snapshot: LoadableHardwareSnapshot | null; checkpoint: number }>(
+        this.dataSource,
+        'ioasid-projection-restart-point',
         `SELECT p.snapshot, ${checkpointOf('p.version')} AS checkpoint
            FROM (SELECT 1) AS one LEFT JOIN hardware_projection p ON p.host_id = $2`,
         [HARDWARE_PROJECTOR, hostId],
