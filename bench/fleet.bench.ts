@@ -29,7 +29,10 @@
  *     across it and at 100,000 hosts most lives start on a host the API does not hold;
  *  5. (large fleet) reads an fd of each 1,000-event host once, one at a time: a cold load of
  *     the host (its 1,000 events from PostgreSQL), timed from the client;
- *  6. samples the four processes' RSS throughout (the highest of each is reported);
+ *  6. samples the four processes' RSS throughout (the highest of each is reported), and the CPU
+ *     each window costs (from its start until its fleet has settled) in the fleet's API, its
+ *     projector, PostgreSQL (all its processes: the other fleet's are idle meanwhile) and this
+ *     process (the clients), per command;
  *  7. with FLEET_PG_STATEMENTS=N, prints for each fleet the N statements that took PostgreSQL
  *     longest during its windows (step 4) and every index's block reads, per command
  *     (PostgreSQL must preload pg_stat_statements).
@@ -54,6 +57,7 @@ import { busyFdId, createFleetTenant, FLEET_TENANT, fleetHost, standingFdId, lon
 import { fdLife } from './support/fd-life';
 import { measure, percentile, perSec, type Measurement } from './support/service-measure';
 import { heapUsedMB, rssMB } from './support/process-memory';
+import { cpuMeter, postgresPids } from './support/process-cpu';
 import { Rest } from './support/service-rest';
 import { PgStatements } from './support/pg-statements';
 
@@ -108,10 +112,20 @@ interface FleetRun {
   /** Its windows as one: commands/s over their summed time, their latencies together. */
   load: Measurement;
   coldLoads: number[];
+  /** CPU µs per command of the load, by process. */
+  cpuUs: WindowCpu;
   apiRssMB: number;
   projectorRssMB: number;
 }
 
+
+/** CPU µs a fleet's windows used, by process: summed over its windows, then per command. */
+interface WindowCpu {
+  api: number;
+  projector: number;
+  postgres: number;
+  clients: number;
+}
 
 /** The highest RSS of each process while `work` runs. */
 async function sampled<T>(servers: ServerProcess[], work: () => Promise<T>): Promise<{ result: T; peaks: number[] }> {
@@ -286,16 +300,30 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       }
       for (const d of deployments) await d.statements?.reset();
       const windows = new Map<Deployment, Measurement[]>(deployments.map((d) => [d, []]));
+      const cpu = new Map<Deployment, WindowCpu>(deployments.map((d) => [d, { api: 0, projector: 0, postgres: 0, clients: 0 }]));
       for (const d of Array.from({ length: ROUNDS }, () => [large, small, small, large]).flat()) {
+        const meters = { api: cpuMeter(() => [d.api.child.pid!]), projector: cpuMeter(() => [d.projector!.child.pid!]), postgres: cpuMeter(postgresPids) };
+        const clientsBefore = process.cpuUsage();
         const window = await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => nextFdLife(d, latencies));
         console.log(`  ${buildName(serverDir)}, ${d.fleet.hosts} hosts: ${round(perSec(window))} commands/s`);
         windows.get(d)!.push(window);
         await settled(d);
+        const clients = process.cpuUsage(clientsBefore);
+        const sum = cpu.get(d)!;
+        sum.api += meters.api();
+        sum.projector += meters.projector();
+        sum.postgres += meters.postgres();
+        sum.clients += clients.user + clients.system;
       }
       for (const d of deployments) await d.statements?.print(`${buildName(serverDir)}, ${d.fleet.hosts} hosts`, joined(windows.get(d)!).ops, PG_STATEMENTS);
       const coldLoads: number[] = [];
       for (let i = 0; i < largeFleet.longHosts; i++) await large.client.call('GET', `/v1/fds/${busyFdId(i)}`, undefined, coldLoads);
-      return { sweepSeconds, apiHeapMB, windows: deployments.map((d) => windows.get(d)!), coldLoads };
+      const cpuUs = deployments.map((d) => {
+        const ops = joined(windows.get(d)!).ops;
+        const sum = cpu.get(d)!;
+        return { api: sum.api / ops, projector: sum.projector / ops, postgres: sum.postgres / ops, clients: sum.clients / ops };
+      });
+      return { sweepSeconds, apiHeapMB, windows: deployments.map((d) => windows.get(d)!), coldLoads, cpuUs };
     });
     const run = (i: number, fleet: Fleet, coldLoads: number[]): FleetRun => ({
       build: buildName(serverDir),
@@ -307,6 +335,7 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       windows: result.windows[i]!,
       load: joined(result.windows[i]!),
       coldLoads,
+      cpuUs: result.cpuUs[i]!,
       apiRssMB: peaks[2 * i]!,
       projectorRssMB: peaks[2 * i + 1]!,
     });
@@ -331,13 +360,14 @@ async function main(): Promise<void> {
     await kafka.stop();
     for (const fleet of fleets) await fleet.template.drop();
   }
-  console.log('build      hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB  cold load p50/p99 ms  windows commands/s');
+  console.log('build      hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB  cold load p50/p99 ms  CPU us/cmd API/projector/PostgreSQL/clients  windows commands/s');
   for (const { large, small } of runs) {
     for (const r of [large, small]) {
       const cold = r.coldLoads.length ? `${round(percentile(r.coldLoads, 50), 2)}/${round(percentile(r.coldLoads, 99), 2)}` : '-';
       const windows = r.windows.map((w) => round(perSec(w))).join(' / ');
-      const cells = [r.build, r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB), cold, windows];
-      console.log(cells.map((v, i) => String(v).padStart([5, 10, 9, 11, 8, 12, 11, 7, 7, 11, 17, 21, 19][i]!)).join(' '));
+      const cpu = [r.cpuUs.api, r.cpuUs.projector, r.cpuUs.postgres, r.cpuUs.clients].map(Math.round).join('/');
+      const cells = [r.build, r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB), cold, cpu, windows];
+      console.log(cells.map((v, i) => String(v).padStart([5, 10, 9, 11, 8, 12, 11, 7, 7, 11, 17, 21, 44, 19][i]!)).join(' '));
     }
   }
   const mine = runs.filter((r) => r.large.build === 'this');

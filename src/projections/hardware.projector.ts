@@ -7,7 +7,7 @@ import { HostHardware } from '../hardware';
 import { EVENT_TRANSPORT, type EventTransport } from '../messaging/transport';
 import { pasidsInUse } from '../observability/metrics';
 import { EventStore } from '../store/event-store';
-import { HardwareProjectionStore, type HardwareCheckpoint, type HardwareProjectionRow } from '../store/hardware-projection-store';
+import { HardwareProjectionStore, type HardwareCheckpoint, type HardwareProjectionRow, type RestartPoint } from '../store/hardware-projection-store';
 import { ProjectionWaiters } from './projection-waiters';
 import { projectionRow } from './projected-hardware';
 
@@ -27,6 +27,8 @@ const IDLE_SNAPSHOT_MS = 1000;
 const IDLE_SNAPSHOT_HOSTS = 64;
 const IDLE_SNAPSHOT_PAUSE_MS = 50;
 const YIELD_EVERY_HOSTS = 8;
+/** Hosts taken up in one statement at most (a delivery's hosts not held): bounds the statement and the hosts parsed at once. */
+const TAKE_UP_HOSTS = 256;
 /** Heap bytes of a cached host beside its hardware (the entry, its cache slot and gauge series). */
 const ENTRY_BYTES = 512;
 
@@ -138,6 +140,7 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       if (hostEvents) hostEvents.push(e);
       else byHost.set(e.hostId, [e]);
     }
+    await this.takeUp([...byHost.keys()]);
     for (const [hostId, hostEvents] of byHost) {
       const host = await this.hostOf(hostId);
       for (const envelope of hostEvents) {
@@ -204,7 +207,22 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
       this.hosts.set(hostId, known);
       return known;
     }
-    const { snapshot, checkpoint } = await this.projection.restartPoint(hostId);
+    return this.adopt(hostId, (await this.projection.restartPoints([hostId])).get(hostId)!);
+  }
+
+  /**
+   * Takes up the hosts of a delivery that this projector does not hold, TAKE_UP_HOSTS to a
+   * statement: across a fleet nearly every host visit starts with a host not held, and a
+   * delivery brings several.
+   */
+  private async takeUp(hostIds: string[]): Promise<void> {
+    const missing = hostIds.filter((hostId) => !this.hosts.has(hostId) && !this.evictedDirty.has(hostId));
+    for (let at = 0; at < missing.length; at += TAKE_UP_HOSTS) {
+      for (const [hostId, point] of await this.projection.restartPoints(missing.slice(at, at + TAKE_UP_HOSTS))) this.adopt(hostId, point);
+    }
+  }
+
+  private adopt(hostId: string, { snapshot, checkpoint }: RestartPoint): ProjectedHost {
     const hw = snapshot ? HostHardware.fromSnapshot(snapshot) : HostHardware.empty();
     const host: ProjectedHost = { hw, stored: checkpoint, snapshotted: hw.version, faulted: false };
     this.hosts.set(hostId, host);

@@ -20,6 +20,11 @@ export interface BatchOutcome {
  * for the streams that moved. A stale request writes nothing, so without idempotency keys the
  * statement runs on its own (autocommit); with keys the caller wraps it in a transaction and
  * rolls back if a key was lost after its stream moved.
+ *
+ * Within one host, positions follow versions: a host's rows of a batch are inserted in version
+ * order, only once its head has moved, and a head moves only after the batch that moved it
+ * before has committed (having taken its positions). The audit's by-host pages rely on it
+ * (event-reads.ts); this is the only statement that writes events.
  */
 export async function appendBatch(client: PoolClient, requests: readonly AppendRequest[], heads: ReadonlyMap<string, string>): Promise<BatchOutcome> {
   const occurredAt = new Date().toISOString();

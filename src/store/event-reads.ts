@@ -76,32 +76,44 @@ export class EventReads {
     });
   }
 
-  /** The last version of a host whose event occurred at or before `at` (0 when none did). */
+  /**
+   * The last version of a host whose event occurred at or before `at` (0 when none did): the
+   * host's primary key walked back from its head to the first such event (occurred_at need not
+   * follow version across replicas, so the first found is the greatest version that qualifies).
+   * It reads the events after `at`; a replay to that version reads those before it.
+   */
   versionAt(hostId: string, at: Date): Promise<number> {
     return storeCall(async () => {
-      const rows: Array<{ version: number | null }> = await this.dataSource.query(
-        'SELECT max(version) AS version FROM events WHERE host_id = $1 AND occurred_at <= $2',
+      const rows: Array<{ version: number }> = await this.dataSource.query(
+        'SELECT version FROM events WHERE host_id = $1 AND occurred_at <= $2 ORDER BY version DESC LIMIT 1',
         [hostId, at.toISOString()],
       );
       return rows[0]?.version ?? 0;
     });
   }
 
-  /** The audit log: filtered, in global commit order, paged by opaque tokens. */
+  /**
+   * The audit log: filtered, in global commit order, paged by opaque tokens (the position of
+   * the page's last event). One host's events are in position order when in version order
+   * (append-statement.ts), so a host's page is read along its primary key from the
+   * version of the token's event, found by its position; a token of another host's event
+   * (a page of another filter) starts at the host's first version and skips to its position.
+   */
   async list(filter: AuditFilter): Promise<EventPage> {
     const pageSize = Math.min(Math.max(filter.pageSize ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
     const after = filter.pageToken ? decodePageToken(filter.pageToken) : '0';
+    const byHost = filter.hostId !== undefined;
     return storeCall(async () => {
       const rows: EventRow[] = await this.dataSource.query(
         `SELECT ${envelopeColumns()} FROM events
           WHERE position > $1::bigint
-            AND ($2::text IS NULL OR host_id = $2)
+            AND ${byHost ? 'host_id = $2 AND version > coalesce((SELECT version FROM events WHERE position = $1::bigint AND host_id = $2), 0)' : '($2::text IS NULL OR host_id = $2)'}
             AND ($3::text IS NULL OR fd_id = $3)
             AND ($4::text IS NULL OR type = $4)
             AND ($5::int IS NULL OR version > $5)
             AND ($6::timestamptz IS NULL OR occurred_at >= $6)
             AND ($7::text IS NULL OR tenant_id = $7)
-          ORDER BY position
+          ORDER BY ${byHost ? 'version' : 'position'}
           LIMIT $8`,
         [
           after,

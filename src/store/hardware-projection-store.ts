@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { HardwareView, LoadableHardwareSnapshot } from '../hardware';
+import { preparedQuery } from './prepared-query';
 import { storeCall } from './store-errors';
 
 /** The projector's name in projection_checkpoints. */
@@ -23,9 +24,15 @@ export interface HardwareCheckpoint {
   hash?: string;
 }
 
-/** The checkpoint of host $2 for projector $1, never below the version of its stored snapshot (`snapshotVersion`, SQL). */
-function checkpointOf(snapshotVersion: string): string {
-  return `greatest((SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = $2), ${snapshotVersion}, 0)`;
+/** The checkpoint of host `hostId` (SQL) for projector $1, never below the version of its stored snapshot (`snapshotVersion`, SQL). */
+function checkpointOf(hostId: string, snapshotVersion: string): string {
+  return `greatest((SELECT version FROM projection_checkpoints WHERE projector = $1 AND host_id = ${hostId}), ${snapshotVersion}, 0)`;
+}
+
+/** Where the projector takes a host up again: its stored hardware snapshot, if any, and its checkpoint. */
+export interface RestartPoint {
+  snapshot?: LoadableHardwareSnapshot;
+  checkpoint: number;
 }
 
 /**
@@ -53,7 +60,7 @@ export class HardwareProjectionStore {
   async checkpoint(hostId: string): Promise<number> {
     const rows: Array<{ version: number }> = await storeCall(() =>
       this.dataSource.query(
-        `SELECT ${checkpointOf('(SELECT version FROM hardware_projection WHERE host_id = $2)')} AS version`,
+        `SELECT ${checkpointOf('$2', '(SELECT version FROM hardware_projection WHERE host_id = $2)')} AS version`,
         [HARDWARE_PROJECTOR, hostId],
       ),
     );
@@ -61,20 +68,22 @@ export class HardwareProjectionStore {
   }
 
   /**
-   * Where the projector takes a host up again: its stored hardware snapshot (without the view,
-   * which it does not read) and its checkpoint (as `checkpoint`), in one statement: the
-   * projector does this for every host it does not hold, once per host visit across a fleet.
+   * Where the projector takes each of `hostIds` up again: its stored hardware snapshot (without
+   * the view, which it does not read) and its checkpoint, for all of them in one statement
+   * (prepared once per connection): the projector does this for the hosts of a delivery it does
+   * not hold, on nearly every host visit across a fleet.
    */
-  async restartPoint(hostId: string): Promise<{ snapshot?: LoadableHardwareSnapshot; checkpoint: number }> {
-    const rows: Array<{ snapshot: LoadableHardwareSnapshot | null; checkpoint: number }> = await storeCall(() =>
-      this.dataSource.query(
-        `SELECT p.snapshot, ${checkpointOf('p.version')} AS checkpoint
-           FROM (SELECT 1) AS one LEFT JOIN hardware_projection p ON p.host_id = $2`,
-        [HARDWARE_PROJECTOR, hostId],
+  async restartPoints(hostIds: readonly string[]): Promise<Map<string, RestartPoint>> {
+    const rows = await storeCall(() =>
+      preparedQuery<{ host_id: string; snapshot: LoadableHardwareSnapshot | null; checkpoint: number }>(
+        this.dataSource,
+        'ioasid-projection-restart-points',
+        `SELECT h.host_id, p.snapshot, ${checkpointOf('h.host_id', 'p.version')} AS checkpoint
+           FROM unnest($2::text[]) AS h(host_id) LEFT JOIN hardware_projection p ON p.host_id = h.host_id`,
+        [HARDWARE_PROJECTOR, hostIds],
       ),
     );
-    const { snapshot, checkpoint } = rows[0]!;
-    return { ...(snapshot === null ? {} : { snapshot }), checkpoint };
+    return new Map(rows.map(({ host_id, snapshot, checkpoint }) => [host_id, { ...(snapshot === null ? {} : { snapshot }), checkpoint }]));
   }
 
   /**

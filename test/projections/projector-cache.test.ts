@@ -98,4 +98,51 @@ describe('projector host cache', () => {
       await db.close();
     }
   });
+
+  it('takes up the hosts of a delivery it does not hold from their stored snapshots, whether at their checkpoint or behind it', async () => {
+    const db = await openDatabase(storage);
+    const store = new EventStore(db.dataSource);
+    const projections = new HardwareProjectionStore(db.dataSource);
+    const hostId = (i: number) => `take-up-${i}`;
+    const streams = new Map<string, EventEnvelope[]>();
+    const earlierTransport = new InProcessTransport();
+    const earlier = new HardwareProjector(earlierTransport, store, projections);
+    try {
+      await earlier.onApplicationBootstrap();
+      await earlier.catchUpNow();
+      for (let i = 0; i < 6; i++) streams.set(hostId(i), await store.append(appendOf(hostId(i), 0, [hostRegistered(hostId(i)), fdCreated(`take-up-fd-${i}`, 't-t')])));
+      await earlierTransport.publish([...streams.values()].flat());
+      for (let i = 0; i < 6; i++) await earlier.waitFor(hostId(i), 2);
+    } finally {
+      // Stopping stores every host's snapshot at version 2.
+      await earlier.onModuleDestroy();
+    }
+    // The odd hosts' checkpoints move past their snapshots, as a projector's that applied an event without snapshotting.
+    for (let i = 1; i < 6; i += 2) {
+      streams.get(hostId(i))!.push(...(await store.append(appendOf(hostId(i), 2, [ioasidAllocated(`take-up-fd-${i}`, 1)]))));
+      await projections.save([{ hostId: hostId(i), version: 3 }]);
+    }
+    // A projector that holds none of them gets one delivery with the next event of each.
+    const transport = new InProcessTransport();
+    const projector = new HardwareProjector(transport, store, projections);
+    try {
+      await projector.onApplicationBootstrap();
+      await projector.catchUpNow();
+      const next: EventEnvelope[] = [];
+      for (let i = 0; i < 6; i++) {
+        next.push(...(await store.append(appendOf(hostId(i), streams.get(hostId(i))!.length, [ioasidAllocated(`take-up-fd-${i}`, 2)]))));
+      }
+      await transport.publish(next);
+      await projector.onModuleDestroy();
+      for (const [id, envelopes] of streams) {
+        const all = [...envelopes, ...next.filter((e) => e.hostId === id)];
+        const row = await projections.get(id);
+        assert.equal(row?.version, all.length, id);
+        assert.deepEqual(row?.view, replayHardware(all.map(eventOf)).view(), id);
+      }
+    } finally {
+      await projector.onModuleDestroy();
+      await db.close();
+    }
+  });
 });

@@ -239,6 +239,38 @@ for (const kind of ['postgres', 'pglite'] as const) {
       await assert.rejects(store.list({ pageToken: 'not-a-token' }), isCode('VALIDATION_FAILED'));
     });
 
+    it("pages one host's events in commit order among other hosts' appends, from any page token", async () => {
+      // Two hosts appended alternately, the second's appends grouped with the first's.
+      await Promise.all(['h-pa', 'h-pb'].map((h) => store.append(appendOf(h, 0, [hostRegistered(h)]))));
+      for (let v = 1; v <= 6; v++) {
+        await Promise.all(['h-pa', 'h-pb'].map((h) => store.append(appendOf(h, v, [fdCreated(`fd-${h}-${v}`, 'ten-p')]))));
+      }
+      const positions = async (hostId: string): Promise<Array<{ version: number; position: bigint }>> =>
+        (await db.dataSource.query('SELECT version, position FROM events WHERE host_id = $1 ORDER BY version', [hostId])).map(
+          (r: { version: number; position: string }) => ({ version: r.version, position: BigInt(r.position) }),
+        );
+      const all = await positions('h-pa');
+      assert.deepEqual(all.map((e) => e.version), [1, 2, 3, 4, 5, 6, 7]);
+      assert.ok(all.every((e, i) => i === 0 || e.position > all[i - 1]!.position), 'positions follow versions within a host');
+      const paged: number[] = [];
+      let token: string | undefined;
+      do {
+        const page = await store.list({ hostId: 'h-pa', pageSize: 3, pageToken: token });
+        paged.push(...page.events.map((e) => e.version));
+        token = page.nextPageToken;
+      } while (token);
+      assert.deepEqual(paged, [1, 2, 3, 4, 5, 6, 7]);
+      // A token of a page of the other host: h-pa's events after that position.
+      const other = await store.list({ hostId: 'h-pb', pageSize: 3 });
+      const otherLast = (await positions('h-pb'))[2]!.position;
+      const fromOther = await store.list({ hostId: 'h-pa', pageToken: other.nextPageToken });
+      assert.deepEqual(
+        fromOther.events.map((e) => e.version),
+        all.filter((e) => e.position > otherLast).map((e) => e.version),
+      );
+      assert.ok(fromOther.events.length > 0 && fromOther.events.length < all.length, 'the token falls among h-pa\'s events');
+    });
+
     it('reads a stream up to a version or a time', async () => {
       const before = new Date(Date.now() - 1000);
       assert.equal(await store.versionAt('h-audit', before), 0);
@@ -246,6 +278,21 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const upTo3: EventEnvelope[] = [];
       for await (const batch of store.stream('h-audit', { toVersion: 3, batchSize: 2 })) upTo3.push(...batch);
       assert.deepEqual(upTo3.map((e) => e.version), [1, 2, 3]);
+    });
+
+    it('finds the last version at or before a time when replicas clocks disagree (occurred_at not in version order)', async () => {
+      await store.append(appendOf('h-clocks', 0, [hostRegistered('h-clocks')]));
+      for (let v = 1; v <= 4; v++) await store.append(appendOf('h-clocks', v, [fdCreated(`fd-clk-${v}`, 'ten-clk')]));
+      // Versions 1..5 at minutes 10, 30, 20, 40, 35 past the hour: a replica behind wrote 3 and 5.
+      const minutes = [10, 30, 20, 40, 35];
+      const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
+      for (const [i, minute] of minutes.entries()) {
+        await db.dataSource.query('UPDATE events SET occurred_at = $3 WHERE host_id = $1 AND version = $2', ['h-clocks', i + 1, at(minute).toISOString()]);
+      }
+      assert.deepEqual(
+        await Promise.all([5, 10, 15, 25, 30, 36, 45].map((minute) => store.versionAt('h-clocks', at(minute)))),
+        [0, 1, 1, 3, 3, 5, 5],
+      );
     });
 
     it('streams the domain events alone exactly as the envelopes carry them, in the same ranges and batches', async () => {
