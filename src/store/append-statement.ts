@@ -22,7 +22,7 @@ export interface BatchOutcome {
  * rolls back if a key was lost after its stream moved.
  *
  * Within one host, positions follow versions: a host's rows of a batch are inserted in version
- * order, only once its head has moved, and a head moves only after the batch that moved it
+ * order (ORDER BY their place in the batch), only once its head has moved, and a head moves only after the batch that moved it
  * before has committed (having taken its positions). The audit's by-host pages rely on it
  * (event-reads.ts); this is the only statement that writes events.
  */
@@ -57,10 +57,13 @@ export async function appendBatch(client: PoolClient, requests: readonly AppendR
      won AS (SELECT host_id FROM moved UNION ALL SELECT host_id FROM created),
      inserted AS (
        INSERT INTO events (host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash)
-       SELECT * FROM unnest($5::text[], $6::int[], $7::uuid[], $8::text[], $9::int[], $10::json[], $11::text[], $12::text[],
-                            $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[], $18::text[])
-                AS e(host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash)
+       SELECT host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash
+         FROM unnest($5::text[], $6::int[], $7::uuid[], $8::text[], $9::int[], $10::json[], $11::text[], $12::text[],
+                     $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[], $18::text[]) WITH ORDINALITY
+              AS e(host_id, version, event_id, type, schema_version, data, tenant_id, fd_id, actor, command_id, correlation_id, occurred_at, prev_hash, hash, ord)
         WHERE e.host_id IN (SELECT host_id FROM won)
+        -- Positions are taken in this order: a host's events in version order, whatever the join's plan.
+        ORDER BY e.ord
        RETURNING host_id, version
      ),
      outboxed AS (INSERT INTO outbox (host_id, version) SELECT host_id, version FROM inserted),

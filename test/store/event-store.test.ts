@@ -239,6 +239,15 @@ for (const kind of ['postgres', 'pglite'] as const) {
       await assert.rejects(store.list({ pageToken: 'not-a-token' }), isCode('VALIDATION_FAILED'));
     });
 
+    it("takes positions in version order within each append of several events, among other hosts' appends of the same batch", async () => {
+      const ids = Array.from({ length: 8 }, (_, i) => `h-order-${i}`);
+      await Promise.all(ids.map((h) => store.append(appendOf(h, 0, [hostRegistered(h), ...Array.from({ length: 6 }, (_, v) => fdCreated(`fd-${h}-${v}`, 'ten-o'))]))));
+      for (const h of ids) {
+        const rows: Array<{ version: number; position: string }> = await db.dataSource.query('SELECT version, position FROM events WHERE host_id = $1 ORDER BY position', [h]);
+        assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4, 5, 6, 7], `positions of ${h} follow its versions`);
+      }
+    });
+
     it("pages one host's events in commit order among other hosts' appends, from any page token", async () => {
       // Two hosts appended alternately, the second's appends grouped with the first's.
       await Promise.all(['h-pa', 'h-pb'].map((h) => store.append(appendOf(h, 0, [hostRegistered(h)]))));
