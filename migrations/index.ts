@@ -4,8 +4,7 @@ import { CheckpointWithoutHash1732440000000 } from './1732440000000-checkpoint-w
 import { CanonicalEventData1732450000000 } from './1732450000000-canonical-event-data';
 import { IdempotencyWithoutStatus1732460000000 } from './1732460000000-idempotency-without-status';
 import { EventTransactionIds1732470000000 } from './1732470000000-event-transaction-ids';
-import { EventsWithoutHostTimeIndex1732480000000 } from './1732480000000-events-without-host-time-index';
-import { EventsWithoutHostPositionIndex1732490000000 } from './1732490000000-events-without-host-position-index';
+import { EventsOneHostIndex1732480000000 } from './1732480000000-events-one-host-index';
 
 /** Every migration, oldest first: listed explicitly so that tests, the CLI and the server share one list without globbing dist/. */
 export const MIGRATIONS = [
@@ -15,6 +14,5 @@ export const MIGRATIONS = [
   CanonicalEventData1732450000000,
   IdempotencyWithoutStatus1732460000000,
   EventTransactionIds1732470000000,
-  EventsWithoutHostTimeIndex1732480000000,
-  EventsWithoutHostPositionIndex1732490000000,
+  EventsOneHostIndex1732480000000,
 ];
