@@ -22,9 +22,10 @@ export interface BatchOutcome {
  * rolls back if a key was lost after its stream moved.
  *
  * Within one host, positions follow versions: a host's rows of a batch are inserted in version
- * order (ORDER BY their place in the batch), only once its head has moved, and a head moves only after the batch that moved it
- * before has committed (having taken its positions). The audit's by-host pages rely on it
- * (event-reads.ts); this is the only statement that writes events.
+ * order (ORDER BY their place in the batch), only once its head has moved, and a head moves
+ * only after the batch that moved it before has committed (having taken its positions). The
+ * audit's by-host pages rely on it (event-reads.ts); this is the only statement that writes
+ * events.
  */
 export async function appendBatch(client: PoolClient, requests: readonly AppendRequest[], heads: ReadonlyMap<string, string>): Promise<BatchOutcome> {
   const occurredAt = new Date().toISOString();
