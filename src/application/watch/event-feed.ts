@@ -12,8 +12,6 @@ const LIVE_PAGE = 500;
  * commits (this process's own commits wake it at once).
  */
 export const WATCH_POLL_MS = 100;
-/** Events are committed but held below an older transaction still running: look again soon. */
-const HELD_RETRY_MS = 5;
 /**
  * The least time from the start of one poll to the next. An idle feed polls as soon as this
  * process commits; a busy one polls at this pace, so that each poll reads a batch of events and
@@ -130,7 +128,8 @@ export class EventFeed implements FeedHub, OnModuleDestroy {
       }
       if (page.events.length === LIVE_PAGE) continue;
       if (compareCursors(page.highWater, this.current) > 0) this.current = page.highWater;
-      await this.nap(page.held ? HELD_RETRY_MS : WATCH_POLL_MS);
+      // Events held below an older transaction still running: look again as soon as the pace allows.
+      if (!page.held) await this.nap(WATCH_POLL_MS);
       await this.pace();
     }
     // The next watch starts the feed again, from the present.
