@@ -30,7 +30,8 @@
  *  5. (large fleet) reads an fd of each 1,000-event host once, one at a time: a cold load of
  *     the host (its 1,000 events from PostgreSQL), timed from the client;
  *  6. samples the four processes' RSS throughout (the highest of each is reported), and the CPU
- *     each window costs (from its start until its fleet has settled) in the fleet's API, its
+ *     each window costs (from its start until its fleet has settled) in the fleet's API (and of
+ *     that, its main thread: the rest is mostly garbage collection's helper threads), its
  *     projector, PostgreSQL (all its processes: the other fleet's are idle meanwhile) and this
  *     process (the clients), per command;
  *  7. with FLEET_PG_STATEMENTS=N, prints for each fleet the N statements that took PostgreSQL
@@ -57,7 +58,7 @@ import { busyFdId, createFleetTenant, FLEET_TENANT, fleetHost, standingFdId, lon
 import { fdLife } from './support/fd-life';
 import { measure, percentile, perSec, type Measurement } from './support/service-measure';
 import { heapUsedMB, rssMB } from './support/process-memory';
-import { cpuMeter, postgresPids } from './support/process-cpu';
+import { cpuMeter, mainThreadCpuMeter, postgresPids } from './support/process-cpu';
 import { Rest } from './support/service-rest';
 import { PgStatements } from './support/pg-statements';
 
@@ -122,6 +123,8 @@ interface FleetRun {
 /** CPU µs a fleet's windows used, by process: summed over its windows, then per command. */
 interface WindowCpu {
   api: number;
+  /** Of `api`, its main thread's: the rest is its helper threads (garbage collection's above all). */
+  apiMainThread: number;
   projector: number;
   postgres: number;
   clients: number;
@@ -300,9 +303,10 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       }
       for (const d of deployments) await d.statements?.reset();
       const windows = new Map<Deployment, Measurement[]>(deployments.map((d) => [d, []]));
-      const cpu = new Map<Deployment, WindowCpu>(deployments.map((d) => [d, { api: 0, projector: 0, postgres: 0, clients: 0 }]));
+      const cpu = new Map<Deployment, WindowCpu>(deployments.map((d) => [d, { api: 0, apiMainThread: 0, projector: 0, postgres: 0, clients: 0 }]));
       for (const d of Array.from({ length: ROUNDS }, () => [large, small, small, large]).flat()) {
-        const meters = { api: cpuMeter(() => [d.api.child.pid!]), projector: cpuMeter(() => [d.projector!.child.pid!]), postgres: cpuMeter(postgresPids) };
+        const apiPid = () => [d.api.child.pid!];
+        const meters = { api: cpuMeter(apiPid), apiMainThread: mainThreadCpuMeter(apiPid), projector: cpuMeter(() => [d.projector!.child.pid!]), postgres: cpuMeter(postgresPids) };
         const clientsBefore = process.cpuUsage();
         const window = await measure(CLIENTS, WINDOW_SECONDS, (_client, latencies) => nextFdLife(d, latencies));
         console.log(`  ${buildName(serverDir)}, ${d.fleet.hosts} hosts: ${round(perSec(window))} commands/s`);
@@ -311,6 +315,7 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
         const clients = process.cpuUsage(clientsBefore);
         const sum = cpu.get(d)!;
         sum.api += meters.api();
+        sum.apiMainThread += meters.apiMainThread();
         sum.projector += meters.projector();
         sum.postgres += meters.postgres();
         sum.clients += clients.user + clients.system;
@@ -321,7 +326,7 @@ async function runBuild(serverDir: string, largeFleet: Fleet, smallFleet: Fleet,
       const cpuUs = deployments.map((d) => {
         const ops = joined(windows.get(d)!).ops;
         const sum = cpu.get(d)!;
-        return { api: sum.api / ops, projector: sum.projector / ops, postgres: sum.postgres / ops, clients: sum.clients / ops };
+        return { api: sum.api / ops, apiMainThread: sum.apiMainThread / ops, projector: sum.projector / ops, postgres: sum.postgres / ops, clients: sum.clients / ops };
       });
       return { sweepSeconds, apiHeapMB, windows: deployments.map((d) => windows.get(d)!), coldLoads, cpuUs };
     });
@@ -360,14 +365,14 @@ async function main(): Promise<void> {
     await kafka.stop();
     for (const fleet of fleets) await fleet.template.drop();
   }
-  console.log('build      hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB  cold load p50/p99 ms  CPU us/cmd API/projector/PostgreSQL/clients  windows commands/s');
+  console.log('build      hosts    PASIDs  populate s  sweep s  API heap MB  commands/s  p50 ms  p99 ms  API RSS MB  projector RSS MB  cold load p50/p99 ms  CPU us/cmd API (main thread)/projector/PostgreSQL/clients  windows commands/s');
   for (const { large, small } of runs) {
     for (const r of [large, small]) {
       const cold = r.coldLoads.length ? `${round(percentile(r.coldLoads, 50), 2)}/${round(percentile(r.coldLoads, 99), 2)}` : '-';
       const windows = r.windows.map((w) => round(perSec(w))).join(' / ');
-      const cpu = [r.cpuUs.api, r.cpuUs.projector, r.cpuUs.postgres, r.cpuUs.clients].map(Math.round).join('/');
+      const cpu = `${Math.round(r.cpuUs.api)} (${Math.round(r.cpuUs.apiMainThread)})/${[r.cpuUs.projector, r.cpuUs.postgres, r.cpuUs.clients].map(Math.round).join('/')}`;
       const cells = [r.build, r.hosts, r.pasids, round(r.populateSeconds), round(r.sweepSeconds), Math.round(r.apiHeapMB), round(perSec(r.load)), round(percentile(r.load.latencies, 50), 2), round(percentile(r.load.latencies, 99), 2), Math.round(r.apiRssMB), Math.round(r.projectorRssMB), cold, cpu, windows];
-      console.log(cells.map((v, i) => String(v).padStart([5, 10, 9, 11, 8, 12, 11, 7, 7, 11, 17, 21, 44, 19][i]!)).join(' '));
+      console.log(cells.map((v, i) => String(v).padStart([5, 10, 9, 11, 8, 12, 11, 7, 7, 11, 17, 21, 58, 19][i]!)).join(' '));
     }
   }
   const mine = runs.filter((r) => r.large.build === 'this');

@@ -6,11 +6,15 @@ const MICROS_PER_TICK = 10_000;
 /** CPU time (user + system) used so far, in µs, per process id; processes gone meanwhile are left out. */
 type CpuSample = Map<number, number>;
 
-function sampleCpu(pids: number[]): CpuSample {
+/** The stat file of a whole process, or of its main thread alone (whose thread id is the process id). */
+const processStat = (pid: number) => `/proc/${pid}/stat`;
+const mainThreadStat = (pid: number) => `/proc/${pid}/task/${pid}/stat`;
+
+function sampleCpu(pids: number[], statPath: (pid: number) => string): CpuSample {
   const sample: CpuSample = new Map();
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const stat = readFileSync(statPath(pid), 'utf8');
       // After the command's closing parenthesis, utime and stime are the 12th and 13th fields.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       sample.set(pid, (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK);
@@ -29,9 +33,18 @@ function cpuBetween(before: CpuSample, after: CpuSample): number {
 }
 
 /** A meter of the CPU (µs) the processes `pids()` lists use from now on: each reading is the total since the meter began. */
-export function cpuMeter(pids: () => number[]): () => number {
-  const start = sampleCpu(pids());
-  return () => cpuBetween(start, sampleCpu(pids()));
+export function cpuMeter(pids: () => number[], statPath = processStat): () => number {
+  const start = sampleCpu(pids(), statPath);
+  return () => cpuBetween(start, sampleCpu(pids(), statPath));
+}
+
+/**
+ * A meter like cpuMeter of the main threads alone: a Node.js process's JavaScript and the
+ * garbage collection pauses it waits out. The rest of the process's CPU is its helper threads
+ * (V8's concurrent marking and parallel scavenging, libuv's pool).
+ */
+export function mainThreadCpuMeter(pids: () => number[]): () => number {
+  return cpuMeter(pids, mainThreadStat);
 }
 
 /** This machine's PostgreSQL server processes (backends and workers); none when the database is elsewhere. */
