@@ -202,7 +202,7 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
    * checkpoint: the next delivery's gap is filled from the store as any other gap.
    */
   private async hostOf(hostId: string): Promise<ProjectedHost> {
-    const known = this.hosts.get(hostId) ?? this.evictedDirty.get(hostId);
+    const known = this.held(hostId);
     if (known) {
       this.hosts.set(hostId, known);
       return known;
@@ -216,10 +216,15 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
    * delivery brings several.
    */
   private async takeUp(hostIds: string[]): Promise<void> {
-    const missing = hostIds.filter((hostId) => !this.hosts.has(hostId) && !this.evictedDirty.has(hostId));
+    const missing = hostIds.filter((hostId) => !this.held(hostId));
     for (let at = 0; at < missing.length; at += TAKE_UP_HOSTS) {
       for (const [hostId, point] of await this.projection.restartPoints(missing.slice(at, at + TAKE_UP_HOSTS))) this.adopt(hostId, point);
     }
+  }
+
+  /** The host as this projector holds it: cached, or evicted while dirty and kept until its checkpoint is stored. */
+  private held(hostId: string): ProjectedHost | undefined {
+    return this.hosts.peek(hostId) ?? this.evictedDirty.get(hostId);
   }
 
   private adopt(hostId: string, { snapshot, checkpoint }: RestartPoint): ProjectedHost {
@@ -238,7 +243,7 @@ export class HardwareProjector implements OnApplicationBootstrap, OnModuleDestro
   /** Stores the checkpoint of every host applied past it, with a snapshot where one is due. */
   private async saveDirty(): Promise<void> {
     const due = (host: ProjectedHost) => host.snapshotted === 0 || host.hw.version - host.snapshotted >= PROJECTION_SNAPSHOT_EVERY;
-    const dirty = [...this.dirty].map((hostId) => [hostId, this.hosts.peek(hostId) ?? this.evictedDirty.get(hostId)!] as const);
+    const dirty = [...this.dirty].map((hostId) => [hostId, this.held(hostId)!] as const);
     await this.save(
       dirty.filter(([, host]) => host.hw.version > host.stored),
       due,
