@@ -70,7 +70,7 @@ const WINDOW_SECONDS = SECONDS / (2 * ROUNDS);
 /** A bound on waiting for a fleet's outbox and projector after its window: not a measurement. */
 const SETTLE_LIMIT_MS = 30_000;
 const SETTLE_POLL_MS = 50;
-/** Hosts read before the load: past what the default cache holds (about 10,000 such hosts), so it evicts from then on. */
+/** Hosts read before the load: past what the default cache holds (about 3,700 such hosts), so it evicts from then on. */
 const SWEEP = Math.min(HOSTS, Number(process.env.FLEET_SWEEP ?? 20_000));
 const SMALL_FLEET = 100;
 const LONG_HOSTS = 100;

@@ -54,10 +54,12 @@ export interface AppConfig {
 }
 
 /**
- * Leaves a process with the default cache under 512 MB of RSS: about 150 MB without hosts, and
- * the heap of the hosts held plus the garbage the collector has not taken yet.
+ * Leaves a process with the default cache under 512 MB of RSS (about 150 MB without hosts, and
+ * the heap of the hosts held plus the garbage the collector has not taken yet). Every full
+ * collection marks the hosts held: a larger cache makes a large fleet's cold loads and commands
+ * pay more collection than its hits save (docs/ARCHITECTURE.md "Hosts in memory", "Why 64 MB").
  */
-export const DEFAULT_HOST_CACHE_MB = 192;
+export const DEFAULT_HOST_CACHE_MB = 64;
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
